@@ -1,0 +1,163 @@
+// Package store persists jobs, the index of their next run times, run history
+// and scheduler-wide state, behind the Store interface. Open gives the bbolt
+// implementation (a local file shared by the CLI and a running scheduler);
+// NewMemory gives one that lives in memory.
+//
+// The store knows nothing of processes: it records what the scheduler decided
+// and answers "what is due, and when is the next one".
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jobctl/jobctl/schedule"
+)
+
+// Errors callers tell apart with errors.Is.
+var (
+	ErrNotFound = errors.New("no such job")
+	ErrExists   = errors.New("job already exists")
+	ErrBusy     = errors.New("database is busy")
+)
+
+// State is where a job is in its life.
+type State string
+
+const (
+	Active   State = "active"   // in the index, fires at NextRun
+	Paused   State = "paused"   // kept, not in the index
+	Finished State = "finished" // its trigger has no more fire times; history stays
+)
+
+// Options are how a job runs. They are stored resolved: defaults are filled
+// in by whoever creates the job.
+type Options struct {
+	MisfireGrace schedule.Grace `json:"misfire_grace"`
+	Coalesce     bool           `json:"coalesce"`
+	MaxInstances int            `json:"max_instances"`
+	Executor     string         `json:"executor"`
+	Timeout      time.Duration  `json:"timeout,omitempty"` // 0: none
+	Jitter       time.Duration  `json:"jitter,omitempty"`
+	Dir          string         `json:"dir,omitempty"`
+	Env          []string       `json:"env,omitempty"` // KEY=VALUE
+}
+
+// Job is a command and the trigger that decides when it runs.
+type Job struct {
+	ID      string        `json:"id"`
+	Name    string        `json:"name,omitempty"`
+	Command string        `json:"command"` // run by the shell
+	Trigger schedule.Spec `json:"trigger"` // as the user wrote it
+	// Anchor is the instant the trigger was set; relative parts of the Spec
+	// ("now", an interval without a start) are read against it, so re-parsing
+	// a stored job gives the same fire times.
+	Anchor  time.Time `json:"anchor"`
+	Options Options   `json:"options"`
+	State   State     `json:"state"`
+	NextRun time.Time `json:"next_run,omitzero"` // zero unless Active
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
+
+	// Broken is why a stored job could not be decoded or its trigger parsed.
+	// A broken job is kept, listed and never scheduled.
+	Broken string `json:"-"`
+}
+
+// Outcome is what became of a run.
+type Outcome string
+
+const (
+	Running     Outcome = "running"
+	Success     Outcome = "success"
+	Failed      Outcome = "failed"
+	TimedOut    Outcome = "timeout"
+	Missed      Outcome = "missed"      // later than its misfire grace; not run
+	Skipped     Outcome = "skipped"     // max instances already running; not run
+	Interrupted Outcome = "interrupted" // its scheduler died while it ran
+)
+
+// Run is one fire time of a job (with the earlier ones coalesced into it) and
+// what became of it. Every scheduler decision leaves a Run, including the
+// runs it did not make.
+type Run struct {
+	JobID     string    `json:"job_id"`
+	Seq       uint64    `json:"seq"` // per job, from 1, assigned by AddRun
+	FireTime  time.Time `json:"fire_time"`
+	Coalesced int       `json:"coalesced,omitempty"` // earlier fire times folded into this one
+	Submitted time.Time `json:"submitted"`           // when the scheduler decided
+	Started   time.Time `json:"started,omitzero"`
+	Ended     time.Time `json:"ended,omitzero"`
+	Outcome   Outcome   `json:"outcome"`
+	ExitCode  *int      `json:"exit_code,omitempty"`
+	Signal    string    `json:"signal,omitempty"`
+	Reason    string    `json:"reason,omitempty"` // why it was missed, skipped, failed
+	Output    string    `json:"output,omitempty"` // the last 64 KiB
+	Owner     string    `json:"owner,omitempty"`  // the scheduler that claimed it
+}
+
+// Store is a transactional home for jobs and their history. A Store is safe
+// for concurrent use by several goroutines; the bbolt Store is also shared
+// safely with other processes.
+type Store interface {
+	// View runs fn in a read-only transaction.
+	View(fn func(Tx) error) error
+	// Update runs fn in a read-write transaction, committed when fn returns
+	// nil and rolled back (nothing written) when it returns an error.
+	Update(fn func(Tx) error) error
+	// Changes signals, within a second, every commit made by another process
+	// or Store value sharing the same data. It ends when ctx is done.
+	Changes(ctx context.Context) (<-chan struct{}, error)
+	Close() error
+}
+
+// Tx is a transaction. Jobs it returns are copies owned by the caller.
+type Tx interface {
+	Job(id string) (*Job, error) // ErrNotFound
+	// Jobs calls fn for every job, broken ones included, in id order.
+	Jobs(fn func(*Job) error) error
+	// PutJob inserts or replaces a job and keeps the run-time index in step
+	// with its State and NextRun.
+	PutJob(j *Job) error
+	// DeleteJob removes a job and its history; ErrNotFound if absent.
+	DeleteJob(id string) error
+
+	// Due returns the active jobs whose NextRun is at or before now, earliest
+	// first, at most limit of them; its cost does not grow with the number
+	// of jobs that are not due.
+	Due(now time.Time, limit int) ([]*Job, error)
+	// NextRunTime is the earliest NextRun of any active job (ok false: none).
+	NextRunTime() (t time.Time, ok bool, err error)
+
+	// AddRun records a new run, assigning r.Seq, and drops the job's oldest
+	// finished runs beyond the history limit.
+	AddRun(r *Run) error
+	// PutRun replaces the run r.JobID/r.Seq.
+	PutRun(r *Run) error
+	// Runs returns up to n runs, newest first, of one job or (jobID "") of all.
+	Runs(jobID string, n int) ([]*Run, error)
+	// Run returns one run; ErrNotFound if absent.
+	Run(jobID string, seq uint64) (*Run, error)
+	// RunningRuns returns every run whose outcome is Running.
+	RunningRuns() ([]*Run, error)
+
+	// Settings are scheduler-wide.
+	Settings() (Settings, error)
+	PutSettings(Settings) error
+}
+
+// Settings are the scheduler-wide state kept with the jobs.
+type Settings struct {
+	Paused       bool `json:"paused"`        // the whole scheduler is paused
+	HistoryLimit int  `json:"history_limit"` // runs kept per job; 0: DefaultHistoryLimit
+}
+
+// DefaultHistoryLimit is how many runs per job are kept unless configured.
+const DefaultHistoryLimit = 100
+
+// ParseTrigger parses the job's trigger in the local zone (unless the Spec
+// names one), against the job's Anchor.
+func (j *Job) ParseTrigger() (schedule.Trigger, error) {
+	return j.Trigger.Parse(time.Local, j.Anchor)
+}

@@ -1,0 +1,29 @@
+package cmd
+
+import (
+	"os"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestMain lets the testscript scripts run jobctl in-process as a command.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"jobctl": func() { os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScripts runs the end-to-end scripts in testdata/script against the
+// real command and a real bbolt file in each script's work directory.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "../testdata/script",
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("JOBCTL_DB", env.WorkDir+"/jobs.db")
+			env.Setenv("TZ", "UTC")
+			env.Setenv("NO_COLOR", "1")
+			return nil
+		},
+	})
+}

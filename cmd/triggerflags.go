@@ -1,0 +1,74 @@
+package cmd
+
+import (
+	"github.com/spf13/pflag"
+
+	"github.com/jobctl/jobctl/schedule"
+)
+
+// triggerFlags are the flags that describe a trigger, shared by next, add and
+// reschedule so they read the same everywhere.
+type triggerFlags struct {
+	cron    []string
+	fields  schedule.Fields
+	every   []string
+	at      []string
+	start   string
+	end     string
+	tz      string
+	combine string
+}
+
+func (f *triggerFlags) register(fs *pflag.FlagSet) {
+	fs.StringArrayVar(&f.cron, "cron", nil, "crontab expression: 5 fields (min hour dom mon dow), 6 with seconds first, or @daily etc.; repeatable")
+	fs.StringVar(&f.fields.Year, "year", "", "keyword cron field: year (4 digits)")
+	fs.StringVar(&f.fields.Month, "month", "", "keyword cron field: month (1-12 or jan-dec)")
+	fs.StringVar(&f.fields.Day, "day", "", "keyword cron field: day of month (1-31, last, '2nd fri', 'last sun')")
+	fs.StringVar(&f.fields.Week, "week", "", "keyword cron field: ISO week (1-53)")
+	fs.StringVar(&f.fields.DayOfWeek, "day-of-week", "", "keyword cron field: day of week, 0 = Monday as in APScheduler (prefer names: mon-fri)")
+	fs.StringVar(&f.fields.Hour, "hour", "", "keyword cron field: hour (0-23)")
+	fs.StringVar(&f.fields.Minute, "minute", "", "keyword cron field: minute (0-59)")
+	fs.StringVar(&f.fields.Second, "second", "", "keyword cron field: second (0-59)")
+	fs.StringArrayVar(&f.every, "every", nil, "interval trigger: a duration such as 90s, 1h30m, 2d, 1w; repeatable")
+	fs.StringArrayVar(&f.at, "at", nil, "date trigger: fire once at TIME; repeatable")
+	fs.StringVar(&f.start, "start", "", "TIME the trigger starts (inclusive; an interval's anchor; 'now')")
+	fs.StringVar(&f.end, "end", "", "TIME the trigger ends (inclusive)")
+	fs.StringVar(&f.tz, "tz", "", "IANA time zone of the trigger (default: the local zone)")
+	fs.StringVar(&f.combine, "combine", "any", "with several triggers: any (union of fire times) or all (instants all agree on)")
+}
+
+// spec returns the Spec the flags describe; ok is false when no trigger flag
+// was given (start, end and tz alone make no trigger).
+func (f *triggerFlags) spec() (s schedule.Spec, ok bool, err error) {
+	var parts []schedule.Spec
+	for _, c := range f.cron {
+		parts = append(parts, schedule.Spec{Cron: c})
+	}
+	if f.fields != (schedule.Fields{}) {
+		fields := f.fields
+		parts = append(parts, schedule.Spec{Fields: &fields})
+	}
+	for _, e := range f.every {
+		parts = append(parts, schedule.Spec{Every: e})
+	}
+	for _, a := range f.at {
+		parts = append(parts, schedule.Spec{At: a})
+	}
+	switch f.combine {
+	case "any", "all":
+	default:
+		return s, false, usagef("--combine: %q is not any or all", f.combine)
+	}
+	switch {
+	case len(parts) == 0:
+		return s, false, nil
+	case len(parts) == 1:
+		s = parts[0]
+	case f.combine == "all":
+		s = schedule.Spec{All: parts}
+	default:
+		s = schedule.Spec{Any: parts}
+	}
+	s.Timezone, s.Start, s.End = f.tz, f.start, f.end
+	return s, true, nil
+}

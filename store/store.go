@@ -106,9 +106,9 @@ type Store interface {
 	// Update runs fn in a read-write transaction, committed when fn returns
 	// nil and rolled back (nothing written) when it returns an error.
 	Update(fn func(Tx) error) error
-	// Changes signals, within a second, every commit made by another process
-	// or Store value sharing the same data. It ends when ctx is done.
-	Changes(ctx context.Context) (<-chan struct{}, error)
+	// Watch signals, within a second, commits made by another process or
+	// Store value sharing the same data. The channel closes when ctx is done.
+	Watch(ctx context.Context) (<-chan struct{}, error)
 	Close() error
 }
 
@@ -142,9 +142,36 @@ type Tx interface {
 	// RunningRuns returns every run whose outcome is Running.
 	RunningRuns() ([]*Run, error)
 
+	// RecordChange appends c to the journal of changes (assigning c.Seq), so
+	// a running scheduler learns what another command did. The journal keeps
+	// the most recent entries only.
+	RecordChange(c Change) error
+	// ChangesSince returns the journal entries after seq, oldest first.
+	ChangesSince(seq uint64) ([]Change, error)
+
 	// Settings are scheduler-wide.
 	Settings() (Settings, error)
 	PutSettings(Settings) error
+}
+
+// ChangeKind names a change to a job or to the scheduler, with the names of
+// the events a running scheduler emits for it.
+type ChangeKind string
+
+const (
+	JobAdded         ChangeKind = "job_added"
+	JobModified      ChangeKind = "job_modified" // options, trigger, pause, resume, run-now
+	JobRemoved       ChangeKind = "job_removed"
+	SchedulerPaused  ChangeKind = "scheduler_paused"
+	SchedulerResumed ChangeKind = "scheduler_resumed"
+)
+
+// Change is one entry of the journal: who changed what, and when.
+type Change struct {
+	Seq   uint64     `json:"seq"`
+	Time  time.Time  `json:"time"`
+	Kind  ChangeKind `json:"kind"`
+	JobID string     `json:"job_id,omitempty"`
 }
 
 // Settings are the scheduler-wide state kept with the jobs.

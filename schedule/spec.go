@@ -2,6 +2,9 @@ package schedule
 
 import (
 	"errors"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -37,7 +40,175 @@ type Fields struct {
 // Parse builds the Trigger that s describes. loc is the zone used when s
 // names none; ref is the instant relative parts of s are read against
 // ("now" in Start, and the anchor of an interval without Start, which first
-// fires one interval after ref).
+// fires one interval after ref). The Timezone, Start and End of a node with
+// Any or All apply to each child that has none of its own.
 func (s Spec) Parse(loc *time.Location, ref time.Time) (Trigger, error) {
-	return nil, errors.New("schedule: Spec.Parse not implemented yet")
+	if s.Timezone != "" {
+		var err error
+		if loc, err = LoadLocation(s.Timezone); err != nil {
+			return nil, err
+		}
+	}
+	if loc == nil {
+		loc = time.Local
+	}
+	kind, err := s.kind()
+	if err != nil {
+		return nil, err
+	}
+	if kind == "any" || kind == "all" {
+		children := s.Any
+		if kind == "all" {
+			children = s.All
+		}
+		ts := make([]Trigger, len(children))
+		for i, c := range children {
+			if c.Start == "" {
+				c.Start = s.Start
+			}
+			if c.End == "" {
+				c.End = s.End
+			}
+			if ts[i], err = c.Parse(loc, ref); err != nil {
+				return nil, fmt.Errorf("%s[%d]: %w", kind, i, err)
+			}
+		}
+		if kind == "all" {
+			return allOf(ts), nil
+		}
+		return anyOf(ts), nil
+	}
+	var start, end time.Time
+	if s.Start != "" {
+		if start, err = ParseTime(s.Start, loc, ref); err != nil {
+			return nil, fmt.Errorf("start: %w", err)
+		}
+	}
+	if s.End != "" {
+		if end, err = ParseTime(s.End, loc, ref); err != nil {
+			return nil, fmt.Errorf("end: %w", err)
+		}
+		if !start.IsZero() && end.Before(start) {
+			return nil, fmt.Errorf("end %s is before start %s", s.End, s.Start)
+		}
+	}
+	var t Trigger
+	switch kind {
+	case "cron":
+		if t, err = ParseCrontab(s.Cron, loc); err != nil {
+			return nil, fmt.Errorf("cron: %w", err)
+		}
+	case "fields":
+		if t, err = ParseFields(*s.Fields, loc); err != nil {
+			return nil, fmt.Errorf("cron fields: %w", err)
+		}
+	case "every":
+		d, err := ParseDuration(s.Every)
+		if err != nil {
+			return nil, fmt.Errorf("every: %w", err)
+		}
+		if d <= 0 {
+			return nil, fmt.Errorf("every: %s is not a positive duration", s.Every)
+		}
+		anchor := start
+		if anchor.IsZero() {
+			anchor = ref.Add(d)
+		}
+		t = interval{start: anchor.In(loc), every: d}
+	case "at":
+		at, err := ParseTime(s.At, loc, ref)
+		if err != nil {
+			return nil, fmt.Errorf("at: %w", err)
+		}
+		t = date{at: at.In(loc)}
+	}
+	if start.IsZero() && end.IsZero() {
+		return t, nil
+	}
+	return bounded{Trigger: t, start: start, end: end}, nil
+}
+
+// kind names the one trigger kind set in s.
+func (s Spec) kind() (string, error) {
+	var kinds []string
+	if s.Cron != "" {
+		kinds = append(kinds, "cron")
+	}
+	if s.Fields != nil {
+		kinds = append(kinds, "fields")
+	}
+	if s.Every != "" {
+		kinds = append(kinds, "every")
+	}
+	if s.At != "" {
+		kinds = append(kinds, "at")
+	}
+	if s.Any != nil {
+		kinds = append(kinds, "any")
+	}
+	if s.All != nil {
+		kinds = append(kinds, "all")
+	}
+	switch {
+	case len(kinds) == 0:
+		return "", errors.New("no trigger: want one of cron, fields, every, at, any, all")
+	case len(kinds) > 1:
+		return "", fmt.Errorf("several triggers (%s) in one: want exactly one, or combine them with any or all", strings.Join(kinds, ", "))
+	case (s.Any != nil && len(s.Any) == 0) || (s.All != nil && len(s.All) == 0):
+		return "", fmt.Errorf("%s: empty list of triggers", kinds[0])
+	}
+	return kinds[0], nil
+}
+
+// Validate reports the first error in s, naming the field, as Parse would.
+func (s Spec) Validate() error {
+	_, err := s.Parse(time.UTC, time.Unix(0, 0))
+	return err
+}
+
+// String describes s as a user wrote it, on one line:
+// "cron 30 2 * * * tz=Europe/Berlin", "every 1h30m start=now".
+func (s Spec) String() string {
+	var parts []string
+	switch {
+	case s.Cron != "":
+		parts = append(parts, "cron "+strings.Join(strings.Fields(s.Cron), " "))
+	case s.Fields != nil:
+		f := s.Fields
+		p := []string{"cron"}
+		for _, kv := range [][2]string{{"year", f.Year}, {"month", f.Month}, {"day", f.Day}, {"week", f.Week},
+			{"day_of_week", f.DayOfWeek}, {"hour", f.Hour}, {"minute", f.Minute}, {"second", f.Second}} {
+			if kv[1] != "" {
+				p = append(p, kv[0]+"="+quoteSpaces(kv[1]))
+			}
+		}
+		parts = append(parts, strings.Join(p, " "))
+	case s.Every != "":
+		parts = append(parts, "every "+s.Every)
+	case s.At != "":
+		parts = append(parts, "at "+quoteSpaces(s.At))
+	case s.Any != nil || s.All != nil:
+		name, children := "any", s.Any
+		if s.All != nil {
+			name, children = "all", s.All
+		}
+		var cs []string
+		for _, c := range children {
+			cs = append(cs, c.String())
+		}
+		parts = append(parts, name+"("+strings.Join(cs, "; ")+")")
+	}
+	for _, kv := range [][2]string{{"tz", s.Timezone}, {"start", s.Start}, {"end", s.End}} {
+		if kv[1] != "" {
+			parts = append(parts, kv[0]+"="+quoteSpaces(kv[1]))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func quoteSpaces(v string) string {
+	if strings.ContainsAny(v, " \t") {
+		return strconv.Quote(v)
+	}
+	return v
 }

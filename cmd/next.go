@@ -1,0 +1,83 @@
+package cmd
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jobctl/jobctl/schedule"
+)
+
+// maxNext bounds -n: a preview, not an export of a trigger's whole future.
+const maxNext = 10000
+
+type nextOptions struct {
+	trigger triggerFlags
+	from    string
+	n       int
+	now     func() time.Time
+}
+
+func newNextCmd(s Streams) *cobra.Command {
+	o := &nextOptions{now: time.Now}
+	c := &cobra.Command{
+		Use:   "next [TRIGGER FLAGS] [--tz NAME] [--from TIME] [-n N]",
+		Short: "Print a trigger's next fire times",
+		Long: `next prints the next N fire times of a trigger, one per line in RFC 3339 with
+the zone's offset; the first is the first fire time at or after --from. It
+prints fewer when the trigger ends.
+
+TIME is RFC 3339, a local YYYY-MM-DD[ HH:MM[:SS]] read in the trigger's zone,
+or now. Cron triggers match wall-clock time: a time that a DST change skips
+fires once when the gap ends, a repeated time fires at its first occurrence,
+and a trigger whose hour field matches every hour fires in elapsed time.`,
+		Example: `  jobctl next --cron '30 2 * * *' --tz Europe/Berlin --from 2026-03-28
+  jobctl next --day-of-week mon-fri --hour 9 --minute 30 -n 10
+  jobctl next --every 1h30m --start '2026-07-01 08:00'`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { return runNext(o, s) },
+	}
+	o.trigger.register(c.Flags())
+	c.Flags().StringVar(&o.from, "from", "now", "TIME to start from (the first line is at or after it)")
+	c.Flags().IntVarP(&o.n, "count", "n", 5, fmt.Sprintf("how many fire times to print (1-%d)", maxNext))
+	return c
+}
+
+func init() { commands = append(commands, newNextCmd) }
+
+func runNext(o *nextOptions, s Streams) error {
+	spec, ok, err := o.trigger.spec()
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return usagef("no trigger: give --cron, --every, --at or keyword fields such as --hour")
+	}
+	if o.n < 1 || o.n > maxNext {
+		return usagef("-n: %d is out of range 1-%d", o.n, maxNext)
+	}
+	loc := time.Local
+	if spec.Timezone != "" {
+		if loc, err = schedule.LoadLocation(spec.Timezone); err != nil {
+			return asUsage(fmt.Errorf("--tz: %w", err))
+		}
+	}
+	now := o.now()
+	from, err := schedule.ParseTime(o.from, loc, now)
+	if err != nil {
+		return asUsage(fmt.Errorf("--from: %w", err))
+	}
+	trig, err := spec.Parse(loc, from)
+	if err != nil {
+		return asUsage(err)
+	}
+	t := from.Add(-time.Nanosecond)
+	for range o.n {
+		if t = trig.Next(t); t.IsZero() {
+			break
+		}
+		fmt.Fprintln(s.Out, t.In(loc).Format(time.RFC3339Nano))
+	}
+	return nil
+}

@@ -107,7 +107,10 @@ type Store interface {
 	// nil and rolled back (nothing written) when it returns an error.
 	Update(fn func(Tx) error) error
 	// Watch signals, within a second, commits made by another process or
-	// Store value sharing the same data. The channel closes when ctx is done.
+	// Store value sharing the same data. The channel closes when ctx is done
+	// or the Store is closed. Signals coalesce: one pending signal stands for
+	// any number of commits. A memory store, having no other process, signals
+	// every commit that changed something (see NewMemory).
 	Watch(ctx context.Context) (<-chan struct{}, error)
 	Close() error
 }
@@ -131,7 +134,8 @@ type Tx interface {
 	NextRunTime() (t time.Time, ok bool, err error)
 
 	// AddRun records a new run, assigning r.Seq, and drops the job's oldest
-	// finished runs beyond the history limit.
+	// finished runs beyond the history limit; runs in progress are kept.
+	// ErrNotFound if the job does not exist.
 	AddRun(r *Run) error
 	// PutRun replaces the run r.JobID/r.Seq.
 	PutRun(r *Run) error
@@ -177,7 +181,7 @@ type Change struct {
 // Settings are the scheduler-wide state kept with the jobs.
 type Settings struct {
 	Paused       bool `json:"paused"`        // the whole scheduler is paused
-	HistoryLimit int  `json:"history_limit"` // runs kept per job; 0: DefaultHistoryLimit
+	HistoryLimit int  `json:"history_limit"` // finished runs kept per job; 0: DefaultHistoryLimit
 }
 
 // DefaultHistoryLimit is how many runs per job are kept unless configured.

@@ -156,7 +156,8 @@ func (c *cron) search(L int64, until int64) (int64, bool) {
 	sod := int(L - days*secondsPerDay)
 	y, mo, d := civilFromDays(days)
 	h, mi, s := sod/3600, sod/60%60, sod%60
-	if until > maxYear {
+	if until > maxYear || c.years != nil {
+		// A year set ends the search itself, and may skip centuries.
 		until = maxYear
 	}
 	for y <= until {

@@ -19,13 +19,19 @@ import (
 // change nothing signal nothing, so a loop that reads in Update is not woken
 // by itself forever.
 func NewMemory() Store {
-	m := &memStore{root: newMemBucket()}
-	t := &memTx{b: m.root}
+	m := &memStore{root: emptyMemTx().b}
+	m.watch.init()
+	return m
+}
+
+// emptyMemTx is a writable transaction on a new, empty database.
+func emptyMemTx() *memTx {
+	t := &memTx{b: newMemBucket()}
 	if err := initSchema(t); err != nil {
 		panic("store: laying out an empty memory store: " + err.Error()) // cannot fail: nothing is stored yet
 	}
-	m.watch.init()
-	return m
+	t.undo = nil // nothing to undo before the first transaction
+	return t
 }
 
 type memStore struct {
@@ -76,7 +82,8 @@ func (m *memStore) Watch(ctx context.Context) (<-chan struct{}, error) {
 	if m.closed {
 		return nil, errClosed
 	}
-	return m.watch.add(ctx), nil
+	ch, _ := m.watch.add(ctx)
+	return ch, nil
 }
 
 func (m *memStore) Close() error {

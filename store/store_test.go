@@ -340,9 +340,11 @@ func testHistoryRetention(t *testing.T, s Store) {
 	if err := s.Update(func(tx Tx) error { return tx.PutSettings(Settings{}) }); err != nil {
 		t.Fatal(err)
 	}
+	var more []*Run
 	for i := range DefaultHistoryLimit + 5 {
-		addRuns(t, s, runOf("a", 5+i, Failed))
+		more = append(more, runOf("a", 5+i, Failed))
 	}
+	addRuns(t, s, more...)
 	if got := view(t, s, func(tx Tx) ([]*Run, error) { return tx.Runs("a", 0) }); len(got) != DefaultHistoryLimit {
 		t.Errorf("kept %d runs with the default limit, want %d", len(got), DefaultHistoryLimit)
 	}
@@ -576,6 +578,7 @@ func putRaw(t *testing.T, s Store, id, v string, indexAt time.Time) {
 	t.Helper()
 	err := s.Update(func(x Tx) error {
 		tx := x.(*tx)
+		tx.dirty = true
 		if err := tx.bucket(bucketJobs).Put([]byte(id), []byte(v)); err != nil {
 			return err
 		}

@@ -397,7 +397,7 @@ func (t *tx) prune(runs kvBucket, id string) error {
 	var finished [][]byte
 	c := runs.Cursor()
 	for k, _ := c.First(); k != nil; k, _ = c.Next() {
-		if running.Get(runningKey(id, getU64(k))) == nil {
+		if !has(running, runningKey(id, getU64(k))) {
 			finished = append(finished, k)
 		}
 	}
@@ -633,6 +633,13 @@ func keyTime(k []byte) time.Time {
 // runningKey names a run in the running set: its seq, then its job id.
 func runningKey(id string, seq uint64) []byte {
 	return append(u64(seq), id...)
+}
+
+// has reports whether b holds key k. Get cannot say: bbolt returns nil for
+// an empty value, which is what the index and the running set store.
+func has(b kvBucket, k []byte) bool {
+	got, _ := b.Cursor().Seek(k)
+	return bytes.Equal(got, k)
 }
 
 func u64(n uint64) []byte { return binary.BigEndian.AppendUint64(make([]byte, 0, 8), n) }

@@ -1,0 +1,523 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// DefaultTimeout is how long an operation waits for another process to
+// release the database before failing with ErrBusy.
+const DefaultTimeout = 5 * time.Second
+
+// OpenOptions say how Open uses the database file.
+type OpenOptions struct {
+	// Timeout is how long to wait for the file's lock; 0 means
+	// DefaultTimeout.
+	Timeout time.Duration
+	// ReadOnly makes every Update fail; for commands that only look.
+	ReadOnly bool
+	// Create makes the first Update create the file (mode 0600) and its
+	// directory (0700). Without it, a missing file reads as an empty
+	// database, nothing is created, and an Update that writes fails with
+	// fs.ErrNotExist.
+	Create bool
+}
+
+// FileError is a database file that cannot be used as it is: not a jobctl
+// database, damaged, or written by a newer jobctl. The file is left as it
+// was found.
+type FileError struct {
+	Path    string
+	Problem string
+}
+
+func (e *FileError) Error() string { return e.Path + ": " + e.Problem }
+
+// Open returns the Store kept in the bbolt file at path. It does not keep
+// the file open: each View or Update opens it (View with a shared lock,
+// Update with an exclusive one), runs its transaction and closes it, so the
+// CLI and a running scheduler take turns. Open checks an existing file at
+// once, so that a damaged or foreign file is reported before any work.
+func Open(path string, opts OpenOptions) (Store, error) {
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	s := &boltStore{path: path, opts: opts}
+	s.watch.init()
+	if err := s.View(func(Tx) error { return nil }); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+type boltStore struct {
+	path string
+	opts OpenOptions
+
+	// mu serialises this value's own operations: Views share it, an Update
+	// holds it alone. Without it they would still exclude each other
+	// through the file lock, but bbolt waits for that lock by polling.
+	mu     sync.RWMutex
+	closed bool
+	// checked is the file last verified with a read-only open before being
+	// opened for writing (see Update).
+	checked os.FileInfo
+
+	watch  watchers
+	seenMu sync.Mutex
+	seen   stamp // the latest commit this value knows of
+}
+
+func (s *boltStore) View(fn func(Tx) error) (err error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return errClosed
+	}
+	return s.view(fn)
+}
+
+// view runs fn in a read-only transaction; s.mu is held.
+func (s *boltStore) view(fn func(Tx) error) (err error) {
+	defer s.catch(&err)
+	// A truncated file faults when bbolt reads a page past its end; as a
+	// panic, it is reported as damage instead of killing the process.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	db, err := s.openDB(false)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fn(newTx(emptyMemTx(), false))
+	}
+	if err != nil {
+		return err
+	}
+	var btx *bolt.Tx
+	defer func() { closeDB(db, btx, false) }()
+	if guard(func() { btx, err = db.Begin(false) }); err != nil {
+		return s.fileError(err)
+	}
+	kv := boltTx{btx}
+	if err := s.check(btx); err != nil {
+		return err
+	}
+	return fn(newTx(kv, false))
+}
+
+func (s *boltStore) Update(fn func(Tx) error) (err error) {
+	if s.opts.ReadOnly {
+		return fmt.Errorf("%s: opened read-only", s.path)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errClosed
+	}
+	// bbolt may write to a file merely opened for writing (to convert a
+	// foreign database's free list), so a file not seen before is first
+	// checked with a read-only open, which never writes.
+	if fi, err := os.Stat(s.path); err == nil && !(s.checked != nil && os.SameFile(fi, s.checked)) {
+		if err := s.view(func(Tx) error { return nil }); err != nil {
+			return err
+		}
+		s.checked = fi
+	}
+
+	defer s.catch(&err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	db, err := s.openDB(true)
+	if errors.Is(err, fs.ErrNotExist) {
+		if !s.opts.Create {
+			return s.updateMissing(fn)
+		}
+		if err := s.create(); err != nil {
+			return err
+		}
+		db, err = s.openDB(true)
+	}
+	if err != nil {
+		return err
+	}
+	var btx *bolt.Tx
+	committed := false
+	defer func() { closeDB(db, btx, committed) }()
+	if guard(func() { btx, err = db.Begin(true) }); err != nil {
+		return s.fileError(err)
+	}
+	kv := boltTx{btx}
+	if err := s.check(btx); err != nil {
+		return err
+	}
+	t := newTx(kv, true)
+	if err := fn(t); err != nil {
+		return err
+	}
+	if !t.dirty {
+		return nil // rolled back: nothing to write, no fsync, no signal
+	}
+	old, err := t.bumpCommits()
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.path, err)
+	}
+	if guard(func() { err = btx.Commit() }); err != nil {
+		return fmt.Errorf("%s: commit: %w", s.path, err)
+	}
+	committed = true
+	if s.observe(stamp{old.instance, old.commits + 1}, old) {
+		s.watch.broadcast()
+	}
+	return nil
+}
+
+// check reports whether the file btx reads is whole and a jobctl database.
+func (s *boltStore) check(btx *bolt.Tx) error {
+	// bbolt grows the file before writing past its end, so a file shorter
+	// than the last page in use has lost its end.
+	if fi, err := os.Stat(s.path); err == nil && fi.Size() < btx.Size() {
+		return &FileError{s.path, fmt.Sprintf("damaged database: truncated (%d bytes of at least %d)", fi.Size(), btx.Size())}
+	}
+	if err := checkSchema(boltTx{btx}); err != nil {
+		return s.fileError(err)
+	}
+	return nil
+}
+
+// updateMissing runs fn for an Update of a file that does not exist and
+// may not be created: against an empty database, and failing if fn writes.
+func (s *boltStore) updateMissing(fn func(Tx) error) error {
+	t := newTx(emptyMemTx(), true)
+	if err := fn(t); err != nil {
+		return err
+	}
+	if t.dirty {
+		return &fs.PathError{Op: "update", Path: s.path, Err: fs.ErrNotExist}
+	}
+	return nil
+}
+
+// create makes a new database at s.path atomically: laid out in a temporary
+// file, then linked into place, so no process ever sees a half-made file
+// (and an empty file at the path is never one of ours). If another process
+// creates it first, its file wins.
+func (s *boltStore) create() error {
+	dir := filepath.Dir(s.path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(s.path)+".new*") // mode 0600
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	f.Close()
+	defer os.Remove(tmp)
+	db, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: s.opts.Timeout})
+	if err != nil {
+		return fmt.Errorf("%s: %w", tmp, err)
+	}
+	err = db.Update(func(btx *bolt.Tx) error { return initSchema(boltTx{btx}) })
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", tmp, err)
+	}
+	if err := os.Link(tmp, s.path); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	// The new name must survive a crash as the file's contents do.
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// openDB opens the database file, never creating it.
+func (s *boltStore) openDB(write bool) (db *bolt.DB, err error) {
+	opts := &bolt.Options{ReadOnly: !write, Timeout: s.opts.Timeout, OpenFile: openExisting}
+	guard(func() { db, err = bolt.Open(s.path, 0o600, opts) })
+	switch {
+	case err == nil:
+		return db, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, err
+	case errors.Is(err, bolterrors.ErrTimeout):
+		return nil, fmt.Errorf("%w: %s is in use by another jobctl (waited %v)", ErrBusy, s.path, s.opts.Timeout)
+	}
+	return nil, s.fileError(err)
+}
+
+var (
+	errEmptyFile = errors.New("empty file")
+	errIsDir     = errors.New("is a directory")
+)
+
+// openExisting is bbolt's file opener, without O_CREATE and refusing an
+// empty file, which bbolt would otherwise lay out as a new database.
+func openExisting(name string, flag int, perm os.FileMode) (*os.File, error) {
+	f, err := os.OpenFile(name, flag&^os.O_CREATE, perm)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	switch {
+	case err != nil:
+	case fi.IsDir():
+		err = errIsDir
+	case fi.Size() == 0:
+		err = errEmptyFile
+	default:
+		return f, nil
+	}
+	f.Close()
+	return nil, err
+}
+
+// fileError names the path in an error about the file's contents.
+func (s *boltStore) fileError(err error) error {
+	var se schemaError
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &se):
+		return &FileError{s.path, se.problem}
+	case errors.Is(err, errEmptyFile), errors.Is(err, errIsDir):
+		return &FileError{s.path, "not a jobctl database: " + err.Error()}
+	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrVersionMismatch):
+		return &FileError{s.path, "not a jobctl database (" + err.Error() + ")"}
+	case errors.As(err, &pe):
+		return err
+	}
+	return &FileError{s.path, "damaged database: " + err.Error()}
+}
+
+// closeDB ends the transaction, unless committed, and closes the database.
+// After bbolt has panicked it may hold its own locks, so a Close that could
+// wait on them forever is skipped; the file descriptor then leaks.
+func closeDB(db *bolt.DB, btx *bolt.Tx, committed bool) {
+	if btx != nil && !committed && !try(func() { btx.Rollback() }) {
+		return
+	}
+	try(func() { db.Close() })
+}
+
+// corrupt marks a panic raised by bbolt, which happens on damaged pages: the
+// store turns it into a FileError. Any other panic is the caller's and goes
+// on as it is.
+type corrupt struct{ v any }
+
+// rethrow, deferred, marks a panic in progress as bbolt's.
+func rethrow() {
+	if r := recover(); r != nil {
+		if _, ok := r.(corrupt); ok {
+			panic(r)
+		}
+		panic(corrupt{r})
+	}
+}
+
+// guard calls f, which calls bbolt, marking its panics.
+func guard(f func()) {
+	defer rethrow()
+	f()
+}
+
+// try calls f and reports whether it returned without panicking.
+func try(f func()) (ok bool) {
+	defer func() { recover() }()
+	f()
+	return true
+}
+
+// catch, deferred, turns a marked panic into a FileError.
+func (s *boltStore) catch(err *error) {
+	if r := recover(); r != nil {
+		c, ok := r.(corrupt)
+		if !ok {
+			panic(r)
+		}
+		*err = &FileError{s.path, fmt.Sprintf("damaged database: %v", c.v)}
+	}
+}
+
+func (s *boltStore) Watch(ctx context.Context) (<-chan struct{}, error) {
+	s.mu.RLock()
+	closed := s.closed
+	s.mu.RUnlock()
+	if closed {
+		return nil, errClosed
+	}
+	if s.opts.Create {
+		if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
+			return nil, err
+		}
+	}
+	ch, ctx := s.watch.add(ctx)
+	// Commits from before Watch are not news.
+	if st, err := s.currentStamp(); err == nil {
+		s.observe(st, st)
+	}
+	if err := watchFile(ctx, s.path, s.poll); err != nil {
+		s.watch.remove(ch)
+		return nil, err
+	}
+	return ch, nil
+}
+
+// poll is called when the file may have changed: it signals the watchers if
+// the file holds a commit this value did not make or see.
+func (s *boltStore) poll() {
+	st, err := s.currentStamp()
+	if err != nil {
+		return // busy or unreadable: the next change or commit looks again
+	}
+	if s.observe(st, st) {
+		s.watch.broadcast()
+	}
+}
+
+// currentStamp reads the file's commit stamp; a missing file has the zero
+// stamp.
+func (s *boltStore) currentStamp() (stamp, error) {
+	if _, err := os.Stat(s.path); errors.Is(err, fs.ErrNotExist) {
+		return stamp{}, nil
+	}
+	var st stamp
+	err := s.View(func(t Tx) error {
+		st = readStamp(t.(*tx).kv)
+		return nil
+	})
+	return st, err
+}
+
+// observe records that the file is at stamp now, whose previous commit was
+// before (the same, unless this value just committed), and reports whether
+// something happened that this value had not seen: a commit by someone
+// else, or a new file.
+func (s *boltStore) observe(now, before stamp) (news bool) {
+	s.seenMu.Lock()
+	defer s.seenMu.Unlock()
+	if now.instance != s.seen.instance {
+		s.seen = now
+		return true
+	}
+	news = before.commits > s.seen.commits
+	s.seen.commits = max(s.seen.commits, now.commits)
+	return news
+}
+
+func (s *boltStore) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.closed = true
+		s.watch.close()
+	}
+	return nil
+}
+
+// boltTx and the types below adapt bbolt to the kv interfaces, marking any
+// panic from bbolt (see corrupt).
+type boltTx struct{ tx *bolt.Tx }
+
+func (t boltTx) Bucket(name []byte) kvBucket {
+	defer rethrow()
+	if b := t.tx.Bucket(name); b != nil {
+		return boltBucket{b}
+	}
+	return nil
+}
+
+func (t boltTx) CreateBucketIfNotExists(name []byte) (kvBucket, error) {
+	defer rethrow()
+	b, err := t.tx.CreateBucketIfNotExists(name)
+	if err != nil {
+		return nil, err
+	}
+	return boltBucket{b}, nil
+}
+
+type boltBucket struct{ b *bolt.Bucket }
+
+func (b boltBucket) Get(k []byte) []byte {
+	defer rethrow()
+	return b.b.Get(k)
+}
+
+func (b boltBucket) Put(k, v []byte) error {
+	defer rethrow()
+	return b.b.Put(k, v)
+}
+
+func (b boltBucket) Delete(k []byte) error {
+	defer rethrow()
+	return b.b.Delete(k)
+}
+
+func (b boltBucket) Cursor() kvCursor {
+	defer rethrow()
+	return boltCursor{b.b.Cursor()}
+}
+
+func (b boltBucket) Bucket(name []byte) kvBucket {
+	defer rethrow()
+	if sub := b.b.Bucket(name); sub != nil {
+		return boltBucket{sub}
+	}
+	return nil
+}
+
+func (b boltBucket) CreateBucketIfNotExists(name []byte) (kvBucket, error) {
+	defer rethrow()
+	sub, err := b.b.CreateBucketIfNotExists(name)
+	if err != nil {
+		return nil, err
+	}
+	return boltBucket{sub}, nil
+}
+
+func (b boltBucket) DeleteBucket(name []byte) error {
+	defer rethrow()
+	return b.b.DeleteBucket(name)
+}
+
+func (b boltBucket) NextSequence() (uint64, error) {
+	defer rethrow()
+	return b.b.NextSequence()
+}
+
+type boltCursor struct{ c *bolt.Cursor }
+
+func (c boltCursor) First() ([]byte, []byte) {
+	defer rethrow()
+	return c.c.First()
+}
+
+func (c boltCursor) Last() ([]byte, []byte) {
+	defer rethrow()
+	return c.c.Last()
+}
+
+func (c boltCursor) Next() ([]byte, []byte) {
+	defer rethrow()
+	return c.c.Next()
+}
+
+func (c boltCursor) Prev() ([]byte, []byte) {
+	defer rethrow()
+	return c.c.Prev()
+}
+
+func (c boltCursor) Seek(k []byte) ([]byte, []byte) {
+	defer rethrow()
+	return c.c.Seek(k)
+}

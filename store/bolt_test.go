@@ -1,0 +1,392 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+func openBolt(t testing.TB, path string, opts OpenOptions) Store {
+	t.Helper()
+	s, err := Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestBolt(t *testing.T) {
+	testStore(t, func(t *testing.T) Store {
+		return openBolt(t, filepath.Join(t.TempDir(), "jobs.db"), OpenOptions{Create: true})
+	})
+}
+
+func TestBoltCreatesPrivately(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data", "jobctl")
+	path := filepath.Join(dir, "jobs.db")
+	s := openBolt(t, path, OpenOptions{Create: true})
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Open created %s before any write: %v", dir, err)
+	}
+	put(t, s, job("a", 0))
+	for p, want := range map[string]fs.FileMode{path: 0o600, dir: 0o700 | fs.ModeDir, filepath.Dir(dir): 0o700 | fs.ModeDir} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode() != want {
+			t.Errorf("%s has mode %v, want %v", p, fi.Mode(), want)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("the directory holds %d entries, want the database only", len(entries))
+	}
+	// Another Store value reads what this one wrote.
+	other := openBolt(t, path, OpenOptions{ReadOnly: true})
+	if got := ids(view(t, other, allJobs)); len(got) != 1 || got[0] != "a" {
+		t.Errorf("another Store sees %v", got)
+	}
+}
+
+func TestBoltMissingFile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "nothing")
+	path := filepath.Join(dir, "jobs.db")
+	s := openBolt(t, path, OpenOptions{})
+	if got := view(t, s, allJobs); len(got) != 0 {
+		t.Errorf("jobs of a missing database: %v", ids(got))
+	}
+	if _, ok := nextRun(t, s); ok {
+		t.Error("a missing database has a next run time")
+	}
+	err := s.Update(func(tx Tx) error { return tx.DeleteJob("x") })
+	if !errors.Is(err, ErrNotFound) {
+		t.Errorf("removing from a missing database: %v", err)
+	}
+	err = s.Update(func(tx Tx) error { return tx.PutJob(job("a", 0)) })
+	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), path) {
+		t.Errorf("writing to a missing database without Create: %v", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("reading a missing database created %s", dir)
+	}
+}
+
+func TestBoltReadOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "jobs.db")
+	put(t, openBolt(t, path, OpenOptions{Create: true}), job("a", 0))
+	ro := openBolt(t, path, OpenOptions{ReadOnly: true})
+	if err := ro.Update(func(tx Tx) error { return nil }); err == nil {
+		t.Error("Update on a read-only store succeeded")
+	}
+}
+
+func TestBoltBusy(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "jobs.db")
+	s := openBolt(t, path, OpenOptions{Create: true, Timeout: 100 * time.Millisecond})
+	put(t, s, job("a", 0))
+	// bbolt's flock belongs to an open file description, so a second
+	// bolt.Open in this process holds the lock against the store.
+	holder, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, op := range map[string]func() error{
+		"Update": func() error { return s.Update(func(Tx) error { return nil }) },
+		"View":   func() error { return s.View(func(Tx) error { return nil }) },
+	} {
+		err := op()
+		if !errors.Is(err, ErrBusy) || !strings.Contains(err.Error(), path) {
+			t.Errorf("%s while another holds the lock: %v", name, err)
+		}
+	}
+	holder.Close()
+	put(t, s, job("b", 0))
+}
+
+// TestBoltConcurrent runs updates and views from many goroutines through two
+// Store values on one file: every update lands, and the race detector
+// checks the store's own state.
+func TestBoltConcurrent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "jobs.db")
+	stores := []Store{openBolt(t, path, OpenOptions{Create: true}), openBolt(t, path, OpenOptions{Create: true})}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		s := stores[g%2]
+		wg.Go(func() {
+			for i := range 4 {
+				put(t, s, job(fmt.Sprintf("g%d-%d", g, i), time.Duration(i)*time.Second))
+				view(t, s, func(tx Tx) ([]*Job, error) { return tx.Due(t0, 5) })
+			}
+		})
+	}
+	wg.Wait()
+	if got := view(t, stores[0], allJobs); len(got) != 32 {
+		t.Errorf("%d jobs after 32 concurrent adds", len(got))
+	}
+}
+
+// damaged files, each made from a good database's bytes (or none).
+var damages = []struct {
+	name string
+	make func(good []byte) []byte
+	want string
+}{
+	{"empty", func([]byte) []byte { return nil }, "not a jobctl database: empty file"},
+	{"text", func([]byte) []byte { return []byte("0 * * * * backup\n") }, "not a jobctl database"},
+	{"zeroed", func(good []byte) []byte { return make([]byte, len(good)) }, "not a jobctl database"},
+	{"random", func(good []byte) []byte { return randomBytes(len(good), 1) }, "not a jobctl database"},
+	{"truncated to one page", func(good []byte) []byte { return good[:4096] }, "damaged database"},
+	{"truncated to half", func(good []byte) []byte { return good[:len(good)/2] }, "damaged database"},
+	{"pages scribbled", func(good []byte) []byte {
+		// The meta pages stay good, so bbolt opens the file and meets
+		// garbage only when it walks the tree.
+		bad := bytes.Clone(good)
+		copy(bad[2*4096:], randomBytes(len(bad)-2*4096, 2))
+		return bad
+	}, "damaged database"},
+}
+
+func randomBytes(n int, seed uint64) []byte {
+	r := rand.New(rand.NewPCG(seed, seed))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+// goodDB returns the bytes of a database with a few jobs and runs in it.
+func goodDB(t *testing.T) []byte {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "good.db")
+	s := openBolt(t, path, OpenOptions{Create: true})
+	for i := range 40 {
+		j := job(fmt.Sprintf("job-%02d", i), time.Duration(i)*time.Minute)
+		j.Command = strings.Repeat("x", 500)
+		put(t, s, j)
+		addRuns(t, s, runOf(j.ID, 0, Success))
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestBoltDamagedFiles: every kind of bad file gets an error naming the
+// path, from Open, View and Update alike, and is never changed.
+func TestBoltDamagedFiles(t *testing.T) {
+	good := goodDB(t)
+	cases := damages
+	cases = append(cases, struct {
+		name string
+		make func([]byte) []byte
+		want string
+	}{"another program's bbolt file", func([]byte) []byte { return foreignDB(t) }, "not a jobctl database"},
+		struct {
+			name string
+			make func([]byte) []byte
+			want string
+		}{"newer schema", func([]byte) []byte { return newerDB(t) }, "newer jobctl (schema version 2, this one reads 1)"})
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "jobs.db")
+			bad := tt.make(good)
+			if err := os.WriteFile(path, bad, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			check := func(op string, err error) {
+				t.Helper()
+				var fe *FileError
+				if !errors.As(err, &fe) || fe.Path != path || !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("%s: %v, want a FileError for %s saying %q", op, err, path, tt.want)
+				}
+			}
+			_, err := Open(path, OpenOptions{Create: true})
+			check("Open", err)
+			s := &boltStore{path: path, opts: OpenOptions{Create: true, Timeout: time.Second}}
+			s.watch.init()
+			check("View", s.View(func(tx Tx) error { _, err := allJobs(tx); return err }))
+			check("Update", s.Update(func(tx Tx) error { return tx.PutJob(job("new", 0)) }))
+			if now, err := os.ReadFile(path); err != nil || !bytes.Equal(now, bad) {
+				t.Errorf("the file was changed (err %v)", err)
+			}
+		})
+	}
+}
+
+// foreignDB is a bbolt database of some other program.
+func foreignDB(t *testing.T) []byte {
+	path := filepath.Join(t.TempDir(), "other.db")
+	db, err := bolt.Open(path, 0o600, &bolt.Options{NoFreelistSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucket([]byte("widgets"))
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte("w1"), []byte("blue"))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	return b
+}
+
+// newerDB is a jobctl database from a future schema version.
+func newerDB(t *testing.T) []byte {
+	path := filepath.Join(t.TempDir(), "newer.db")
+	put(t, openBolt(t, path, OpenOptions{Create: true}), job("a", 0))
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(metaSchema, binary.BigEndian.AppendUint64(nil, schemaVersion+1))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	return b
+}
+
+func TestBoltDirectory(t *testing.T) {
+	path := t.TempDir()
+	_, err := Open(path, OpenOptions{Create: true})
+	if err == nil || !strings.Contains(err.Error(), path) {
+		t.Errorf("Open of a directory: %v", err)
+	}
+}
+
+// wait returns when ch signals, failing the test if it does not within a
+// generous bound (a deadline for a hang, not a measure of speed).
+func wait(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case _, ok := <-ch:
+		if !ok {
+			t.Fatalf("%s: the channel closed", what)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: no signal", what)
+	}
+}
+
+func TestBoltWatch(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "jobs.db")
+	me := openBolt(t, path, OpenOptions{Create: true}).(*boltStore)
+	other := openBolt(t, path, OpenOptions{Create: true})
+	put(t, me, job("a", 0))
+	ch, err := me.Watch(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, other, job("b", 0))
+	wait(t, ch, "commit by another Store")
+
+	// Its own commits are not news: poll as the watcher would on the
+	// file's change, and nothing is signalled.
+	put(t, me, job("c", 0))
+	me.poll()
+	select {
+	case <-ch:
+		t.Fatal("signalled for its own commit")
+	default:
+	}
+	// A commit by another, then one of its own, before it looked: the
+	// other's must not be hidden by its own.
+	put(t, other, job("d", 0))
+	put(t, me, job("e", 0))
+	wait(t, ch, "commit by another followed by its own")
+
+	// The file deleted and made anew.
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, ch, "file removed")
+	put(t, other, job("f", 0))
+	wait(t, ch, "file re-created")
+}
+
+func TestLock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "jobs.db")
+	unlock, err := Lock(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Lock(path)
+	want := fmt.Sprintf("another scheduler is running on %s (pid %d)", path, os.Getpid())
+	if !errors.Is(err, ErrLocked) || err.Error() != want {
+		t.Errorf("second Lock: %v, want %q", err, want)
+	}
+	if err := unlock(); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err = Lock(path)
+	if err != nil {
+		t.Fatalf("Lock after unlock: %v", err)
+	}
+	unlock()
+	if fi, err := os.Stat(path + ".lock"); err != nil || fi.Mode() != 0o600 {
+		t.Errorf("lock file: %v %v", fi.Mode(), err)
+	}
+}
+
+func TestDefaultPath(t *testing.T) {
+	for _, tt := range []struct{ db, xdg, home, want string }{
+		{"/x/my.db", "/xdg", "/home/u", "/x/my.db"},
+		{"", "/xdg", "/home/u", "/xdg/jobctl/jobs.db"},
+		{"", "relative", "/home/u", "/home/u/.local/share/jobctl/jobs.db"},
+		{"", "", "/home/u", "/home/u/.local/share/jobctl/jobs.db"},
+	} {
+		t.Setenv("JOBCTL_DB", tt.db)
+		t.Setenv("XDG_DATA_HOME", tt.xdg)
+		t.Setenv("HOME", tt.home)
+		if got, err := DefaultPath(); err != nil || got != tt.want {
+			t.Errorf("DefaultPath with JOBCTL_DB=%q XDG_DATA_HOME=%q HOME=%q = %q, %v; want %q",
+				tt.db, tt.xdg, tt.home, got, err, tt.want)
+		}
+	}
+	t.Setenv("JOBCTL_DB", "")
+	t.Setenv("XDG_DATA_HOME", "")
+	t.Setenv("HOME", "")
+	if _, err := DefaultPath(); err == nil || !strings.Contains(err.Error(), "JOBCTL_DB") {
+		t.Errorf("DefaultPath with nothing set: %v", err)
+	}
+}
+
+// TestLockHolderPID checks the message names whatever pid the file holds.
+func TestLockHolderPID(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "jobs.db")
+	unlock, err := Lock(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	if err := os.WriteFile(path+".lock", []byte("4242\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Lock(path); err == nil || !strings.Contains(err.Error(), "(pid "+strconv.Itoa(4242)+")") {
+		t.Errorf("second Lock: %v", err)
+	}
+}

@@ -5,6 +5,52 @@
 //
 // The store knows nothing of processes: it records what the scheduler decided
 // and answers "what is due, and when is the next one".
+//
+// # Layout
+//
+// Both implementations hold the same buckets, in the same encoding (the
+// memory store is an ordered map standing in for bbolt, so one body of code
+// serves both). Integers are 8 bytes big-endian; times in keys are 12 bytes,
+// the Unix seconds with the sign bit flipped and then the nanoseconds, both
+// big-endian, so that keys sort in time order for every time.Time.
+//
+//	jobs             job id -> Job as JSON
+//	index            time(NextRun) + job id -> empty
+//	runs/<job id>    run seq -> Run as JSON; the bucket's sequence numbers runs
+//	running          run seq + job id -> empty, for every run whose outcome is Running
+//	changes          change seq -> Change as JSON; the bucket's sequence numbers them
+//	meta             "magic" -> "jobctl"; "schema" -> version (1);
+//	                 "instance" -> random, chosen when the file is created;
+//	                 "commits" -> count of commits; "settings" -> Settings as JSON
+//
+// # Invariants
+//
+//   - The index holds exactly the active jobs with a NextRun, so Due and
+//     NextRunTime seek to its start and read only what they return:
+//     O(log n + due). PutJob moves a job's key when its State or NextRun
+//     changes; DeleteJob removes it with the job's history and running runs.
+//   - A job that cannot be decoded, or whose trigger no longer parses, is
+//     returned with Broken set and is never rewritten by PutJob; Due reports
+//     it and, in an Update, drops it from the index, so it is not scheduled.
+//   - AddRun numbers a job's runs from 1 and keeps its newest HistoryLimit
+//     finished runs (default 100) and every run in progress.
+//   - The journal keeps the latest 1000 changes; a reader that finds a gap
+//     after the seq it last saw has missed some.
+//   - Every Update that writes increments the commit counter. A Watch
+//     compares the (instance, commits) stamp it sees with the last it knew
+//     to tell another process's commits from its own.
+//
+// # Guarantees of the bbolt store
+//
+// The file is not kept open: each View opens it read-only under a shared
+// lock, each Update under an exclusive lock, and closes it afterwards, so the
+// CLI and a running scheduler take turns; a lock not had within the timeout
+// is ErrBusy. An Update is atomic and durable (bbolt fsyncs on commit); one
+// that writes nothing commits nothing. A file is created only by an Update
+// with OpenOptions.Create, atomically (laid out under a temporary name and
+// linked into place), mode 0600 in a directory made 0700. A file that is not
+// a jobctl database, is damaged, or is from a newer schema gives a FileError
+// naming it, never a panic, and is not written to.
 package store
 
 import (
@@ -127,8 +173,10 @@ type Tx interface {
 	DeleteJob(id string) error
 
 	// Due returns the active jobs whose NextRun is at or before now, earliest
-	// first, at most limit of them; its cost does not grow with the number
-	// of jobs that are not due.
+	// first (ties by id), at most limit of them (limit <= 0: all); its cost
+	// does not grow with the number of jobs that are not due. Broken jobs
+	// among them are returned with Broken set, for the caller to report and
+	// not run; in an Update they leave the index.
 	Due(now time.Time, limit int) ([]*Job, error)
 	// NextRunTime is the earliest NextRun of any active job (ok false: none).
 	NextRunTime() (t time.Time, ok bool, err error)
@@ -139,7 +187,9 @@ type Tx interface {
 	AddRun(r *Run) error
 	// PutRun replaces the run r.JobID/r.Seq.
 	PutRun(r *Run) error
-	// Runs returns up to n runs, newest first, of one job or (jobID "") of all.
+	// Runs returns up to n runs (n <= 0: all), newest first, of one job
+	// (by seq; ErrNotFound if there is no such job) or, with jobID "", of
+	// all jobs (by Submitted time).
 	Runs(jobID string, n int) ([]*Run, error)
 	// Run returns one run; ErrNotFound if absent.
 	Run(jobID string, seq uint64) (*Run, error)

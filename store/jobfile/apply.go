@@ -1,0 +1,190 @@
+package jobfile
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"time"
+
+	"github.com/jobctl/jobctl/store"
+)
+
+// SetTrigger anchors j's trigger at now and schedules it: NextRun is the
+// first fire time at or after now, and a trigger with none left finishes
+// the job. A paused job stays paused, with no NextRun.
+func SetTrigger(j *store.Job, now time.Time) error {
+	j.Anchor = now
+	return Resume(j, now)
+}
+
+// Resume makes j active from now on, keeping its anchor: NextRun is the
+// first fire time at or after now, or j is finished when there is none.
+// A paused job is left paused; the caller sets State to resume it.
+func Resume(j *store.Job, now time.Time) error {
+	t, err := j.ParseTrigger()
+	if err != nil {
+		return fmt.Errorf("job %q: trigger: %w", j.ID, err)
+	}
+	j.NextRun = time.Time{}
+	if j.State == store.Paused {
+		return nil
+	}
+	j.State = store.Finished
+	if next := t.Next(now.Add(-time.Nanosecond)); !next.IsZero() {
+		j.State, j.NextRun = store.Active, next
+	}
+	return nil
+}
+
+// ApplyOptions change what Apply does.
+type ApplyOptions struct {
+	// Prune removes the stored jobs the file does not name.
+	Prune bool
+}
+
+// Report says what Apply did (or, rolled back, would do), by job id.
+type Report struct {
+	Added, Changed, Removed, Unchanged []string
+	// Finished are the added or changed jobs whose trigger has no fire
+	// time left: they are stored finished.
+	Finished []string
+	// Settings reports that [scheduler] changed the stored settings.
+	Settings bool
+}
+
+// Changes reports whether Apply changed anything.
+func (r Report) Changes() bool {
+	return len(r.Added)+len(r.Changed)+len(r.Removed) > 0 || r.Settings
+}
+
+// Apply makes the store hold the file's jobs, in the caller's transaction,
+// recording a store.Change for each job it adds, changes or removes so that
+// a running scheduler hears of it. A job is matched by id:
+//
+//   - a new job is added, its trigger anchored at now;
+//   - a stored job whose trigger (with its zone and bounds) is the file's
+//     keeps its anchor and next run time, so applying the same file again
+//     changes nothing; other differences (command, options) are written;
+//   - a stored job whose trigger differs is rescheduled from now;
+//   - the file decides whether a job is paused: a paused job the file does
+//     not mark paused is resumed, its next run computed from now;
+//   - with Prune, stored jobs the file does not name are removed.
+//
+// The [scheduler] history_limit, when set, is stored in the settings.
+func Apply(tx store.Tx, f *File, now time.Time, opts ApplyOptions) (Report, error) {
+	var r Report
+	inFile := make(map[string]bool, len(f.Jobs))
+	for i := range f.Jobs {
+		fj := f.Jobs[i].Job
+		fj.Options.Env = slices.Clone(fj.Options.Env)
+		inFile[fj.ID] = true
+		old, err := tx.Job(fj.ID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return r, err
+		}
+		kind, err := applyJob(tx, &fj, old, now)
+		if err != nil {
+			return r, err
+		}
+		switch kind {
+		case store.JobAdded:
+			r.Added = append(r.Added, fj.ID)
+		case store.JobModified:
+			r.Changed = append(r.Changed, fj.ID)
+		default:
+			r.Unchanged = append(r.Unchanged, fj.ID)
+			continue
+		}
+		if fj.State == store.Finished && (old == nil || old.State != store.Finished) {
+			r.Finished = append(r.Finished, fj.ID)
+		}
+		if err := tx.RecordChange(store.Change{Time: now, Kind: kind, JobID: fj.ID}); err != nil {
+			return r, err
+		}
+	}
+	if opts.Prune {
+		var gone []string
+		err := tx.Jobs(func(j *store.Job) error {
+			if !inFile[j.ID] {
+				gone = append(gone, j.ID)
+			}
+			return nil
+		})
+		if err != nil {
+			return r, err
+		}
+		for _, id := range gone {
+			if err := tx.DeleteJob(id); err != nil {
+				return r, err
+			}
+			if err := tx.RecordChange(store.Change{Time: now, Kind: store.JobRemoved, JobID: id}); err != nil {
+				return r, err
+			}
+		}
+		r.Removed = gone
+	}
+	if limit := f.Scheduler.HistoryLimit; limit != 0 {
+		s, err := tx.Settings()
+		if err != nil {
+			return r, err
+		}
+		if s.HistoryLimit != limit {
+			s.HistoryLimit = limit
+			if err := tx.PutSettings(s); err != nil {
+				return r, err
+			}
+			r.Settings = true
+		}
+	}
+	return r, nil
+}
+
+// applyJob stores fj in place of old (nil: none) and says which change that
+// was; "" is no change, with nothing written.
+func applyJob(tx store.Tx, fj, old *store.Job, now time.Time) (store.ChangeKind, error) {
+	fj.Updated = now
+	if old == nil {
+		fj.Created = now
+		if err := SetTrigger(fj, now); err != nil {
+			return "", err
+		}
+		return store.JobAdded, tx.PutJob(fj)
+	}
+	fj.Created = old.Created
+	wantPaused := fj.State == store.Paused
+	switch {
+	case old.Broken != "" || !reflect.DeepEqual(old.Trigger, fj.Trigger):
+		if err := SetTrigger(fj, now); err != nil {
+			return "", err
+		}
+	case wantPaused:
+		fj.Anchor, fj.State, fj.NextRun = old.Anchor, store.Paused, time.Time{}
+	case old.State == store.Paused:
+		fj.Anchor, fj.State = old.Anchor, store.Active
+		if err := Resume(fj, now); err != nil {
+			return "", err
+		}
+	default:
+		fj.Anchor, fj.State, fj.NextRun = old.Anchor, old.State, old.NextRun
+	}
+	if old.Broken == "" && sameJob(old, fj) {
+		return "", nil
+	}
+	return store.JobModified, tx.PutJob(fj)
+}
+
+// sameJob compares what a jobfile sets and what scheduling derives from it.
+func sameJob(a, b *store.Job) bool {
+	return a.Name == b.Name && a.Command == b.Command && a.State == b.State &&
+		a.Anchor.Equal(b.Anchor) && a.NextRun.Equal(b.NextRun) &&
+		reflect.DeepEqual(a.Trigger, b.Trigger) && reflect.DeepEqual(normalEnv(a.Options), normalEnv(b.Options))
+}
+
+// normalEnv treats a nil and an empty Env alike.
+func normalEnv(o store.Options) store.Options {
+	if len(o.Env) == 0 {
+		o.Env = nil
+	}
+	return o
+}

@@ -1,0 +1,218 @@
+package jobfile
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jobctl/jobctl/store"
+)
+
+func apply(t *testing.T, s store.Store, f *File, at time.Time, opts ApplyOptions) Report {
+	t.Helper()
+	var r Report
+	err := s.Update(func(tx store.Tx) error {
+		var err error
+		r, err = Apply(tx, f, at, opts)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	return r
+}
+
+func getJob(t *testing.T, s store.Store, id string) *store.Job {
+	t.Helper()
+	var j *store.Job
+	if err := s.View(func(tx store.Tx) (err error) { j, err = tx.Job(id); return err }); err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+func changes(t *testing.T, s store.Store) string {
+	t.Helper()
+	var cs []store.Change
+	if err := s.View(func(tx store.Tx) (err error) { cs, err = tx.ChangesSince(0); return err }); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, c := range cs {
+		out = append(out, string(c.Kind)+" "+c.JobID)
+	}
+	return strings.Join(out, ", ")
+}
+
+func report(r Report) string {
+	return "added " + strings.Join(r.Added, ",") + "; changed " + strings.Join(r.Changed, ",") +
+		"; removed " + strings.Join(r.Removed, ",") + "; unchanged " + strings.Join(r.Unchanged, ",") +
+		"; finished " + strings.Join(r.Finished, ",")
+}
+
+const base = `
+[scheduler]
+timezone = "UTC"
+history_limit = 50
+
+[[job]]
+id = "tick"
+command = "echo tick"
+every = "10m"
+
+[[job]]
+id = "nightly"
+command = "backup"
+cron = "0 3 * * *"
+
+[[job]]
+id = "old"
+command = "x"
+at = "2020-01-01 00:00"
+`
+
+func TestApply(t *testing.T) {
+	s := store.NewMemory()
+	f := mustParse(t, base)
+	r := apply(t, s, f, now, ApplyOptions{})
+	if got := report(r); got != "added tick,nightly,old; changed ; removed ; unchanged ; finished old" || !r.Settings {
+		t.Errorf("first apply: %s (settings %v)", got, r.Settings)
+	}
+	tick := getJob(t, s, "tick")
+	if !tick.Anchor.Equal(now) || !tick.NextRun.Equal(now.Add(10*time.Minute)) || tick.State != store.Active {
+		t.Errorf("tick: anchor %v next %v state %s", tick.Anchor, tick.NextRun, tick.State)
+	}
+	if old := getJob(t, s, "old"); old.State != store.Finished || !old.NextRun.IsZero() {
+		t.Errorf("old: %s %v", old.State, old.NextRun)
+	}
+
+	// The same file later changes nothing: anchors and next runs stay.
+	later := now.Add(time.Hour)
+	r = apply(t, s, f, later, ApplyOptions{})
+	if got := report(r); got != "added ; changed ; removed ; unchanged tick,nightly,old; finished " || r.Changes() {
+		t.Errorf("re-apply: %s", got)
+	}
+	if again := getJob(t, s, "tick"); !reflect.DeepEqual(again, tick) {
+		t.Errorf("re-apply rewrote tick:\n%+v\n%+v", again, tick)
+	}
+
+	// A new command keeps the schedule; a new trigger restarts it from now.
+	f2 := mustParse(t, strings.Replace(strings.Replace(base, `"echo tick"`, `"echo tock"`, 1), `"0 3 * * *"`, `"0 4 * * *"`, 1))
+	r = apply(t, s, f2, later, ApplyOptions{})
+	if got := report(r); got != "added ; changed tick,nightly; removed ; unchanged old; finished " {
+		t.Errorf("changed apply: %s", got)
+	}
+	tick2 := getJob(t, s, "tick")
+	if tick2.Command != "echo tock" || !tick2.Anchor.Equal(now) || !tick2.NextRun.Equal(tick.NextRun) || !tick2.Created.Equal(now) || !tick2.Updated.Equal(later) {
+		t.Errorf("tick after a command change: %+v", tick2)
+	}
+	if n := getJob(t, s, "nightly"); !n.Anchor.Equal(later) || !n.NextRun.Equal(time.Date(2026, 3, 2, 4, 0, 0, 0, time.UTC)) {
+		t.Errorf("nightly after a trigger change: anchor %v next %v", n.Anchor, n.NextRun)
+	}
+
+	// Prune removes what the file does not name.
+	r = apply(t, s, mustParse(t, base[:strings.Index(base, "[[job]]\nid = \"nightly\"")]), later, ApplyOptions{Prune: true})
+	if got := report(r); got != "added ; changed tick; removed nightly,old; unchanged ; finished " {
+		t.Errorf("prune: %s", got)
+	}
+	want := "job_added tick, job_added nightly, job_added old, job_modified tick, job_modified nightly, job_modified tick, job_removed nightly, job_removed old"
+	if got := changes(t, s); got != want {
+		t.Errorf("journal:\n%s\nwant\n%s", got, want)
+	}
+	var st store.Settings
+	_ = s.View(func(tx store.Tx) (err error) { st, err = tx.Settings(); return err })
+	if st.HistoryLimit != 50 {
+		t.Errorf("settings: %+v", st)
+	}
+}
+
+// TestApplyPaused checks that the file decides whether a job is paused.
+func TestApplyPaused(t *testing.T) {
+	s := store.NewMemory()
+	paused := strings.Replace(base, `every = "10m"`, "every = \"10m\"\npaused = true", 1)
+	apply(t, s, mustParse(t, paused), now, ApplyOptions{})
+	if j := getJob(t, s, "tick"); j.State != store.Paused || !j.NextRun.IsZero() || !j.Anchor.Equal(now) {
+		t.Errorf("paused tick: %+v", j)
+	}
+	later := now.Add(25 * time.Minute)
+	r := apply(t, s, mustParse(t, base), later, ApplyOptions{})
+	if got := report(r); got != "added ; changed tick; removed ; unchanged nightly,old; finished " {
+		t.Errorf("resume by apply: %s", got)
+	}
+	// Resumed from now, in the phase of its anchor.
+	if j := getJob(t, s, "tick"); j.State != store.Active || !j.NextRun.Equal(now.Add(30*time.Minute)) {
+		t.Errorf("resumed tick: %+v", j)
+	}
+}
+
+// TestApplyRollsBack checks that a failed transaction leaves nothing.
+func TestApplyRollsBack(t *testing.T) {
+	s := store.NewMemory()
+	stop := errors.New("dry run")
+	err := s.Update(func(tx store.Tx) error {
+		if _, err := Apply(tx, mustParse(t, base), now, ApplyOptions{}); err != nil {
+			return err
+		}
+		return stop
+	})
+	if !errors.Is(err, stop) {
+		t.Fatal(err)
+	}
+	if got := changes(t, s); got != "" {
+		t.Errorf("journal after rollback: %s", got)
+	}
+}
+
+// TestExportRoundTrip checks that export, then apply to an empty store,
+// gives the same jobs.
+func TestExportRoundTrip(t *testing.T) {
+	f, err := Load("../../testdata/jobfile.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := store.NewMemory()
+	apply(t, a, f, now, ApplyOptions{})
+	var jobs []*store.Job
+	var st store.Settings
+	err = a.View(func(tx store.Tx) error {
+		st, _ = tx.Settings()
+		return tx.Jobs(func(j *store.Job) error { jobs = append(jobs, j); return nil })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Export(st, jobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Parse("exported.toml", out)
+	if err != nil {
+		t.Fatalf("parsing the export: %v\n%s", err, out)
+	}
+	b := store.NewMemory()
+	apply(t, b, g, now, ApplyOptions{})
+	for _, j := range jobs {
+		if got := getJob(t, b, j.ID); !reflect.DeepEqual(got, j) {
+			t.Errorf("job %s after the round trip:\n%+v\nwant\n%+v", j.ID, got, j)
+		}
+	}
+	again, _ := Export(st, jobs)
+	if string(again) != string(out) {
+		t.Errorf("export is not stable")
+	}
+}
+
+func TestTOMLString(t *testing.T) {
+	for in, want := range map[string]string{
+		`plain`:         `"plain"`,
+		`a "b" \ c`:     `"a \"b\" \\ c"`,
+		"tab\tnl\n\x01": `"tab\tnl\n\u0001"`,
+		"é€":            `"é€"`,
+	} {
+		if got := tomlString(in); got != want {
+			t.Errorf("tomlString(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

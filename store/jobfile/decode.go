@@ -1,0 +1,611 @@
+package jobfile
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/jobctl/jobctl/schedule"
+	"github.com/jobctl/jobctl/store"
+)
+
+// The file is decoded into plain maps and checked key by key, rather than
+// into structs, so that one bad value does not hide the others: the toml
+// library stops at its first type mismatch.
+
+// DefaultMaxWorkers is the size of an executor that sets no max_workers.
+const DefaultMaxWorkers = 10
+
+var (
+	triggerKinds = []string{"cron", "every", "at", "any", "all"}
+	boundKeys    = []string{"timezone", "start", "end"}
+	fieldKeys    = []string{"year", "month", "day", "week", "day_of_week", "hour", "minute", "second"}
+	jobKeys      = slices.Concat([]string{"id", "name", "command"}, triggerKinds, boundKeys, []string{
+		"misfire_grace_time", "coalesce", "max_instances", "executor", "timeout", "jitter", "dir", "env", "paused"})
+)
+
+type decoder struct {
+	name string
+	src  []byte
+	pos  map[string]Position
+	errs Errors
+}
+
+func newDecoder(name string, src []byte) *decoder { return &decoder{name: name, src: src} }
+
+// at is where path is written, or where the nearest enclosing key is (keys
+// inside inline tables and array elements have no position of their own).
+func (d *decoder) at(path string) Position {
+	for path != "" {
+		if p, ok := d.pos[path]; ok {
+			return p
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return Position{}
+}
+
+// errorf records an error at path; label names the key in the message.
+func (d *decoder) errorf(path, label, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if label != "" {
+		msg = label + ": " + msg
+	}
+	d.errs = append(d.errs, &Error{File: d.name, Pos: d.at(path), Msg: msg})
+}
+
+func (d *decoder) file() *File {
+	var raw map[string]any
+	if _, err := toml.Decode(string(d.src), &raw); err != nil {
+		e := &Error{File: d.name, Msg: err.Error()}
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			e.Pos, e.Msg = Position{pe.Position.Line, pe.Position.Col}, pe.Message
+		}
+		d.errs = append(d.errs, e)
+		return nil
+	}
+	d.pos = keyPositions(string(d.src))
+	f := &File{Name: d.name, Defaults: DefaultOptions()}
+	d.unknown("", "", raw, "scheduler", "job_defaults", "executors", "listener", "job")
+	if m, ok := d.table("scheduler", "scheduler", raw["scheduler"]); ok {
+		d.scheduler(f, m)
+	}
+	if m, ok := d.table("job_defaults", "job_defaults", raw["job_defaults"]); ok {
+		d.defaults(f, m)
+	}
+	if m, ok := d.table("executors", "executors", raw["executors"]); ok {
+		d.executors(f, m)
+	}
+	for i, m := range d.tables("listener", raw["listener"]) {
+		d.listener(f, i, m)
+	}
+	seen := make(map[string]Position)
+	for i, m := range d.tables("job", raw["job"]) {
+		j := d.job(f, i, m)
+		if j.ID == "" {
+			continue
+		}
+		path := fmt.Sprintf("job[%d].id", i)
+		if first, dup := seen[j.ID]; dup {
+			d.errorf(path, fmt.Sprintf("job %q", j.ID), "duplicate id (first at line %d)", first.Line)
+			continue
+		}
+		seen[j.ID] = d.at(path)
+		f.Jobs = append(f.Jobs, j)
+	}
+	return f
+}
+
+func (d *decoder) scheduler(f *File, m map[string]any) {
+	d.unknown("scheduler", "scheduler", m, "timezone", "history_limit")
+	if v, ok := m["timezone"]; ok {
+		if tz, ok := d.str("scheduler.timezone", "scheduler.timezone", v); ok {
+			if _, err := schedule.LoadLocation(tz); err != nil {
+				d.errorf("scheduler.timezone", "scheduler.timezone", "%v", err)
+			} else {
+				f.Scheduler.Timezone = tz
+			}
+		}
+	}
+	if v, ok := m["history_limit"]; ok {
+		if n, ok := d.integer("scheduler.history_limit", "scheduler.history_limit", v); ok {
+			if n < 1 {
+				d.errorf("scheduler.history_limit", "scheduler.history_limit", "%d is less than 1", n)
+			} else {
+				f.Scheduler.HistoryLimit = n
+			}
+		}
+	}
+}
+
+func (d *decoder) defaults(f *File, m map[string]any) {
+	d.unknown("job_defaults", "job_defaults", m, "coalesce", "max_instances", "misfire_grace_time")
+	d.options("job_defaults", "job_defaults", m, &f.Defaults)
+}
+
+// options reads the options that [job_defaults] and [[job]] share into o.
+func (d *decoder) options(path, label string, m map[string]any, o *store.Options) {
+	if v, ok := m["coalesce"]; ok {
+		if b, ok := d.boolean(path+".coalesce", label+": coalesce", v); ok {
+			o.Coalesce = b
+		}
+	}
+	if v, ok := m["max_instances"]; ok {
+		if n, ok := d.integer(path+".max_instances", label+": max_instances", v); ok {
+			if n < 1 {
+				d.errorf(path+".max_instances", label+": max_instances", "%d is less than 1", n)
+			} else {
+				o.MaxInstances = n
+			}
+		}
+	}
+	if v, ok := m["misfire_grace_time"]; ok {
+		if g, ok := d.grace(path+".misfire_grace_time", label+": misfire_grace_time", v); ok {
+			o.MisfireGrace = g
+		}
+	}
+}
+
+func (d *decoder) executors(f *File, m map[string]any) {
+	for _, name := range sortedKeys(m) {
+		path, label := "executors."+name, fmt.Sprintf("executors.%s", name)
+		if err := checkName("executor name", name); err != nil {
+			d.errorf(path, "executors", "%v", err)
+			continue
+		}
+		t, ok := d.table(path, label, m[name])
+		if !ok {
+			continue
+		}
+		d.unknown(path, label, t, "max_workers")
+		e := Executor{Name: name, MaxWorkers: DefaultMaxWorkers}
+		if v, ok := t["max_workers"]; ok {
+			n, ok := d.integer(path+".max_workers", label+": max_workers", v)
+			if !ok {
+				continue
+			}
+			if n < 1 {
+				d.errorf(path+".max_workers", label+": max_workers", "%d is less than 1", n)
+				continue
+			}
+			e.MaxWorkers = n
+		}
+		f.Executors = append(f.Executors, e)
+	}
+}
+
+func (d *decoder) listener(f *File, i int, m map[string]any) {
+	path := fmt.Sprintf("listener[%d]", i)
+	label := fmt.Sprintf("listener %d", i+1)
+	d.unknown(path, label, m, "events", "command")
+	l := Listener{Pos: d.at(path)}
+	ok := true
+	if v, has := m["events"]; !has {
+		d.errorf(path, label, "no events (want e.g. events = [\"job_error\", \"job_missed\"])")
+		ok = false
+	} else if list, isList := d.array(path+".events", label+": events", v); isList {
+		for k, e := range list {
+			s, isStr := d.str(path+".events", fmt.Sprintf("%s: events[%d]", label, k), e)
+			switch {
+			case !isStr:
+				ok = false
+			case !slices.Contains(Events, s):
+				d.errorf(path+".events", label+": events", "%q is not an event (want one of %s)", s, strings.Join(Events, ", "))
+				ok = false
+			default:
+				l.Events = append(l.Events, s)
+			}
+		}
+		if len(list) == 0 {
+			d.errorf(path+".events", label+": events", "empty list")
+			ok = false
+		}
+	} else {
+		ok = false
+	}
+	var cmdOK bool
+	if l.Command, cmdOK = d.command(path, label, m); ok && cmdOK {
+		f.Listeners = append(f.Listeners, l)
+	}
+}
+
+// command reads the required non-empty command key.
+func (d *decoder) command(path, label string, m map[string]any) (string, bool) {
+	v, has := m["command"]
+	if !has {
+		d.errorf(path, label, "no command")
+		return "", false
+	}
+	s, isStr := d.str(path+".command", label+": command", v)
+	if isStr && strings.TrimSpace(s) == "" {
+		d.errorf(path+".command", label+": command", "empty")
+		return "", false
+	}
+	return s, isStr
+}
+
+// job reads the i-th [[job]]; its ID is empty when it has no valid one.
+// Errors in the job are recorded, and the job is only good without them.
+func (d *decoder) job(f *File, i int, m map[string]any) Job {
+	path := fmt.Sprintf("job[%d]", i)
+	label := fmt.Sprintf("job %d", i+1)
+	j := Job{Pos: d.at(path)}
+	if v, has := m["id"]; !has {
+		d.errorf(path, label, "no id")
+	} else if id, isStr := d.str(path+".id", label+": id", v); isStr {
+		if err := CheckID(id); err != nil {
+			d.errorf(path+".id", label, "%v", err)
+		} else {
+			j.ID = id
+			label = fmt.Sprintf("job %q", id)
+		}
+	}
+	d.unknown(path, label, m, jobKeys...)
+	j.Command, _ = d.command(path, label, m)
+	if v, has := m["name"]; has {
+		j.Name, _ = d.str(path+".name", label+": name", v)
+	}
+
+	spec, tpath, ok := d.trigger(path, label, m, true)
+	j.TriggerPos = d.at(tpath)
+	if ok {
+		if spec.Timezone == "" {
+			spec.Timezone = f.Scheduler.Timezone
+		}
+		if err := spec.Validate(); err != nil {
+			d.errorf(tpath, label, "%v", err)
+		}
+	}
+	j.Trigger = spec
+
+	j.Options = f.Defaults
+	d.options(path, label, m, &j.Options)
+	for _, k := range []struct {
+		key string
+		to  *time.Duration
+	}{{"timeout", &j.Options.Timeout}, {"jitter", &j.Options.Jitter}} {
+		if v, has := m[k.key]; has {
+			if dur, isDur := d.duration(path+"."+k.key, label+": "+k.key, v); isDur {
+				if dur < 0 {
+					d.errorf(path+"."+k.key, label+": "+k.key, "%s is negative", schedule.FormatDuration(dur))
+				}
+				*k.to = dur
+			}
+		}
+	}
+	if v, has := m["executor"]; has {
+		if name, isStr := d.str(path+".executor", label+": executor", v); isStr {
+			known := name == DefaultExecutor || slices.ContainsFunc(f.Executors, func(e Executor) bool { return e.Name == name })
+			if !known {
+				d.errorf(path+".executor", label+": executor", "%q is not defined (want default or the name of an [executors.NAME] table)", name)
+			}
+			j.Options.Executor = name
+		}
+	}
+	if v, has := m["dir"]; has {
+		j.Options.Dir, _ = d.str(path+".dir", label+": dir", v)
+	}
+	if v, has := m["env"]; has {
+		j.Options.Env = d.env(path+".env", label+": env", v)
+	}
+	j.State = store.Active
+	if v, has := m["paused"]; has {
+		if p, isBool := d.boolean(path+".paused", label+": paused", v); isBool && p {
+			j.State = store.Paused
+		}
+	}
+	return j
+}
+
+// env reads a table of strings into sorted KEY=VALUE entries.
+func (d *decoder) env(path, label string, v any) []string {
+	m, ok := d.table(path, label, v)
+	if !ok {
+		return nil
+	}
+	var env []string
+	for _, k := range sortedKeys(m) {
+		s, ok := d.str(path+"."+k, label+"."+k, m[k])
+		if !ok {
+			continue
+		}
+		if err := CheckEnv(k + "=" + s); err != nil {
+			d.errorf(path+"."+k, label, "%v", err)
+			continue
+		}
+		env = append(env, k+"="+s)
+	}
+	return env
+}
+
+// trigger reads the trigger of a job (top) or of an element of any/all,
+// returning it with the path of its key. Values are checked for their TOML
+// types here and for their meaning by the caller, with Spec.Validate.
+func (d *decoder) trigger(path, label string, m map[string]any, top bool) (schedule.Spec, string, bool) {
+	var s schedule.Spec
+	if !top {
+		d.unknown(path, label, m, slices.Concat(triggerKinds, boundKeys)...)
+	}
+	var kinds []string
+	for _, k := range triggerKinds {
+		if _, ok := m[k]; ok {
+			kinds = append(kinds, k)
+		}
+	}
+	switch len(kinds) {
+	case 0:
+		d.errorf(path, label, "no trigger (want one of cron, every, at, any or all)")
+		return s, path, false
+	case 1:
+	default:
+		d.errorf(path+"."+kinds[1], label, "several triggers (%s): want exactly one, or combine them with any or all", strings.Join(kinds, ", "))
+		return s, path + "." + kinds[1], false
+	}
+	kind := kinds[0]
+	kpath, klabel := path+"."+kind, label+": "+kind
+	ok := true
+	switch v := m[kind]; kind {
+	case "cron":
+		if t, isTable := v.(map[string]any); isTable {
+			s.Fields, ok = d.fields(kpath, klabel, t)
+		} else {
+			s.Cron, ok = d.str(kpath, klabel, v)
+		}
+	case "every":
+		s.Every, ok = d.durationText(kpath, klabel, v)
+	case "at":
+		s.At, ok = d.timeText(kpath, klabel, v)
+	case "any", "all":
+		list, isList := d.array(kpath, klabel, v)
+		if !isList {
+			return s, kpath, false
+		}
+		children := make([]schedule.Spec, 0, len(list))
+		for i, e := range list {
+			epath, elabel := fmt.Sprintf("%s[%d]", kpath, i), fmt.Sprintf("%s[%d]", klabel, i)
+			t, isTable := d.table(epath, elabel, e)
+			if !isTable {
+				ok = false
+				continue
+			}
+			c, _, cok := d.trigger(epath, elabel, t, false)
+			ok = ok && cok
+			children = append(children, c)
+		}
+		if kind == "any" {
+			s.Any = children
+		} else {
+			s.All = children
+		}
+	}
+	for _, b := range []struct {
+		key string
+		to  *string
+	}{{"timezone", &s.Timezone}, {"start", &s.Start}, {"end", &s.End}} {
+		v, has := m[b.key]
+		if !has {
+			continue
+		}
+		var bok bool
+		if b.key == "timezone" {
+			*b.to, bok = d.str(path+"."+b.key, label+": "+b.key, v)
+		} else {
+			*b.to, bok = d.timeText(path+"."+b.key, label+": "+b.key, v)
+		}
+		ok = ok && bok
+	}
+	return s, kpath, ok
+}
+
+// fields reads a table of keyword cron fields; APScheduler takes numbers
+// as well as strings.
+func (d *decoder) fields(path, label string, m map[string]any) (*schedule.Fields, bool) {
+	var f schedule.Fields
+	ok := len(d.errs)
+	d.unknown(path, label, m, fieldKeys...)
+	to := map[string]*string{"year": &f.Year, "month": &f.Month, "day": &f.Day, "week": &f.Week,
+		"day_of_week": &f.DayOfWeek, "hour": &f.Hour, "minute": &f.Minute, "second": &f.Second}
+	for _, k := range sortedKeys(m) {
+		dst, known := to[k]
+		if !known {
+			continue
+		}
+		switch v := m[k].(type) {
+		case string:
+			*dst = v
+		case int64:
+			*dst = strconv.FormatInt(v, 10)
+		default:
+			d.errorf(path+"."+k, label+"."+k, "%s, want a string or an integer", describe(v))
+		}
+	}
+	if f == (schedule.Fields{}) && len(d.errs) == ok {
+		d.errorf(path, label, "no field given (want some of %s)", strings.Join(fieldKeys, ", "))
+	}
+	return &f, len(d.errs) == ok
+}
+
+// unknown reports every key of m not in allowed, by name.
+func (d *decoder) unknown(path, label string, m map[string]any, allowed ...string) {
+	for _, k := range sortedKeys(m) {
+		if !slices.Contains(allowed, k) {
+			where := label
+			if where == "" {
+				where = "top level"
+			}
+			d.errorf(joinPath(path, k), "", "unknown key %q in %s (want one of %s)", k, where, strings.Join(allowed, ", "))
+		}
+	}
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// describe names a TOML value's type, with the value, for errors.
+func describe(v any) string {
+	switch v := v.(type) {
+	case string:
+		return fmt.Sprintf("%q is a string", v)
+	case int64:
+		return fmt.Sprintf("%d is an integer", v)
+	case float64:
+		return fmt.Sprintf("%v is a float", v)
+	case bool:
+		return fmt.Sprintf("%v is a boolean", v)
+	case time.Time:
+		return fmt.Sprintf("%v is a datetime", v)
+	case []any, []map[string]any:
+		return "an array"
+	case map[string]any:
+		return "a table"
+	}
+	return fmt.Sprintf("%v is a %T", v, v)
+}
+
+// table reads an optional table (nil: absent, ok false).
+func (d *decoder) table(path, label string, v any) (map[string]any, bool) {
+	if v == nil {
+		return nil, false
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		d.errorf(path, label, "%s, want a table", describe(v))
+	}
+	return m, ok
+}
+
+// tables reads an optional array of tables ([[job]]).
+func (d *decoder) tables(key string, v any) []map[string]any {
+	switch v := v.(type) {
+	case nil:
+		return nil
+	case []map[string]any:
+		return v
+	}
+	d.errorf(key, key, "%s, want an array of tables ([[%s]])", describe(v), key)
+	return nil
+}
+
+func (d *decoder) array(path, label string, v any) ([]any, bool) {
+	list, ok := v.([]any)
+	if !ok {
+		d.errorf(path, label, "%s, want an array", describe(v))
+	}
+	return list, ok
+}
+
+func (d *decoder) str(path, label string, v any) (string, bool) {
+	s, ok := v.(string)
+	if !ok {
+		d.errorf(path, label, "%s, want a string", describe(v))
+	}
+	return s, ok
+}
+
+func (d *decoder) boolean(path, label string, v any) (bool, bool) {
+	b, ok := v.(bool)
+	if !ok {
+		d.errorf(path, label, "%s, want true or false", describe(v))
+	}
+	return b, ok
+}
+
+func (d *decoder) integer(path, label string, v any) (int, bool) {
+	n, ok := v.(int64)
+	if !ok {
+		d.errorf(path, label, "%s, want an integer", describe(v))
+		return 0, false
+	}
+	if n > math.MaxInt32 || n < math.MinInt32 {
+		d.errorf(path, label, "%d is too large", n)
+		return 0, false
+	}
+	return int(n), true
+}
+
+// durationText reads a duration as text: a string as written, or an
+// integer of seconds as APScheduler users write them.
+func (d *decoder) durationText(path, label string, v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return v, true
+	case int64:
+		if v > math.MaxInt64/int64(time.Second) || v < 0 {
+			d.errorf(path, label, "%d seconds is out of range", v)
+			return "", false
+		}
+		return schedule.FormatDuration(time.Duration(v) * time.Second), true
+	}
+	d.errorf(path, label, "%s, want a duration such as \"90s\" or an integer of seconds", describe(v))
+	return "", false
+}
+
+func (d *decoder) duration(path, label string, v any) (time.Duration, bool) {
+	text, ok := d.durationText(path, label, v)
+	if !ok {
+		return 0, false
+	}
+	dur, err := schedule.ParseDuration(text)
+	if err != nil {
+		d.errorf(path, label, "%v", err)
+		return 0, false
+	}
+	return dur, true
+}
+
+func (d *decoder) grace(path, label string, v any) (schedule.Grace, bool) {
+	text, ok := d.durationText(path, label, v)
+	if !ok {
+		return 0, false
+	}
+	g, err := ParseGrace(text)
+	if err != nil {
+		d.errorf(path, label, "%v", err)
+		return 0, false
+	}
+	return g, true
+}
+
+// timeText reads a TIME as text: a string as written, an offset datetime
+// in RFC 3339, a local datetime or date as the wall time it names (read in
+// the trigger's zone).
+func (d *decoder) timeText(path, label string, v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return v, true
+	case time.Time:
+		switch v.Location().String() {
+		case "datetime-local":
+			if v.Nanosecond() != 0 {
+				d.errorf(path, label, "%s has fractional seconds (want whole seconds)", v.Format("2006-01-02T15:04:05.999999999"))
+				return "", false
+			}
+			return v.Format("2006-01-02 15:04:05"), true
+		case "date-local":
+			return v.Format("2006-01-02"), true
+		case "time-local":
+			d.errorf(path, label, "%s is a time of day without a date (want a date and time)", v.Format("15:04:05"))
+			return "", false
+		}
+		return v.Format(time.RFC3339Nano), true
+	}
+	d.errorf(path, label, "%s, want a datetime or a string", describe(v))
+	return "", false
+}

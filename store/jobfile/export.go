@@ -1,0 +1,173 @@
+package jobfile
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jobctl/jobctl/schedule"
+	"github.com/jobctl/jobctl/store"
+)
+
+// Export writes jobs, and the settings a jobfile can hold, as a jobfile that
+// Parse reads back to the same jobs: applied to an empty store it gives the
+// same ids, commands, triggers, options and paused states. Options equal to
+// DefaultOptions are left out. A broken job cannot be written; the caller
+// leaves it out. Every executor a job names is declared with
+// DefaultMaxWorkers, since the store does not keep pool sizes.
+func Export(settings store.Settings, jobs []*store.Job) ([]byte, error) {
+	var b strings.Builder
+	b.WriteString("# A jobctl jobfile, written by jobctl export. Apply it with: jobctl apply -f FILE\n")
+	if settings.HistoryLimit != 0 {
+		fmt.Fprintf(&b, "\n[scheduler]\nhistory_limit = %d\n", settings.HistoryLimit)
+	}
+	var executors []string
+	for _, j := range jobs {
+		if j.Broken != "" {
+			return nil, fmt.Errorf("job %q is broken (%s)", j.ID, j.Broken)
+		}
+		if e := j.Options.Executor; e != DefaultExecutor && !slices.Contains(executors, e) {
+			executors = append(executors, e)
+		}
+	}
+	slices.Sort(executors)
+	for _, e := range executors {
+		fmt.Fprintf(&b, "\n[executors.%s]\nmax_workers = %d # pool sizes are not stored: check this one\n", tomlKey(e), DefaultMaxWorkers)
+	}
+	def := DefaultOptions()
+	for _, j := range jobs {
+		b.WriteString("\n[[job]]\n")
+		kv := func(k, v string) { fmt.Fprintf(&b, "%s = %s\n", k, v) }
+		kv("id", tomlString(j.ID))
+		if j.Name != "" {
+			kv("name", tomlString(j.Name))
+		}
+		kv("command", tomlString(j.Command))
+		for _, p := range specPairs(j.Trigger) {
+			kv(p[0], p[1])
+		}
+		o := j.Options
+		if o.MisfireGrace != def.MisfireGrace {
+			kv("misfire_grace_time", tomlString(FormatGrace(o.MisfireGrace)))
+		}
+		if o.Coalesce != def.Coalesce {
+			kv("coalesce", strconv.FormatBool(o.Coalesce))
+		}
+		if o.MaxInstances != def.MaxInstances {
+			kv("max_instances", strconv.Itoa(o.MaxInstances))
+		}
+		if o.Executor != def.Executor {
+			kv("executor", tomlString(o.Executor))
+		}
+		if o.Timeout != 0 {
+			kv("timeout", tomlString(schedule.FormatDuration(o.Timeout)))
+		}
+		if o.Jitter != 0 {
+			kv("jitter", tomlString(schedule.FormatDuration(o.Jitter)))
+		}
+		if o.Dir != "" {
+			kv("dir", tomlString(o.Dir))
+		}
+		if len(o.Env) > 0 {
+			var items []string
+			for _, e := range o.Env {
+				k, v, _ := strings.Cut(e, "=")
+				items = append(items, tomlKey(k)+" = "+tomlString(v))
+			}
+			kv("env", "{ "+strings.Join(items, ", ")+" }")
+		}
+		if j.State == store.Paused {
+			kv("paused", "true")
+		}
+		if j.State == store.Finished {
+			b.WriteString("# finished: the trigger has no fire times left\n")
+		}
+	}
+	return []byte(b.String()), nil
+}
+
+// specPairs writes a trigger as jobfile keys and TOML values.
+func specPairs(s schedule.Spec) [][2]string {
+	var ps [][2]string
+	switch {
+	case s.Cron != "":
+		ps = append(ps, [2]string{"cron", tomlString(s.Cron)})
+	case s.Fields != nil:
+		f := s.Fields
+		var items []string
+		for _, kv := range [][2]string{{"year", f.Year}, {"month", f.Month}, {"day", f.Day}, {"week", f.Week},
+			{"day_of_week", f.DayOfWeek}, {"hour", f.Hour}, {"minute", f.Minute}, {"second", f.Second}} {
+			if kv[1] != "" {
+				items = append(items, kv[0]+" = "+tomlString(kv[1]))
+			}
+		}
+		ps = append(ps, [2]string{"cron", "{ " + strings.Join(items, ", ") + " }"})
+	case s.Every != "":
+		ps = append(ps, [2]string{"every", tomlString(s.Every)})
+	case s.At != "":
+		ps = append(ps, [2]string{"at", tomlString(s.At)})
+	case s.Any != nil || s.All != nil:
+		key, children := "any", s.Any
+		if s.All != nil {
+			key, children = "all", s.All
+		}
+		var items []string
+		for _, c := range children {
+			var kvs []string
+			for _, p := range specPairs(c) {
+				kvs = append(kvs, p[0]+" = "+p[1])
+			}
+			items = append(items, "{ "+strings.Join(kvs, ", ")+" }")
+		}
+		ps = append(ps, [2]string{key, "[" + strings.Join(items, ", ") + "]"})
+	}
+	for _, kv := range [][2]string{{"timezone", s.Timezone}, {"start", s.Start}, {"end", s.End}} {
+		if kv[1] != "" {
+			ps = append(ps, [2]string{kv[0], tomlString(kv[1])})
+		}
+	}
+	return ps
+}
+
+// tomlString quotes s as a TOML basic string. Go's strconv.Quote is not
+// TOML: it writes \x escapes.
+func tomlString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			b.WriteString(`\uFFFD`) // invalid UTF-8 cannot be written in TOML
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\u%04X`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// tomlKey writes k bare when TOML allows, else quoted.
+func tomlKey(k string) string {
+	for i := 0; i < len(k); i++ {
+		if !isBare(k[i]) {
+			return tomlString(k)
+		}
+	}
+	if k == "" {
+		return `""`
+	}
+	return k
+}

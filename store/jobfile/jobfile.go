@@ -1,0 +1,262 @@
+// Package jobfile reads and writes jobfiles: TOML files that describe
+// scheduler settings and jobs, the declarative way to fill a store.
+//
+//	[scheduler]                      # optional
+//	timezone = "Europe/Berlin"       # zone of triggers that name none
+//	history_limit = 200              # finished runs kept per job
+//
+//	[job_defaults]                   # optional; override the built-in defaults
+//	coalesce = true                  # default true
+//	max_instances = 1                # default 1
+//	misfire_grace_time = "1m"        # a duration, an integer of seconds, or "none"
+//
+//	[executors.slow]                 # a named pool; "default" always exists
+//	max_workers = 2
+//
+//	[[listener]]                     # run a command on scheduler events
+//	events = ["job_error", "job_missed"]
+//	command = "notify-send jobctl \"$JOBCTL_EVENT $JOBCTL_JOB_ID\""
+//
+//	[[job]]
+//	id = "backup"                    # required, unique
+//	command = "restic backup /home"  # required, run by the shell
+//	cron = "30 2 * * *"              # exactly one trigger: cron, every, at, any or all
+//
+// A trigger is cron = "crontab expression" or a [job.cron] table (or inline
+// table) of APScheduler's keyword fields year, month, day, week,
+// day_of_week, hour, minute, second; every = "5m"; at = a TOML datetime, a
+// local datetime read in the job's zone, or a string; or any = [...] / all
+// = [...] lists of inline tables holding one trigger each. timezone, start
+// and end bound the trigger. A job takes every option of jobctl add:
+// name, misfire_grace_time, coalesce, max_instances, executor, timeout,
+// jitter, dir, env (a table of strings) and paused. Unknown keys are errors.
+//
+// Parse reports every error it finds, each with its line and column, not
+// just the first; only a TOML syntax error stops it, since nothing after one
+// can be read.
+package jobfile
+
+import (
+	"cmp"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/jobctl/jobctl/schedule"
+	"github.com/jobctl/jobctl/store"
+)
+
+// File is a parsed jobfile.
+type File struct {
+	Name      string // as given to Parse, for messages
+	Scheduler Scheduler
+	// Defaults are the built-in DefaultOptions with [job_defaults] applied;
+	// every job's options are already resolved against them.
+	Defaults  store.Options
+	Executors []Executor // by name
+	Listeners []Listener
+	Jobs      []Job // in file order
+}
+
+// Scheduler holds the [scheduler] table.
+type Scheduler struct {
+	Timezone     string // IANA name; every job's trigger that names no zone gets it
+	HistoryLimit int    // 0: not set
+}
+
+// Executor is a named pool of workers.
+type Executor struct {
+	Name       string
+	MaxWorkers int
+}
+
+// Listener runs Command on the events it names.
+type Listener struct {
+	Events  []string
+	Command string
+	Pos     Position
+}
+
+// Job is a job as the file describes it: ready to store, its State Active or
+// Paused, with no Anchor, NextRun or timestamps yet (Apply sets them).
+type Job struct {
+	store.Job
+	Pos        Position // its [[job]] header
+	TriggerPos Position // its trigger key
+}
+
+// Events are the names of the scheduler events a listener can take, as
+// APScheduler 3.x names them (EVENT_JOB_MISSED is job_missed).
+var Events = []string{
+	"scheduler_started", "scheduler_shutdown", "scheduler_paused", "scheduler_resumed",
+	"job_added", "job_removed", "job_modified",
+	"job_submitted", "job_executed", "job_error", "job_missed", "job_max_instances",
+}
+
+// DefaultExecutor is the pool jobs run in unless they name another.
+const DefaultExecutor = "default"
+
+// DefaultOptions are the options of a job that sets none: coalesce on and
+// one instance at a time as in APScheduler 3.x, and one minute of misfire
+// grace (APScheduler's one second drops runs under ordinary load).
+func DefaultOptions() store.Options {
+	return store.Options{
+		MisfireGrace: schedule.Grace(time.Minute),
+		Coalesce:     true,
+		MaxInstances: 1,
+		Executor:     DefaultExecutor,
+	}
+}
+
+// Position is a place in a file: line and column from 1 (0: unknown).
+type Position struct {
+	Line, Col int
+}
+
+func (p Position) String() string { return fmt.Sprintf("%d:%d", p.Line, p.Col) }
+
+// Error is one problem in a jobfile.
+type Error struct {
+	File string   // as given to Parse
+	Pos  Position // where the problem is; zero when the file as a whole is
+	Msg  string   // names the key and the bad value
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File + ":")
+	}
+	if e.Pos.Line > 0 {
+		b.WriteString(e.Pos.String() + ":")
+	}
+	if b.Len() > 0 {
+		b.WriteString(" ")
+	}
+	return b.String() + e.Msg
+}
+
+// Errors is every problem Parse found, in file order.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	msgs := make([]string, len(es))
+	for i, e := range es {
+		msgs[i] = e.Error()
+	}
+	return strings.Join(msgs, "\n")
+}
+
+// Load reads and parses the jobfile at path.
+func Load(path string) (*File, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, src)
+}
+
+// Parse parses a jobfile; name is used in errors. The error, if any, is
+// Errors.
+func Parse(name string, src []byte) (*File, error) {
+	d := newDecoder(name, src)
+	f := d.file()
+	if len(d.errs) > 0 {
+		slices.SortStableFunc(d.errs, func(a, b *Error) int {
+			return cmp.Or(cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Col, b.Pos.Col))
+		})
+		return nil, d.errs
+	}
+	return f, nil
+}
+
+// maxIDLen bounds ids: they are typed, printed in tables and used as keys.
+const maxIDLen = 64
+
+// CheckID reports whether id can name a job or an executor: 1 to 64
+// printable characters with no whitespace or slash, not starting with "-"
+// (it would read as a flag).
+func CheckID(id string) error { return checkName("id", id) }
+
+// checkName checks an id or an executor's name; what names it in errors.
+func checkName(what, name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("empty %s", what)
+	case len(name) > maxIDLen:
+		return fmt.Errorf("%s %q is longer than %d bytes", what, name, maxIDLen)
+	case strings.HasPrefix(name, "-"):
+		return fmt.Errorf("%s %q starts with '-'", what, name)
+	}
+	for _, r := range name {
+		if unicode.IsSpace(r) || r == '/' || !unicode.IsPrint(r) {
+			return fmt.Errorf("%s %q contains %q (want no whitespace, slash or control characters)", what, name, r)
+		}
+	}
+	return nil
+}
+
+// ParseGrace parses a misfire grace time: a duration, or "none" for no limit.
+func ParseGrace(s string) (schedule.Grace, error) {
+	if strings.EqualFold(strings.TrimSpace(s), "none") {
+		return schedule.NoGrace, nil
+	}
+	d, err := schedule.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%w, or none", err)
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("%s is negative (want a duration, or none)", s)
+	}
+	return schedule.Grace(d), nil
+}
+
+// FormatGrace writes g as ParseGrace reads it.
+func FormatGrace(g schedule.Grace) string {
+	if g < 0 {
+		return "none"
+	}
+	return schedule.FormatDuration(time.Duration(g))
+}
+
+var envKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// CheckEnv reports whether kv is a valid KEY=VALUE environment entry.
+func CheckEnv(kv string) error {
+	k, v, ok := strings.Cut(kv, "=")
+	switch {
+	case !ok:
+		return fmt.Errorf("%q is not KEY=VALUE", kv)
+	case !envKey.MatchString(k):
+		return fmt.Errorf("%q: %q is not a variable name (letters, digits and _, not starting with a digit)", kv, k)
+	case strings.ContainsRune(v, 0):
+		return fmt.Errorf("%q: the value contains a NUL byte", kv)
+	}
+	return nil
+}
+
+// CheckOptions reports the first invalid option, naming it as the jobfile
+// does.
+func CheckOptions(o store.Options) error {
+	switch {
+	case o.MaxInstances < 1:
+		return fmt.Errorf("max_instances: %d is less than 1", o.MaxInstances)
+	case o.Timeout < 0:
+		return fmt.Errorf("timeout: %s is negative", o.Timeout)
+	case o.Jitter < 0:
+		return fmt.Errorf("jitter: %s is negative", o.Jitter)
+	}
+	if err := checkName("executor name", o.Executor); err != nil {
+		return err
+	}
+	for _, kv := range o.Env {
+		if err := CheckEnv(kv); err != nil {
+			return fmt.Errorf("env: %w", err)
+		}
+	}
+	return nil
+}

@@ -8,12 +8,17 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 )
+
+// maxGrowth bounds how much one Update may grow a file beyond its size (or
+// by its size, if larger); see openDB.
+const maxGrowth = 256 << 20
 
 // DefaultTimeout is how long an operation waits for another process to
 // release the database before failing with ErrBusy.
@@ -168,6 +173,9 @@ func (s *boltStore) Update(fn func(Tx) error) (err error) {
 		return fmt.Errorf("%s: %w", s.path, err)
 	}
 	if guard(func() { err = btx.Commit() }); err != nil {
+		if errors.Is(err, bolterrors.ErrMaxSizeReached) {
+			return &FileError{s.path, "damaged database: one update would have grown it by more than " + strconv.Itoa(maxGrowth>>20) + " MiB"}
+		}
 		return fmt.Errorf("%s: commit: %w", s.path, err)
 	}
 	committed = true
@@ -245,6 +253,12 @@ func (s *boltStore) create() error {
 // openDB opens the database file, never creating it.
 func (s *boltStore) openDB(write bool) (db *bolt.DB, err error) {
 	opts := &bolt.Options{ReadOnly: !write, Timeout: s.opts.Timeout, OpenFile: openExisting}
+	if fi, err := os.Stat(s.path); err == nil && write {
+		// No update of ours comes near growing the file this much, but
+		// bbolt, misled by a damaged length on a page it rewrites, can copy
+		// gigabytes; capped, it fails before writing anything.
+		opts.MaxSize = int(fi.Size() + max(fi.Size(), maxGrowth))
+	}
 	guard(func() { db, err = bolt.Open(s.path, 0o600, opts) })
 	switch {
 	case err == nil:
@@ -338,10 +352,16 @@ func try(f func()) (ok bool) {
 	return true
 }
 
-// catch, deferred, turns a marked panic into a FileError.
+// catch, deferred, turns a marked panic into a FileError, and so a memory
+// fault: with SetPanicOnFault on, reading a value that a damaged page says
+// runs past the mapped file faults wherever the value is read, in bbolt or
+// in the decoding of it.
 func (s *boltStore) catch(err *error) {
 	if r := recover(); r != nil {
 		c, ok := r.(corrupt)
+		if _, fault := r.(interface{ Addr() uintptr }); fault {
+			c, ok = corrupt{r}, true
+		}
 		if !ok {
 			panic(r)
 		}

@@ -170,11 +170,11 @@ func randomBytes(n int, seed uint64) []byte {
 }
 
 // goodDB returns the bytes of a database with a few jobs and runs in it.
-func goodDB(t *testing.T) []byte {
+func goodDB(t testing.TB, jobs int) []byte {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "good.db")
 	s := openBolt(t, path, OpenOptions{Create: true})
-	for i := range 40 {
+	for i := range jobs {
 		j := job(fmt.Sprintf("job-%02d", i), time.Duration(i)*time.Minute)
 		j.Command = strings.Repeat("x", 500)
 		put(t, s, j)
@@ -190,7 +190,7 @@ func goodDB(t *testing.T) []byte {
 // TestBoltDamagedFiles: every kind of bad file gets an error naming the
 // path, from Open, View and Update alike, and is never changed.
 func TestBoltDamagedFiles(t *testing.T) {
-	good := goodDB(t)
+	good := goodDB(t, 40)
 	cases := damages
 	cases = append(cases, struct {
 		name string

@@ -50,7 +50,10 @@
 // with OpenOptions.Create, atomically (laid out under a temporary name and
 // linked into place), mode 0600 in a directory made 0700. A file that is not
 // a jobctl database, is damaged, or is from a newer schema gives a FileError
-// naming it, never a panic, and is not written to.
+// naming it, never a panic, and is not written to. One kind of damage is
+// beyond this: bbolt trusts the links between its pages, and a damaged link
+// that makes them loop hangs whoever reads through it (bbolt's own "bbolt
+// check" reports such a file).
 package store
 
 import (

@@ -70,7 +70,7 @@ func job(id string, next time.Duration) *Job {
 	}
 }
 
-func put(t *testing.T, s Store, jobs ...*Job) {
+func put(t testing.TB, s Store, jobs ...*Job) {
 	t.Helper()
 	err := s.Update(func(tx Tx) error {
 		for _, j := range jobs {
@@ -85,7 +85,7 @@ func put(t *testing.T, s Store, jobs ...*Job) {
 	}
 }
 
-func view[T any](t *testing.T, s Store, fn func(Tx) (T, error)) T {
+func view[T any](t testing.TB, s Store, fn func(Tx) (T, error)) T {
 	t.Helper()
 	var v T
 	if err := s.View(func(tx Tx) (err error) { v, err = fn(tx); return err }); err != nil {
@@ -286,7 +286,7 @@ func testFarTimes(t *testing.T, s Store) {
 	}
 }
 
-func addRuns(t *testing.T, s Store, runs ...*Run) {
+func addRuns(t testing.TB, s Store, runs ...*Run) {
 	t.Helper()
 	err := s.Update(func(tx Tx) error {
 		for _, r := range runs {

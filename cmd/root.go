@@ -61,6 +61,7 @@ triggers, misfire grace, coalescing, max instances, timeouts and run history.`,
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return asUsage(err) })
+	root.PersistentFlags().StringVar(&dbFlag, "db", "", "database file (default $JOBCTL_DB, else $XDG_DATA_HOME/jobctl/jobs.db)")
 	for _, add := range commands {
 		root.AddCommand(add(s))
 	}

@@ -65,14 +65,14 @@ func TestExample(t *testing.T) {
 		h.Options.MisfireGrace != schedule.Grace(5*time.Minute) {
 		t.Errorf("heartbeat options: %+v", h.Options)
 	}
-	if at := byID["cert-renewal-reminder"].Trigger.At; at != "2026-11-20T09:00:00Z" {
+	if at := byID["cert-renewal-reminder"].Trigger.At; at != "2028-11-20T09:00:00Z" {
 		t.Errorf("at: %q", at)
 	}
 	if len(byID["reports-month-end"].Trigger.Any) != 2 {
 		t.Errorf("any: %+v", byID["reports-month-end"].Trigger)
 	}
 	d := byID["db-migration-check"]
-	if d.State != store.Paused || d.Trigger.Start != "2026-09-01 00:00:00" || d.Trigger.End != "2026-09-30 23:59:59" {
+	if d.State != store.Paused || d.Trigger.Start != "2028-09-01 00:00:00" || d.Trigger.End != "2028-09-30 23:59:59" {
 		t.Errorf("db-migration-check: %+v", d)
 	}
 }

@@ -1,0 +1,182 @@
+package cmd
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/jobfile"
+)
+
+type addOptions struct {
+	trigger triggerFlags
+	options optionFlags
+	id      string
+	paused  bool
+	replace bool
+	now     func() time.Time
+}
+
+func newAddCmd(s Streams) *cobra.Command {
+	o := &addOptions{now: time.Now}
+	c := &cobra.Command{
+		Use:   "add [TRIGGER FLAGS] [OPTIONS] -- COMMAND [ARGS...]",
+		Short: "Add a job",
+		Long: `add stores a job: a shell command and the trigger that says when it runs.
+The trigger flags are those of jobctl next; with none, the job runs once, as
+soon as possible. A running scheduler picks the job up within a second.
+
+The command is run by the shell. Several arguments after -- are quoted for
+the shell and joined; a single argument is used as it is, so it may hold
+pipes and redirections. add prints the job's id on stdout.`,
+		Example: `  jobctl add --cron '30 2 * * *' --id backup -- restic backup /home
+  jobctl add --every 5m --start now --no-coalesce -- 'curl -fsS https://example.com/ping'
+  jobctl add --day-of-week mon-fri --hour 9 --tz Europe/Berlin --name standup -- notify-send standup
+  jobctl add -- ./migrate.sh --once`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(c *cobra.Command, args []string) error { return runAdd(o, s, c, args) },
+	}
+	// Flags end at the command, so "add --every 1h ls -la" needs no "--".
+	c.Flags().SetInterspersed(false)
+	o.trigger.register(c.Flags())
+	o.options.register(c)
+	c.Flags().StringVar(&o.id, "id", "", "the job's id (default: 8 random hex digits)")
+	c.Flags().BoolVar(&o.paused, "paused", false, "store the job paused (jobctl resume starts it)")
+	c.Flags().BoolVar(&o.replace, "replace", false, "replace a job with the same id instead of failing")
+	_ = c.RegisterFlagCompletionFunc("tz", completeZones)
+	return c
+}
+
+func init() { commands = append(commands, newAddCmd) }
+
+func runAdd(o *addOptions, s Streams, c *cobra.Command, args []string) error {
+	command, err := commandArg(args)
+	if err != nil {
+		return err
+	}
+	spec, ok, err := checkTriggerFlags(&o.trigger)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		// No trigger: once, as soon as possible. start, end and tz still
+		// apply (a delayed "once" is --at).
+		spec.At = "now"
+	}
+	j := &store.Job{ID: o.id, Command: command, Trigger: spec, Options: jobfile.DefaultOptions(), State: store.Active}
+	if err := o.options.apply(c.Flags(), j, true); err != nil {
+		return err
+	}
+	if o.id != "" {
+		if err := jobfile.CheckID(o.id); err != nil {
+			return usagef("--id: %v", err)
+		}
+	}
+	now := o.now()
+	j.Created, j.Updated = now, now
+	if err := jobfile.SetTrigger(j, now); err != nil {
+		return asUsage(err)
+	}
+	if j.State == store.Finished {
+		return usagef("trigger %s has no fire times after now (%s)", spec, localTime(now))
+	}
+	if o.paused {
+		j.State, j.NextRun = store.Paused, time.Time{}
+	}
+
+	db, err := openStore()
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	kind := store.JobAdded
+	err = db.Update(func(tx store.Tx) error {
+		if j.ID == "" {
+			if j.ID, err = newID(tx); err != nil {
+				return err
+			}
+		}
+		switch old, err := tx.Job(j.ID); {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return err
+		case !o.replace:
+			return fmt.Errorf("job %q already exists (use --replace to replace it, or jobctl modify)", j.ID)
+		default:
+			kind, j.Created = store.JobModified, old.Created
+		}
+		if err := tx.PutJob(j); err != nil {
+			return err
+		}
+		return tx.RecordChange(store.Change{Time: now, Kind: kind, JobID: j.ID})
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(s.Out, j.ID)
+	verb := "added"
+	if kind == store.JobModified {
+		verb = "replaced"
+	}
+	fmt.Fprintf(s.Err, "%s job %s (%s): %s\n", verb, j.ID, j.Trigger, nextRunText(j, now))
+	return nil
+}
+
+// nextRunText says when a job runs next, for status messages.
+func nextRunText(j *store.Job, now time.Time) string {
+	switch j.State {
+	case store.Paused:
+		return "paused"
+	case store.Finished:
+		return "finished: its trigger has no fire times left"
+	}
+	return "next run " + whenRelative(j.NextRun, now)
+}
+
+// commandArg makes the command string from add's arguments: one argument
+// is the command as written; several are quoted for the shell and joined.
+func commandArg(args []string) (string, error) {
+	switch len(args) {
+	case 0:
+		return "", usagef("no command: give it after --, as in jobctl add --every 1h -- echo hello")
+	case 1:
+		if strings.TrimSpace(args[0]) == "" {
+			return "", usagef("empty command")
+		}
+		return args[0], nil
+	}
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = shellQuote(a)
+	}
+	return strings.Join(quoted, " "), nil
+}
+
+// shellQuote quotes s for the POSIX shell unless it needs none.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.,/:=@%+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// newID returns a random id of 8 hex digits not used in tx.
+func newID(tx store.Tx) (string, error) {
+	for range 10 {
+		b := make([]byte, 4)
+		_, _ = rand.Read(b) // crypto/rand.Read never fails
+		id := hex.EncodeToString(b)
+		if _, err := tx.Job(id); errors.Is(err, store.ErrNotFound) {
+			return id, nil
+		} else if err != nil {
+			return "", err
+		}
+	}
+	return "", errors.New("no free id found; give one with --id")
+}

@@ -1,0 +1,108 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/jobfile"
+)
+
+type applyOptions struct {
+	file   string
+	prune  bool
+	dryRun bool
+	now    func() time.Time
+}
+
+func newApplyCmd(s Streams) *cobra.Command {
+	o := &applyOptions{now: time.Now}
+	c := &cobra.Command{
+		Use:   "apply -f FILE [--prune] [--dry-run]",
+		Short: "Store the jobs of a jobfile",
+		Long: `apply adds or updates every job of a TOML jobfile, matched by id, in one
+transaction: if the file has an error, nothing changes. A job whose trigger
+did not change keeps its next run, so applying the same file again changes
+nothing. The file decides whether a job is paused. --prune also removes the
+jobs the file does not name.
+
+apply prints one line per job that changes on stdout ("+ id" added, "~ id"
+changed, "- id" removed); --dry-run prints them without changing anything.
+See testdata/jobfile.toml for a documented example.`,
+		Example: `  jobctl apply -f jobs.toml --dry-run
+  jobctl apply -f jobs.toml --prune`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { return runApply(o, s) },
+	}
+	c.Flags().StringVarP(&o.file, "file", "f", "", "the jobfile (required)")
+	c.Flags().BoolVar(&o.prune, "prune", false, "remove the stored jobs the file does not name")
+	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "print what would change, and change nothing")
+	_ = c.MarkFlagRequired("file")
+	_ = c.MarkFlagFilename("file", "toml")
+	return c
+}
+
+func init() { commands = append(commands, newApplyCmd) }
+
+// errDryRun rolls back the transaction of a dry run.
+var errDryRun = errors.New("dry run")
+
+func runApply(o *applyOptions, s Streams) error {
+	f, err := loadJobfile(o.file)
+	if err != nil {
+		return err
+	}
+	db, err := openStore()
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var r jobfile.Report
+	err = db.Update(func(tx store.Tx) error {
+		var err error
+		if r, err = jobfile.Apply(tx, f, o.now(), jobfile.ApplyOptions{Prune: o.prune}); err != nil {
+			return err
+		}
+		if o.dryRun {
+			return errDryRun
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errDryRun) {
+		return err
+	}
+	for _, l := range []struct {
+		mark string
+		ids  []string
+	}{{"+", r.Added}, {"~", r.Changed}, {"-", r.Removed}} {
+		for _, id := range l.ids {
+			fmt.Fprintf(s.Out, "%s %s\n", l.mark, id)
+		}
+	}
+	for _, id := range r.Finished {
+		fmt.Fprintf(s.Err, "warning: job %s has no fire times left: stored finished\n", id)
+	}
+	verb := "applied"
+	if o.dryRun {
+		verb = "would apply (dry run, nothing changed)"
+	}
+	fmt.Fprintf(s.Err, "%s %s: %d added, %d changed, %d removed, %d unchanged\n", verb, o.file,
+		len(r.Added), len(r.Changed), len(r.Removed), len(r.Unchanged))
+	return nil
+}
+
+// loadJobfile reads a jobfile; its problems are usage errors, one per line.
+func loadJobfile(path string) (*jobfile.File, error) {
+	f, err := jobfile.Load(path)
+	var es jobfile.Errors
+	if errors.As(err, &es) {
+		return nil, asUsage(fmt.Errorf("%d %s in %s:\n%w", len(es), plural(len(es), "error", "errors"), path, es))
+	}
+	if err != nil {
+		return nil, asUsage(err)
+	}
+	return f, nil
+}

@@ -1,0 +1,94 @@
+package cmd
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/jobctl/jobctl/store"
+)
+
+// dbFlag is the root command's --db; NewRoot binds it afresh for every
+// command tree it builds.
+var dbFlag string
+
+// dbPath is where the database is: --db, else store.DefaultPath ($JOBCTL_DB,
+// then the XDG data directory).
+func dbPath() (string, error) {
+	if dbFlag != "" {
+		return dbFlag, nil
+	}
+	return store.DefaultPath()
+}
+
+// openStore opens the database for a command that writes: the first write
+// creates it, private to the user.
+func openStore() (store.Store, error) {
+	return openWith(store.OpenOptions{Create: true})
+}
+
+// openStoreReadOnly opens the database for a command that only looks: a
+// database that does not exist yet reads as empty and is not created.
+func openStoreReadOnly() (store.Store, error) {
+	return openWith(store.OpenOptions{ReadOnly: true})
+}
+
+func openWith(opts store.OpenOptions) (store.Store, error) {
+	path, err := dbPath()
+	if err != nil {
+		return nil, err
+	}
+	return store.Open(path, opts)
+}
+
+// updateJobs runs edit on each job named in ids, in one transaction: all of
+// them change or none does (an unknown id fails the lot). edit changes the
+// job and says whether it did; a changed job is stored with a
+// store.JobModified change, so a running scheduler hears of it. edit's
+// notes (such as "already paused") go to errOut once the transaction
+// commits.
+func updateJobs(ids []string, now time.Time, errOut io.Writer, edit func(j *store.Job) (changed bool, note string, err error)) error {
+	db, err := openStore()
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var notes []string
+	err = db.Update(func(tx store.Tx) error {
+		notes = notes[:0]
+		for _, id := range ids {
+			j, err := tx.Job(id)
+			if err != nil {
+				return err
+			}
+			if j.Broken != "" {
+				return fmt.Errorf("job %q is broken (%s): remove it, or add it again with --replace", id, j.Broken)
+			}
+			changed, note, err := edit(j)
+			if err != nil {
+				return fmt.Errorf("job %q: %w", id, err)
+			}
+			if note != "" {
+				notes = append(notes, note)
+			}
+			if !changed {
+				continue
+			}
+			j.Updated = now
+			if err := tx.PutJob(j); err != nil {
+				return err
+			}
+			if err := tx.RecordChange(store.Change{Time: now, Kind: store.JobModified, JobID: id}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, n := range notes {
+		fmt.Fprintln(errOut, n)
+	}
+	return nil
+}

@@ -1,0 +1,59 @@
+package cmd
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/jobfile"
+)
+
+func newExportCmd(s Streams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "export",
+		Short: "Print the stored jobs as a jobfile",
+		Long: `export prints every stored job, and the settings a jobfile holds, as a TOML
+jobfile on stdout. Applied to an empty database it gives the same jobs;
+their next runs start again from the time of that apply. Broken jobs cannot
+be written and are left out, with a warning.`,
+		Example: `  jobctl export > jobs.toml
+  jobctl --db other.db apply -f jobs.toml`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { return runExport(s) },
+	}
+}
+
+func init() { commands = append(commands, newExportCmd) }
+
+func runExport(s Streams) error {
+	db, err := openStoreReadOnly()
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var jobs []*store.Job
+	var settings store.Settings
+	err = db.View(func(tx store.Tx) error {
+		if settings, err = tx.Settings(); err != nil {
+			return err
+		}
+		return tx.Jobs(func(j *store.Job) error {
+			if j.Broken != "" {
+				fmt.Fprintf(s.Err, "warning: job %s is broken (%s): left out\n", j.ID, j.Broken)
+				return nil
+			}
+			jobs = append(jobs, j)
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	out, err := jobfile.Export(settings, jobs)
+	if err != nil {
+		return err
+	}
+	_, err = s.Out.Write(out)
+	return err
+}

@@ -1,0 +1,135 @@
+package cmd
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/jobctl/jobctl/schedule"
+	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/jobfile"
+)
+
+// optionFlags are a job's options as flags, shared by add and modify: add
+// applies every one over the defaults, modify only those the user set.
+type optionFlags struct {
+	name         string
+	grace        string
+	coalesce     bool
+	noCoalesce   bool
+	maxInstances int
+	executor     string
+	timeout      string
+	jitter       string
+	dir          string
+	env          []string
+}
+
+func (f *optionFlags) register(c *cobra.Command) {
+	fs := c.Flags()
+	def := jobfile.DefaultOptions()
+	fs.StringVar(&f.name, "name", "", "a name for people (ids are for commands)")
+	fs.StringVar(&f.grace, "misfire-grace", jobfile.FormatGrace(def.MisfireGrace), "how late a run may still start: a DURATION, or none for no limit")
+	fs.BoolVar(&f.coalesce, "coalesce", def.Coalesce, "run once, not once per fire time, after a delay or downtime")
+	fs.BoolVar(&f.noCoalesce, "no-coalesce", false, "run once for every missed fire time still within the misfire grace")
+	fs.IntVar(&f.maxInstances, "max-instances", def.MaxInstances, "how many runs of the job may be in progress at once (a run beyond is skipped)")
+	fs.StringVar(&f.executor, "executor", def.Executor, "NAME of the worker pool the job runs in")
+	fs.StringVar(&f.timeout, "timeout", "0", "DURATION after which a run is terminated (0: none)")
+	fs.StringVar(&f.jitter, "jitter", "0", "random start delay of up to DURATION")
+	fs.StringVar(&f.dir, "dir", "", "PATH of the directory the command runs in (default: the scheduler's)")
+	fs.StringArrayVar(&f.env, "env", nil, "KEY=VALUE environment variable for the command; repeatable")
+	_ = c.RegisterFlagCompletionFunc("executor", completeExecutors)
+	_ = c.RegisterFlagCompletionFunc("misfire-grace", cobra.FixedCompletions([]string{"30s", "1m", "5m", "1h", "none"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.MarkFlagDirname("dir")
+}
+
+// apply writes the flags that changed reports as set into j; with all, every
+// flag counts as set (add).
+func (f *optionFlags) apply(fs *pflag.FlagSet, j *store.Job, all bool) error {
+	set := func(name string) bool { return all || fs.Changed(name) }
+	o := &j.Options
+	if set("name") {
+		j.Name = f.name
+	}
+	if set("misfire-grace") {
+		g, err := jobfile.ParseGrace(f.grace)
+		if err != nil {
+			return usagef("--misfire-grace: %v", err)
+		}
+		o.MisfireGrace = g
+	}
+	if fs.Changed("coalesce") && fs.Changed("no-coalesce") {
+		return usagef("--coalesce and --no-coalesce: give one")
+	}
+	if set("coalesce") {
+		o.Coalesce = f.coalesce
+	}
+	if fs.Changed("no-coalesce") {
+		o.Coalesce = !f.noCoalesce
+	}
+	if set("max-instances") {
+		if f.maxInstances < 1 {
+			return usagef("--max-instances: %d is less than 1", f.maxInstances)
+		}
+		o.MaxInstances = f.maxInstances
+	}
+	if set("executor") {
+		o.Executor = f.executor
+	}
+	for _, d := range []struct {
+		flag, text string
+		to         *time.Duration
+	}{{"timeout", f.timeout, &o.Timeout}, {"jitter", f.jitter, &o.Jitter}} {
+		if !set(d.flag) {
+			continue
+		}
+		v, err := schedule.ParseDuration(d.text)
+		if err != nil {
+			return usagef("--%s: %v", d.flag, err)
+		}
+		if v < 0 {
+			return usagef("--%s: %s is negative", d.flag, d.text)
+		}
+		*d.to = v
+	}
+	if set("dir") {
+		o.Dir = f.dir
+	}
+	for _, kv := range f.env {
+		if err := jobfile.CheckEnv(kv); err != nil {
+			return usagef("--env: %v", err)
+		}
+		o.Env = setEnv(o.Env, kv)
+	}
+	if err := jobfile.CheckOptions(*o); err != nil {
+		return asUsage(err)
+	}
+	return nil
+}
+
+// setEnv sets KEY=VALUE in env, replacing an entry for the same key, and
+// keeps env sorted as the jobfile does.
+func setEnv(env []string, kv string) []string {
+	k, _, _ := strings.Cut(kv, "=")
+	env = slices.DeleteFunc(slices.Clone(env), func(e string) bool { return strings.HasPrefix(e, k+"=") })
+	env = append(env, kv)
+	slices.Sort(env)
+	return env
+}
+
+// checkTriggerFlags builds the Spec the trigger flags describe, checked by
+// parsing it the way the store will.
+func checkTriggerFlags(f *triggerFlags) (schedule.Spec, bool, error) {
+	spec, ok, err := f.spec()
+	if err != nil || !ok {
+		return spec, ok, err
+	}
+	if err := spec.Validate(); err != nil {
+		return spec, ok, asUsage(fmt.Errorf("trigger: %w", err))
+	}
+	return spec, ok, nil
+}

@@ -1,0 +1,122 @@
+package cmd
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jobctl/jobctl/store"
+)
+
+type listOptions struct {
+	output string
+	now    func() time.Time
+}
+
+func newListCmd(s Streams) *cobra.Command {
+	o := &listOptions{now: time.Now}
+	c := &cobra.Command{
+		Use:     "list [-o table|json]",
+		Aliases: []string{"ls"},
+		Short:   "List the jobs",
+		Long: `list prints every job, in id order: its trigger, its next run (local time,
+and how far away), its state (active, paused, finished, or broken when the
+stored job can no longer be read) and the result of its last run.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { return runList(o, s) },
+	}
+	addOutputFlag(c.Flags(), &o.output)
+	return c
+}
+
+func init() { commands = append(commands, newListCmd) }
+
+// listed is a job and its last run (nil: none yet).
+type listed struct {
+	job  *store.Job
+	last *store.Run
+}
+
+func runList(o *listOptions, s Streams) error {
+	if err := checkOutput(o.output); err != nil {
+		return err
+	}
+	db, err := openStoreReadOnly()
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var jobs []listed
+	err = db.View(func(tx store.Tx) error {
+		return tx.Jobs(func(j *store.Job) error {
+			l := listed{job: j}
+			runs, err := tx.Runs(j.ID, 1)
+			if err != nil {
+				return err
+			}
+			if len(runs) > 0 {
+				l.last = runs[0]
+			}
+			jobs = append(jobs, l)
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	if o.output == outputJSON {
+		out := make([]jobJSON, len(jobs))
+		for i, l := range jobs {
+			out[i] = newJobJSON(l.job)
+		}
+		return writeJSON(s.Out, out)
+	}
+	if len(jobs) == 0 {
+		fmt.Fprintln(s.Err, "no jobs (add one with jobctl add, or jobctl apply -f FILE)")
+		return nil
+	}
+	now := o.now()
+	t := &table{header: []string{"ID", "NAME", "TRIGGER", "NEXT RUN", "STATE", "LAST RESULT"}}
+	for _, l := range jobs {
+		j := l.job
+		next := "-"
+		if !j.NextRun.IsZero() && j.Broken == "" {
+			next = whenRelative(j.NextRun, now)
+		}
+		last := "-"
+		if l.last != nil {
+			last = runResult(l.last)
+			if at := lastTime(l.last); !at.IsZero() {
+				last += " " + relative(at, now)
+			}
+		}
+		t.add(j.ID, orDash(j.Name), orDash(j.Trigger.String()), next, jobState(j), last)
+	}
+	if err := t.write(s.Out, useColor(s.Out)); err != nil {
+		return err
+	}
+	for _, l := range jobs {
+		if l.job.Broken != "" {
+			fmt.Fprintf(s.Err, "job %s is broken: %s\n", l.job.ID, l.job.Broken)
+		}
+	}
+	return nil
+}
+
+// lastTime is when a run last did something: ended, started or was decided.
+func lastTime(r *store.Run) time.Time {
+	for _, t := range []time.Time{r.Ended, r.Started, r.Submitted} {
+		if !t.IsZero() {
+			return t
+		}
+	}
+	return r.FireTime
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,73 @@
+package cmd
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jobctl/jobctl/store"
+)
+
+type modifyOptions struct {
+	options  optionFlags
+	command  string
+	unsetEnv []string
+	now      func() time.Time
+}
+
+func newModifyCmd(s Streams) *cobra.Command {
+	o := &modifyOptions{now: time.Now}
+	c := &cobra.Command{
+		Use:   "modify ID [OPTIONS]",
+		Short: "Change a job's options or command",
+		Long: `modify changes the options given and leaves the others as they are. The
+trigger and next run stay (change the trigger with jobctl reschedule).
+--env sets one variable, keeping the others; --unset-env removes one.`,
+		Example: `  jobctl modify backup --timeout 3h --misfire-grace none
+  jobctl modify backup --command 'restic backup /home /etc'`,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeJobIDs(true),
+		RunE:              func(c *cobra.Command, args []string) error { return runModify(o, s, c, args[0]) },
+	}
+	o.options.register(c)
+	c.Flags().StringVar(&o.command, "command", "", "the new shell command")
+	c.Flags().StringArrayVar(&o.unsetEnv, "unset-env", nil, "KEY of an environment variable to remove; repeatable")
+	return c
+}
+
+func init() { commands = append(commands, newModifyCmd) }
+
+func runModify(o *modifyOptions, s Streams, c *cobra.Command, id string) error {
+	if c.Flags().NFlag() == 0 {
+		return usagef("nothing to change: give the options to change, such as --timeout 1h")
+	}
+	if c.Flags().Changed("command") && strings.TrimSpace(o.command) == "" {
+		return usagef("--command: empty")
+	}
+	return updateJobs([]string{id}, o.now(), s.Err, func(j *store.Job) (bool, string, error) {
+		before := *j
+		before.Options.Env = slices.Clone(j.Options.Env)
+		if err := o.options.apply(c.Flags(), j, false); err != nil {
+			return false, "", err
+		}
+		if c.Flags().Changed("command") {
+			j.Command = o.command
+		}
+		for _, k := range o.unsetEnv {
+			j.Options.Env = slices.DeleteFunc(j.Options.Env, func(e string) bool { return strings.HasPrefix(e, k+"=") })
+		}
+		if j.Name == before.Name && j.Command == before.Command && equalOptions(j.Options, before.Options) {
+			return false, fmt.Sprintf("job %s already has these options", j.ID), nil
+		}
+		return true, fmt.Sprintf("modified job %s", j.ID), nil
+	})
+}
+
+func equalOptions(a, b store.Options) bool {
+	return a.MisfireGrace == b.MisfireGrace && a.Coalesce == b.Coalesce && a.MaxInstances == b.MaxInstances &&
+		a.Executor == b.Executor && a.Timeout == b.Timeout && a.Jitter == b.Jitter && a.Dir == b.Dir &&
+		slices.Equal(a.Env, b.Env)
+}

@@ -1,0 +1,75 @@
+package cmd
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/jobfile"
+)
+
+type pauseOptions struct {
+	now func() time.Time
+}
+
+func newPauseCmd(s Streams) *cobra.Command {
+	o := &pauseOptions{now: time.Now}
+	return &cobra.Command{
+		Use:   "pause ID...",
+		Short: "Pause jobs: keep them, but do not run them",
+		Long: `pause stops jobs from running until jobctl resume; runs in progress finish.
+All the jobs are paused or, if one id is unknown, none is. Pausing a paused
+job does nothing. (To pause the whole scheduler, see jobctl scheduler.)`,
+		Args:              cobra.MinimumNArgs(1),
+		ValidArgsFunction: completeJobIDs(false),
+		RunE:              func(_ *cobra.Command, ids []string) error { return runPause(o, s, ids) },
+	}
+}
+
+func newResumeCmd(s Streams) *cobra.Command {
+	o := &pauseOptions{now: time.Now}
+	return &cobra.Command{
+		Use:   "resume ID...",
+		Short: "Resume paused jobs",
+		Long: `resume makes paused jobs run again. Their next run is their trigger's first
+fire time from now on: the fire times that passed while a job was paused are
+not made up for. A job whose trigger has no fire times left is finished.`,
+		Args:              cobra.MinimumNArgs(1),
+		ValidArgsFunction: completeJobIDs(false),
+		RunE:              func(_ *cobra.Command, ids []string) error { return runResume(o, s, ids) },
+	}
+}
+
+func init() { commands = append(commands, newPauseCmd, newResumeCmd) }
+
+func runPause(o *pauseOptions, s Streams, ids []string) error {
+	return updateJobs(ids, o.now(), s.Err, func(j *store.Job) (bool, string, error) {
+		switch j.State {
+		case store.Paused:
+			return false, fmt.Sprintf("job %s is already paused", j.ID), nil
+		case store.Finished:
+			return false, fmt.Sprintf("job %s is finished: nothing to pause", j.ID), nil
+		}
+		j.State, j.NextRun = store.Paused, time.Time{}
+		return true, fmt.Sprintf("paused job %s", j.ID), nil
+	})
+}
+
+func runResume(o *pauseOptions, s Streams, ids []string) error {
+	now := o.now()
+	return updateJobs(ids, now, s.Err, func(j *store.Job) (bool, string, error) {
+		switch j.State {
+		case store.Active:
+			return false, fmt.Sprintf("job %s is not paused", j.ID), nil
+		case store.Finished:
+			return false, fmt.Sprintf("job %s is finished: its trigger has no fire times left (give it a new one with jobctl reschedule)", j.ID), nil
+		}
+		j.State = store.Active
+		if err := jobfile.Resume(j, now); err != nil {
+			return false, "", err
+		}
+		return true, fmt.Sprintf("resumed job %s: %s", j.ID, nextRunText(j, now)), nil
+	})
+}

@@ -1,0 +1,62 @@
+package cmd
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/jobfile"
+)
+
+type rescheduleOptions struct {
+	trigger triggerFlags
+	now     func() time.Time
+}
+
+func newRescheduleCmd(s Streams) *cobra.Command {
+	o := &rescheduleOptions{now: time.Now}
+	c := &cobra.Command{
+		Use:   "reschedule ID TRIGGER FLAGS",
+		Short: "Give a job a new trigger",
+		Long: `reschedule replaces a job's trigger (the flags are those of jobctl next) and
+computes its next run from now. A paused job stays paused; a finished one
+becomes active again.`,
+		Example: `  jobctl reschedule backup --cron '0 4 * * *'
+  jobctl reschedule heartbeat --every 1m --start now`,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeJobIDs(true),
+		RunE:              func(_ *cobra.Command, args []string) error { return runReschedule(o, s, args[0]) },
+	}
+	o.trigger.register(c.Flags())
+	_ = c.RegisterFlagCompletionFunc("tz", completeZones)
+	return c
+}
+
+func init() { commands = append(commands, newRescheduleCmd) }
+
+func runReschedule(o *rescheduleOptions, s Streams, id string) error {
+	spec, ok, err := checkTriggerFlags(&o.trigger)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return usagef("no trigger: give --cron, --every, --at or keyword fields such as --hour")
+	}
+	now := o.now()
+	return updateJobs([]string{id}, now, s.Err, func(j *store.Job) (bool, string, error) {
+		paused := j.State == store.Paused
+		j.Trigger, j.State = spec, store.Active
+		if err := jobfile.SetTrigger(j, now); err != nil {
+			return false, "", asUsage(err)
+		}
+		if j.State == store.Finished {
+			return false, "", usagef("trigger %s has no fire times after now (%s)", spec, localTime(now))
+		}
+		if paused {
+			j.State, j.NextRun = store.Paused, time.Time{}
+		}
+		return true, fmt.Sprintf("rescheduled job %s (%s): %s", j.ID, spec, nextRunText(j, now)), nil
+	})
+}

@@ -1,0 +1,171 @@
+package cmd
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jobctl/jobctl/schedule"
+	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/jobfile"
+)
+
+const (
+	showFireTimes = 5  // how many next fire times show lists
+	showRuns      = 10 // how many of the last runs show lists
+)
+
+type showOptions struct {
+	output string
+	now    func() time.Time
+}
+
+func newShowCmd(s Streams) *cobra.Command {
+	o := &showOptions{now: time.Now}
+	c := &cobra.Command{
+		Use:   "show ID [-o table|json]",
+		Short: "Show a job: every field, its next fire times and its last runs",
+		Long: fmt.Sprintf(`show prints every field of a job, its next %d fire times and its last %d runs
+(jobctl history shows more).`, showFireTimes, showRuns),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeJobIDs(true),
+		RunE:              func(_ *cobra.Command, args []string) error { return runShow(o, s, args[0]) },
+	}
+	addOutputFlag(c.Flags(), &o.output)
+	return c
+}
+
+func init() { commands = append(commands, newShowCmd) }
+
+// showJSON is a job with what show adds to it.
+type showJSON struct {
+	jobJSON
+	NextFireTimes []string  `json:"next_fire_times"`
+	Runs          []runJSON `json:"runs"`
+}
+
+func runShow(o *showOptions, s Streams, id string) error {
+	if err := checkOutput(o.output); err != nil {
+		return err
+	}
+	db, err := openStoreReadOnly()
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var j *store.Job
+	var runs []*store.Run
+	err = db.View(func(tx store.Tx) error {
+		if j, err = tx.Job(id); err != nil {
+			return err
+		}
+		runs, err = tx.Runs(id, showRuns)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	now := o.now()
+	fires := nextFireTimes(j, now)
+	if o.output == outputJSON {
+		v := showJSON{jobJSON: newJobJSON(j), NextFireTimes: []string{}, Runs: []runJSON{}}
+		for _, t := range fires {
+			v.NextFireTimes = append(v.NextFireTimes, *jsonTime(t))
+		}
+		for _, r := range runs {
+			v.Runs = append(v.Runs, newRunJSON(r))
+		}
+		return writeJSON(s.Out, v)
+	}
+	return writeShow(s.Out, j, fires, runs, now)
+}
+
+// nextFireTimes are the job's next fire times from now, as its trigger
+// says (whether or not it is paused); none for a broken job.
+func nextFireTimes(j *store.Job, now time.Time) []time.Time {
+	if j.Broken != "" {
+		return nil
+	}
+	t, err := j.ParseTrigger()
+	if err != nil {
+		return nil
+	}
+	var out []time.Time
+	for x := now; len(out) < showFireTimes; {
+		if x = t.Next(x); x.IsZero() {
+			break
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+func writeShow(w io.Writer, j *store.Job, fires []time.Time, runs []*store.Run, now time.Time) error {
+	var b strings.Builder
+	field := func(k, v string) { fmt.Fprintf(&b, "%-15s %s\n", k+":", v) }
+	at := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return whenRelative(t, now)
+	}
+	o := j.Options
+	field("ID", j.ID)
+	field("Name", orDash(j.Name))
+	field("Command", j.Command)
+	state := jobState(j)
+	if j.Broken != "" {
+		state += ": " + j.Broken
+	}
+	field("State", state)
+	field("Trigger", orDash(j.Trigger.String()))
+	field("Next run", at(j.NextRun))
+	field("Misfire grace", jobfile.FormatGrace(o.MisfireGrace))
+	field("Coalesce", strconv.FormatBool(o.Coalesce))
+	field("Max instances", strconv.Itoa(o.MaxInstances))
+	field("Executor", o.Executor)
+	field("Timeout", durationOrNone(o.Timeout))
+	field("Jitter", durationOrNone(o.Jitter))
+	field("Directory", orDash(o.Dir))
+	field("Environment", orDash(strings.Join(o.Env, " ")))
+	field("Anchor", at(j.Anchor))
+	field("Created", at(j.Created))
+	field("Updated", at(j.Updated))
+	fmt.Fprintf(&b, "\nNext fire times:\n")
+	if len(fires) == 0 {
+		b.WriteString("  none\n")
+	}
+	for _, t := range fires {
+		fmt.Fprintf(&b, "  %s\n", whenRelative(t, now))
+	}
+	fmt.Fprintf(&b, "\nLast runs:\n")
+	if len(runs) == 0 {
+		b.WriteString("  none\n")
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil || len(runs) == 0 {
+		return err
+	}
+	t := &table{header: []string{"  RUN", "FIRE TIME", "STARTED", "DURATION", "RESULT"}}
+	for _, r := range runs {
+		started, took := "-", "-"
+		if !r.Started.IsZero() {
+			started = relative(r.Started, now)
+		}
+		if !r.Started.IsZero() && !r.Ended.IsZero() {
+			took = schedule.FormatDuration(r.Ended.Sub(r.Started).Round(time.Millisecond))
+		}
+		t.add("  "+strconv.FormatUint(r.Seq, 10), localTime(r.FireTime), started, took, runResult(r))
+	}
+	return t.write(w, useColor(w))
+}
+
+func durationOrNone(d time.Duration) string {
+	if d == 0 {
+		return "none"
+	}
+	return schedule.FormatDuration(d)
+}

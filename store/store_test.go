@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,6 +40,7 @@ func testStore(t *testing.T, open func(t *testing.T) Store) {
 		{"Settings", testSettings},
 		{"Claim", testClaim},
 		{"WatchClosesOnCancel", testWatchClosesOnCancel},
+		{"Concurrent", testConcurrent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -770,6 +772,29 @@ func testWatchClosesOnCancel(t *testing.T, s Store) {
 	}
 	s.Close()
 	for range ch {
+	}
+}
+
+// testConcurrent runs updates and views from several goroutines: every
+// update lands, and the race detector checks the store's own state.
+func testConcurrent(t *testing.T, s Store) {
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 4 {
+				j := job(fmt.Sprintf("g%d-%d", g, i), time.Duration(i)*time.Second)
+				if err := s.Update(func(tx Tx) error { return tx.PutJob(j) }); err != nil {
+					t.Error(err)
+				}
+				if err := s.View(func(tx Tx) error { _, err := tx.Due(t0, 5); return err }); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if got := view(t, s, allJobs); len(got) != 16 {
+		t.Errorf("%d jobs after 16 concurrent adds", len(got))
 	}
 }
 

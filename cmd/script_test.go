@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -17,10 +18,17 @@ func TestMain(m *testing.M) {
 // TestScripts runs the end-to-end scripts in testdata/script against the
 // real command and a real bbolt file in each script's work directory.
 func TestScripts(t *testing.T) {
+	testdata, err := filepath.Abs("../testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir: "../testdata/script",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("JOBCTL_DB", env.WorkDir+"/jobs.db")
+			// Scripts read the checked-in samples (crontabs, jobfiles)
+			// from $TESTDATA rather than keeping copies of their own.
+			env.Setenv("TESTDATA", testdata)
 			env.Setenv("TZ", "UTC")
 			env.Setenv("NO_COLOR", "1")
 			return nil

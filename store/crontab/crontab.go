@@ -74,8 +74,7 @@ type Options struct {
 
 // Entry is a job converted from a line of the crontab.
 type Entry struct {
-	Line int    // 1-based
-	Text string // the line as written
+	Line int // 1-based
 	// Job has the ID, Command, Trigger and Options; the caller sets the
 	// rest (state, anchor, times) when it stores the job.
 	Job store.Job
@@ -142,7 +141,7 @@ func (p *parser) line(n int, text string) {
 	case strings.IndexByte(s, 0) >= 0:
 		p.problem(n, "contains a NUL byte, which no command can")
 	case s[0] == '@' || s[0] == '*' || s[0] >= '0' && s[0] <= '9':
-		p.job(n, text, s)
+		p.job(n, s)
 	case strings.Contains(s, "="):
 		p.variable(n, s)
 	default:
@@ -212,7 +211,7 @@ func (p *parser) lookup(name string) string {
 	return ""
 }
 
-func (p *parser) job(n int, text, s string) {
+func (p *parser) job(n int, s string) {
 	var when []string
 	want := "five time fields"
 	if strings.HasPrefix(s, "@") {
@@ -298,7 +297,6 @@ func (p *parser) job(n int, text, s string) {
 	}
 	p.res.Entries = append(p.res.Entries, Entry{
 		Line: n,
-		Text: text,
 		Job: store.Job{
 			ID:      id,
 			Command: shellCommand(cmd, input, hasInput, p.lookup("SHELL")),

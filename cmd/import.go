@@ -1,0 +1,202 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/crontab"
+	"github.com/jobctl/jobctl/store/jobfile"
+)
+
+func init() { commands = append(commands, newImportCmd) }
+
+type importOptions struct {
+	crontab string
+	system  bool
+	user    string
+	prefix  string
+	dryRun  bool
+	now     func() time.Time
+}
+
+func newImportCmd(s Streams) *cobra.Command {
+	o := &importOptions{now: time.Now}
+	c := &cobra.Command{
+		Use:   "import --crontab FILE|- [--system [--user NAME]] [--prefix PREFIX] [--dry-run]",
+		Short: "Turn the lines of a crontab into jobs",
+		Long: `import reads a crontab (FILE, or standard input for -) and stores a job for
+each of its lines, in one transaction: a cron trigger on the line's five fields
+(or its @macro) and its command. Each job's id is --prefix and a hash of the
+line, so importing the same crontab again changes nothing, and importing an
+edited one changes only the jobs of the edited lines (jobs of lines since
+removed stay; remove them with jobctl remove). A job paused since the last
+import stays paused.
+
+Variable lines (NAME=value) become the environment of the jobs below them.
+CRON_TZ is the time zone of the triggers below it, and TZ too where no CRON_TZ
+is set. A SHELL other than /bin/sh runs the command ("exec SHELL -c ..."). The
+input cron gives a command after an unescaped % becomes a here-document.
+@reboot becomes a job that runs once, at the next start of jobctl run (at once
+if one is running); MAILTO is ignored, as run output is kept in the history.
+
+--system reads the user column of /etc/crontab and /etc/cron.d files. jobctl
+runs every job as the user running jobctl run, so only the lines of --user
+(default: you) are imported, and the others are skipped with a warning.
+
+Lines that cannot be converted are reported on standard error as FILE:LINE:
+reason; the others are imported and the exit status is 1. --dry-run prints
+what would be done, with the same report and exit status, and writes nothing.`,
+		Example: `  crontab -l | jobctl import --crontab -
+  sudo jobctl import --crontab /etc/crontab --system --dry-run`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { return runImport(s, o) },
+	}
+	f := c.Flags()
+	f.StringVar(&o.crontab, "crontab", "", "the crontab to import; - reads standard input")
+	f.BoolVar(&o.system, "system", false, "the crontab has a user column (/etc/crontab, /etc/cron.d)")
+	f.StringVar(&o.user, "user", "", "with --system: import the lines of this user (default: the current user)")
+	f.StringVar(&o.prefix, "prefix", crontab.DefaultPrefix, "start every job id with PREFIX")
+	f.BoolVar(&o.dryRun, "dry-run", false, "print what would be imported and write nothing")
+	_ = c.MarkFlagFilename("crontab")
+	return c
+}
+
+func runImport(s Streams, o *importOptions) error {
+	if o.crontab == "" {
+		return usagef("--crontab: no file given (want a crontab FILE, or - for standard input)")
+	}
+	if err := jobfile.CheckID(o.prefix + "0"); err != nil {
+		return usagef("--prefix: %v", err)
+	}
+	if o.user != "" && !o.system {
+		return usagef("--user %s: only a system crontab (--system) has users", o.user)
+	}
+	if o.system && o.user == "" {
+		u, err := user.Current()
+		if err != nil {
+			return fmt.Errorf("--system: %v; name the user with --user", err)
+		}
+		o.user = u.Username
+	}
+	name, in := o.crontab, s.In
+	if name == "-" {
+		name = "stdin"
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in = f
+	}
+	res, err := crontab.Parse(in, crontab.Options{System: o.system, User: o.user, Prefix: o.prefix, Defaults: jobfile.DefaultOptions()})
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	for _, p := range res.Warnings {
+		fmt.Fprintf(s.Err, "%s:%d: warning: %s\n", name, p.Line, p.Reason)
+	}
+	for _, p := range res.Problems {
+		fmt.Fprintf(s.Err, "%s:%d: %s\n", name, p.Line, p.Reason)
+	}
+
+	var report jobfile.Report
+	if len(res.Entries) > 0 {
+		file := &jobfile.File{Defaults: jobfile.DefaultOptions()}
+		for _, e := range res.Entries {
+			j := e.Job
+			j.State = store.Active
+			file.Jobs = append(file.Jobs, jobfile.Job{Job: j})
+		}
+		// A dry run opens without Create: its rolled-back transaction then
+		// leaves no database behind.
+		open := openStore
+		if o.dryRun {
+			open = func() (store.Store, error) { return openWith(store.OpenOptions{}) }
+		}
+		db, err := open()
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		err = db.Update(func(tx store.Tx) error {
+			if err := keepPaused(tx, file); err != nil {
+				return err
+			}
+			var err error
+			if report, err = jobfile.Apply(tx, file, o.now(), jobfile.ApplyOptions{}); err != nil {
+				return err
+			}
+			if o.dryRun {
+				return errDryRun
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errDryRun) {
+			return err
+		}
+	}
+	if len(res.Entries) > 0 {
+		if err := writeImport(s.Out, res.Entries, report); err != nil {
+			return err
+		}
+	}
+	for _, id := range report.Finished {
+		fmt.Fprintf(s.Err, "warning: job %s has no fire times left: stored finished\n", id)
+	}
+	verb := "imported"
+	if o.dryRun {
+		verb = "would import (dry run, nothing written)"
+	}
+	fmt.Fprintf(s.Err, "%s %d %s from %s: %d added, %d changed, %d unchanged\n", verb, len(res.Entries),
+		plural(len(res.Entries), "job", "jobs"), name, len(report.Added), len(report.Changed), len(report.Unchanged))
+	if n := len(res.Problems); n > 0 {
+		return fmt.Errorf("%s: %d %s not imported (see above)", name, n, plural(n, "line", "lines"))
+	}
+	return nil
+}
+
+// keepPaused marks paused the file's jobs that are stored paused: a crontab
+// says nothing about pausing, and re-importing one must not resume a job
+// its user paused.
+func keepPaused(tx store.Tx, f *jobfile.File) error {
+	for i := range f.Jobs {
+		old, err := tx.Job(f.Jobs[i].ID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return err
+		case old.State == store.Paused:
+			f.Jobs[i].State = store.Paused
+		}
+	}
+	return nil
+}
+
+// writeImport prints a table of the crontab's jobs: what the import did
+// with each, its id, its line, its trigger and its command on one line.
+func writeImport(w io.Writer, entries []crontab.Entry, r jobfile.Report) error {
+	action := map[string]string{}
+	for _, l := range []struct {
+		ids  []string
+		verb string
+	}{{r.Added, "added"}, {r.Changed, "changed"}, {r.Unchanged, "unchanged"}} {
+		for _, id := range l.ids {
+			action[id] = l.verb
+		}
+	}
+	t := table{header: []string{"ACTION", "ID", "LINE", "TRIGGER", "COMMAND"}}
+	for _, e := range entries {
+		t.add(action[e.Job.ID], e.Job.ID, strconv.Itoa(e.Line), e.Job.Trigger.String(), strings.ReplaceAll(e.Job.Command, "\n", `\n`))
+	}
+	return t.write(w, useColor(w))
+}

@@ -112,7 +112,9 @@ type tx struct {
 
 func newTx(kv kvTx, writable bool) *tx { return &tx{kv: kv, writable: writable} }
 
-// write marks the transaction dirty, or refuses if it is read-only.
+// write marks the transaction dirty, or refuses if it is read-only. Each
+// write method calls it once its checks have passed and before it writes, so
+// an update whose writes were all refused commits nothing.
 func (t *tx) write() error {
 	if !t.writable {
 		return errReadOnlyTx
@@ -170,7 +172,7 @@ func decodeJob(id string, v []byte) *Job {
 
 func validState(s State) bool { return s == Active || s == Paused || s == Finished }
 
-// indexed reports whether j belongs in the run-time index, and its key.
+// indexKey is j's key in the run-time index, if it belongs there.
 func indexKey(j *Job) ([]byte, bool) {
 	if j.State != Active || j.NextRun.IsZero() {
 		return nil, false
@@ -179,9 +181,6 @@ func indexKey(j *Job) ([]byte, bool) {
 }
 
 func (t *tx) PutJob(j *Job) error {
-	if err := t.write(); err != nil {
-		return err
-	}
 	if j.Broken != "" {
 		return fmt.Errorf("job %q is broken (%s); it is kept as stored", j.ID, j.Broken)
 	}
@@ -197,6 +196,9 @@ func (t *tx) PutJob(j *Job) error {
 	v, err := json.Marshal(j)
 	if err != nil {
 		return fmt.Errorf("job %q: %w", j.ID, err)
+	}
+	if err := t.write(); err != nil {
+		return err
 	}
 	id := []byte(j.ID)
 	jobs, index := t.bucket(bucketJobs), t.bucket(bucketIndex)
@@ -233,13 +235,13 @@ func storedIndexKey(id string, v []byte) ([]byte, bool) {
 }
 
 func (t *tx) DeleteJob(id string) error {
-	if err := t.write(); err != nil {
-		return err
-	}
 	jobs := t.bucket(bucketJobs)
 	v := jobs.Get([]byte(id))
 	if v == nil {
 		return fmt.Errorf("job %q: %w", id, ErrNotFound)
+	}
+	if err := t.write(); err != nil {
+		return err
 	}
 	if key, ok := storedIndexKey(id, v); ok {
 		if err := t.bucket(bucketIndex).Delete(key); err != nil {
@@ -340,15 +342,15 @@ func validOutcome(o Outcome) bool {
 }
 
 func (t *tx) AddRun(r *Run) error {
-	if err := t.write(); err != nil {
-		return err
-	}
 	if !validOutcome(r.Outcome) {
 		return fmt.Errorf("run of job %q: unknown outcome %q", r.JobID, r.Outcome)
 	}
 	id := []byte(r.JobID)
 	if t.bucket(bucketJobs).Get(id) == nil {
 		return fmt.Errorf("job %q: %w", r.JobID, ErrNotFound)
+	}
+	if err := t.write(); err != nil {
+		return err
 	}
 	runs, err := t.bucket(bucketRuns).CreateBucketIfNotExists(id)
 	if err != nil {
@@ -417,15 +419,15 @@ func (t *tx) prune(runs kvBucket, id string) error {
 }
 
 func (t *tx) PutRun(r *Run) error {
-	if err := t.write(); err != nil {
-		return err
-	}
 	if !validOutcome(r.Outcome) {
 		return fmt.Errorf("run of job %q: unknown outcome %q", r.JobID, r.Outcome)
 	}
 	runs := t.bucket(bucketRuns).Bucket([]byte(r.JobID))
 	if runs == nil || runs.Get(u64(r.Seq)) == nil {
 		return fmt.Errorf("run %s/%d: %w", r.JobID, r.Seq, ErrNotFound)
+	}
+	if err := t.write(); err != nil {
+		return err
 	}
 	return t.putRun(runs, r)
 }
@@ -600,14 +602,14 @@ func (t *tx) Settings() (Settings, error) {
 }
 
 func (t *tx) PutSettings(s Settings) error {
-	if err := t.write(); err != nil {
-		return err
-	}
 	if s.HistoryLimit < 0 {
 		return fmt.Errorf("history limit: %d is negative", s.HistoryLimit)
 	}
 	v, err := json.Marshal(s)
 	if err != nil {
+		return err
+	}
+	if err := t.write(); err != nil {
 		return err
 	}
 	t.settings = &s

@@ -65,6 +65,7 @@ triggers, misfire grace, coalescing, max instances, timeouts and run history.`,
 	for _, add := range commands {
 		root.AddCommand(add(s))
 	}
+	setUpCompletion(root)
 	markArgsErrorsAsUsage(root)
 	return root
 }

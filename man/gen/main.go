@@ -58,9 +58,6 @@ func generate(dir string) error {
 		}
 	}
 	root := cmd.NewRoot(cmd.Streams{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard})
-	// cobra adds the completion command when it executes the root; the
-	// pages document it too.
-	root.InitDefaultCompletionCmd()
 	disableAutoGenTag(root)
 	header := &doc.GenManHeader{Date: &date, Source: "jobctl", Manual: "jobctl manual"}
 	if err := doc.GenManTree(root, header, dir); err != nil {

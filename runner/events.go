@@ -1,0 +1,164 @@
+package runner
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jobctl/jobctl/store"
+)
+
+// Event names, as APScheduler 3.x has them (EVENT_JOB_MISSED is
+// job_missed).
+const (
+	SchedulerStarted  = "scheduler_started"
+	SchedulerShutdown = "scheduler_shutdown"
+	SchedulerPaused   = "scheduler_paused"
+	SchedulerResumed  = "scheduler_resumed"
+	JobAdded          = "job_added"
+	JobRemoved        = "job_removed"
+	JobModified       = "job_modified"
+	JobSubmitted      = "job_submitted"     // a run was handed to its executor
+	JobExecuted       = "job_executed"      // a run succeeded
+	JobError          = "job_error"         // a run failed, timed out or was interrupted
+	JobMissed         = "job_missed"        // a run was later than its misfire grace
+	JobMaxInstances   = "job_max_instances" // a run was skipped: max instances running
+)
+
+// Events lists every event name.
+var Events = []string{
+	SchedulerStarted, SchedulerShutdown, SchedulerPaused, SchedulerResumed,
+	JobAdded, JobRemoved, JobModified,
+	JobSubmitted, JobExecuted, JobError, JobMissed, JobMaxInstances,
+}
+
+// An Event is something the scheduler did or saw.
+type Event struct {
+	Name  string
+	Time  time.Time // when the scheduler saw it
+	JobID string    // "" for scheduler events
+	// Run is the run a job_submitted, job_executed, job_error, job_missed
+	// or job_max_instances event is about, as recorded.
+	Run *store.Run
+}
+
+// Env is the event as environment variables for a listener's command:
+// JOBCTL_EVENT, JOBCTL_JOB_ID, and for a run JOBCTL_RUN_ID, JOBCTL_FIRE_TIME
+// (RFC 3339), JOBCTL_OUTCOME, JOBCTL_EXIT_CODE, JOBCTL_SIGNAL and
+// JOBCTL_REASON when known.
+func (e Event) Env() []string {
+	env := []string{"JOBCTL_EVENT=" + e.Name}
+	if e.JobID != "" {
+		env = append(env, "JOBCTL_JOB_ID="+e.JobID)
+	}
+	if r := e.Run; r != nil {
+		env = append(env,
+			"JOBCTL_RUN_ID="+strconv.FormatUint(r.Seq, 10),
+			"JOBCTL_FIRE_TIME="+r.FireTime.Format(time.RFC3339),
+			"JOBCTL_OUTCOME="+string(r.Outcome))
+		if r.ExitCode != nil {
+			env = append(env, "JOBCTL_EXIT_CODE="+strconv.Itoa(*r.ExitCode))
+		}
+		if r.Signal != "" {
+			env = append(env, "JOBCTL_SIGNAL="+r.Signal)
+		}
+		if r.Reason != "" {
+			env = append(env, "JOBCTL_REASON="+r.Reason)
+		}
+	}
+	return env
+}
+
+// A Listener runs Command, with the event in its environment, for each
+// event named in Events (APScheduler's add_listener, for the shell).
+type Listener struct {
+	Events  []string
+	Command string
+}
+
+const (
+	// listenerQueue bounds the events waiting for a listener command; when
+	// it is full, further events are dropped (and logged) rather than
+	// holding up the scheduler.
+	listenerQueue = 256
+	// listenerWorkers is how many listener commands run at once.
+	listenerWorkers = 4
+	// listenerTimeout bounds one listener command.
+	listenerTimeout = time.Minute
+)
+
+// listeners runs listener commands off the scheduler's path: a bounded
+// queue served by a few workers.
+type listeners struct {
+	list   []Listener
+	queue  chan listenerCall
+	log    *slog.Logger
+	run    func(ctx context.Context, l Listener, e Event) // runs one command
+	wg     sync.WaitGroup
+	cancel context.CancelFunc // kills the commands running
+}
+
+type listenerCall struct {
+	l Listener
+	e Event
+}
+
+func newListeners(list []Listener, log *slog.Logger, run func(context.Context, Listener, Event)) *listeners {
+	ctx, cancel := context.WithCancel(context.Background())
+	ls := &listeners{list: list, queue: make(chan listenerCall, listenerQueue), log: log, run: run, cancel: cancel}
+	if len(list) == 0 {
+		return ls
+	}
+	for range listenerWorkers {
+		ls.wg.Go(func() {
+			for c := range ls.queue {
+				ls.run(ctx, c.l, c.e)
+			}
+		})
+	}
+	return ls
+}
+
+// emit queues e for the listeners that take it, never blocking.
+func (ls *listeners) emit(e Event) {
+	for _, l := range ls.list {
+		if !takes(l, e.Name) {
+			continue
+		}
+		select {
+		case ls.queue <- listenerCall{l, e}:
+		default:
+			ls.log.Warn("listener queue full: event dropped", "event", e.Name, "job", e.JobID, "command", l.Command)
+		}
+	}
+}
+
+func takes(l Listener, name string) bool {
+	for _, n := range l.Events {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// close lets the queued calls run until ctx is done, then kills the
+// commands still running, and waits for them.
+func (ls *listeners) close(ctx context.Context) {
+	close(ls.queue)
+	done := make(chan struct{})
+	go func() {
+		ls.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		// The queue is drained by the workers, each call now failing at once.
+		ls.cancel()
+		<-done
+	}
+	ls.cancel()
+}

@@ -1,0 +1,160 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/jobctl/jobctl/store"
+)
+
+// drainWait is how long the output pipe is read after every process of a
+// run's group is gone, for a writer that left the group (a daemon that
+// called setsid) but kept the pipe: the run does not wait for it longer.
+const drainWait = 100 * time.Millisecond
+
+// process is one command to run: the shell and its arguments, where, with
+// what environment, for how long.
+type process struct {
+	argv      []string // the shell, its arguments, then the command
+	dir       string
+	env       []string // the whole environment
+	timeout   time.Duration
+	killGrace time.Duration
+	clock     Clock
+	line      func([]byte) // each line of output, stdout and stderr merged
+}
+
+// exit is how a process ended.
+type exit struct {
+	started, ended time.Time
+	outcome        store.Outcome // Success, Failed, TimedOut or Interrupted
+	code           *int
+	signal         string
+	reason         string
+}
+
+// run starts p in a process group of its own, streams its output and waits
+// for it. When the timeout elapses, or ctx is done (the scheduler is
+// shutting down without waiting), the whole group gets SIGTERM and, after
+// the kill grace, SIGKILL. When the command itself ends, whatever it left
+// behind in its group is terminated the same way, so that a run leaves no
+// process behind; and the pipe is read to its end, so that no output is
+// lost.
+func (p *process) run(ctx context.Context) exit {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return exit{outcome: store.Failed, reason: fmt.Sprintf("cannot start: %v", err)}
+	}
+	cmd := &exec.Cmd{
+		Path:        p.argv[0],
+		Args:        p.argv,
+		Dir:         p.dir,
+		Env:         p.env,
+		Stdout:      pw,
+		Stderr:      pw,
+		SysProcAttr: procAttr(),
+	}
+	e := exit{started: p.clock.Now()}
+	err = cmd.Start()
+	pw.Close() // the child has its copy; EOF comes when the last writer goes
+	if err != nil {
+		pr.Close()
+		e.ended, e.outcome, e.reason = e.started, store.Failed, fmt.Sprintf("cannot start: %v", err)
+		return e
+	}
+	pgid := cmd.Process.Pid
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		copyLines(pr, p.line)
+	}()
+	exited := make(chan struct{})
+	go func() {
+		waitExited(cmd)
+		close(exited)
+	}()
+
+	var timeout <-chan time.Time
+	if p.timeout > 0 {
+		t := p.clock.NewTimer(p.timeout)
+		defer t.Stop()
+		timeout = t.C()
+	}
+	select {
+	case <-exited:
+	case <-timeout:
+		e.outcome, e.reason = store.TimedOut, "timed out after "+p.timeout.String()
+		p.terminate(pgid, exited)
+	case <-ctx.Done():
+		e.outcome, e.reason = store.Interrupted, "terminated: the scheduler shut down"
+		p.terminate(pgid, exited)
+	}
+	e.ended = p.clock.Now()
+	// The leader has exited but is not reaped yet, so its process group id
+	// cannot have been reused: what is left of the group goes too.
+	if !p.wait(read, 0) && syscall.Kill(-pgid, syscall.SIGTERM) == nil && !p.wait(read, p.killGrace) {
+		syscall.Kill(-pgid, syscall.SIGKILL)
+	}
+	if !p.wait(read, drainWait) {
+		pr.Close() // a writer outside the group holds the pipe: stop reading
+		<-read
+	}
+	pr.Close()
+	cmd.Wait() // reaps the leader; the status is in cmd.ProcessState
+
+	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	switch {
+	case ws.Signaled():
+		e.signal = unix.SignalName(ws.Signal())
+	default:
+		code := ws.ExitStatus()
+		e.code = &code
+	}
+	if e.outcome != "" {
+		return e
+	}
+	switch {
+	case e.signal != "":
+		e.outcome, e.reason = store.Failed, "killed by "+e.signal
+	case *e.code != 0:
+		e.outcome, e.reason = store.Failed, fmt.Sprintf("exit status %d", *e.code)
+	default:
+		e.outcome = store.Success
+	}
+	return e
+}
+
+// terminate sends SIGTERM to the group and SIGKILL after the kill grace if
+// the leader has not exited by then, and waits for it to exit.
+func (p *process) terminate(pgid int, exited <-chan struct{}) {
+	if err := syscall.Kill(-pgid, syscall.SIGTERM); err == nil && !p.wait(exited, p.killGrace) {
+		syscall.Kill(-pgid, syscall.SIGKILL)
+	}
+	<-exited
+}
+
+// wait reports whether ch is closed within d of elapsed time.
+func (p *process) wait(ch <-chan struct{}, d time.Duration) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		if d <= 0 {
+			return false
+		}
+	}
+	t := p.clock.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-t.C():
+		return false
+	}
+}

@@ -77,7 +77,17 @@ func runNext(o *nextOptions, s Streams) error {
 		if t = trig.Next(t); t.IsZero() {
 			break
 		}
-		fmt.Fprintln(s.Out, t.In(loc).Format(time.RFC3339Nano))
+		fmt.Fprintln(s.Out, formatTime(t.In(loc)))
 	}
 	return nil
+}
+
+// formatTime writes t in RFC 3339 with its zone's offset, or in UTC when the
+// offset has seconds (local mean time before about 1900), which RFC 3339
+// cannot write.
+func formatTime(t time.Time) string {
+	if _, off := t.Zone(); off%60 != 0 {
+		t = t.UTC()
+	}
+	return t.Format(time.RFC3339Nano)
 }

@@ -145,3 +145,19 @@ func parseTestSpec(t testing.TB, s string, loc *time.Location) Trigger {
 	}
 	return tr
 }
+
+// TestLeapYearEnd covers December 31 of leap years after 2037, where Go's
+// zone segments end a day early (see segmentAt).
+func TestLeapYearEnd(t *testing.T) {
+	loc := mustLoad(t, "Europe/Berlin")
+	for _, tt := range []struct{ spec, after, want string }{
+		{"cron 0 * * * *", "2040-12-31T00:30:00+01:00", "2040-12-31T01:00:00+01:00"},
+		{"cron 30 12 31 12 *", "2040-12-31T00:00:00Z", "2040-12-31T12:30:00+01:00"},
+		{"cron 0 0 1 1 *", "2040-12-31T00:00:00Z", "2041-01-01T00:00:00+01:00"},
+	} {
+		got := nexts(parseTestSpec(t, tt.spec, loc), mustTime(t, tt.after), 1)
+		if len(got) != 1 || got[0] != tt.want {
+			t.Errorf("%s after %s: got %v, want %s", tt.spec, tt.after, got, tt.want)
+		}
+	}
+}

@@ -16,17 +16,18 @@ func ParseTime(s string, loc *time.Location, ref time.Time) (time.Time, error) {
 	if strings.EqualFold(text, "now") {
 		return ref, nil
 	}
-	if t, err := time.Parse(time.RFC3339Nano, text); err == nil {
-		if t.Year() < 1 || t.Unix() > maxUnix {
-			return time.Time{}, fmt.Errorf("time %q: out of range", s)
-		}
-		return t, nil
-	}
-	L, err := parseWall(text)
+	t, err := time.Parse(time.RFC3339Nano, text)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("time %q: %v (want RFC 3339 such as 2026-03-29T02:30:00+02:00, a local YYYY-MM-DD[ HH:MM[:SS]], or now)", s, err)
+		L, err := parseWall(text)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("time %q: %v (want RFC 3339 such as 2026-03-29T02:30:00+02:00, a local YYYY-MM-DD[ HH:MM[:SS]], or now)", s, err)
+		}
+		t = time.Unix(resolve(loc, L), 0).In(loc)
 	}
-	return time.Unix(resolve(loc, L), 0).In(loc), nil
+	if u := t.Unix(); u < minUnix || u > maxUnix {
+		return time.Time{}, fmt.Errorf("time %q: out of range (years 1-9999 in UTC)", s)
+	}
+	return t, nil
 }
 
 // parseWall reads YYYY-MM-DD[( |T)HH:MM[:SS]] as local seconds.

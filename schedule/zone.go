@@ -37,6 +37,15 @@ func segmentAt(loc *time.Location, u int64) segment {
 	if !e.IsZero() {
 		seg.end = e.Unix()
 	}
+	// Beyond its table of transitions (after 2037) Go derives segments
+	// from the zone's rule year by year, and on December 31 of a leap year
+	// reports a segment ending at that day's start, before u. Nothing
+	// changes there: the segment runs on to the next year.
+	if seg.end <= u {
+		y, _, _ := civilFromDays(floorDiv(u, secondsPerDay))
+		seg.end = daysFromCivil(y+1, 1, 1) * secondsPerDay
+	}
+	seg.start = min(seg.start, u)
 	return seg
 }
 

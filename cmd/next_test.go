@@ -65,3 +65,24 @@ func runVector(t *testing.T, v vector) {
 		t.Errorf("%s (%s)\njobctl %q\n got: %q\nwant: %q", v.ID, v.Note, args, got, v.Expect)
 	}
 }
+
+// TestNextFromNow pins --from's default to the command's clock, and an
+// interval without --start to one interval after it.
+func TestNextFromNow(t *testing.T) {
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		flags triggerFlags
+		want  string
+	}{
+		{triggerFlags{cron: []string{"0 12 * * *"}, tz: "UTC", combine: "any"},
+			"2026-06-01T12:00:00Z\n2026-06-02T12:00:00Z\n"},
+		{triggerFlags{every: []string{"90m"}, tz: "UTC", combine: "any"},
+			"2026-06-01T13:30:00Z\n2026-06-01T15:00:00Z\n"},
+	} {
+		var out bytes.Buffer
+		o := &nextOptions{trigger: tt.flags, from: "now", n: 2, now: func() time.Time { return now }}
+		if err := runNext(o, Streams{Out: &out}); err != nil || out.String() != tt.want {
+			t.Errorf("%+v: got %q, %v; want %q", tt.flags, out.String(), err, tt.want)
+		}
+	}
+}

@@ -41,7 +41,8 @@ const (
 	// cycleYears is the period of the Gregorian calendar (146097 days, a
 	// whole number of weeks): a date pattern that matches nothing in that
 	// many years never matches.
-	cycleYears = 400
+	cycleYears   = 400
+	daysPerCycle = 146097
 )
 
 func (c *cron) String() string { return c.desc }
@@ -101,7 +102,7 @@ func (c *cron) weekDays(first int64, n, wd1 int) uint64 {
 	return days
 }
 
-// nextYear returns the first year >= y in the year set, or maxYear+1.
+// nextYear returns the first year >= y in the year set, or noYear.
 func (c *cron) nextYear(y int64) int64 {
 	if c.years == nil {
 		return y
@@ -118,8 +119,11 @@ func (c *cron) nextYear(y int64) int64 {
 			return minYear + i*64 + int64(bits.TrailingZeros64(w))
 		}
 	}
-	return maxYear + 1
+	return noYear
 }
+
+// noYear is later than any search goes.
+const noYear = 1 << 40
 
 // timeOfDay returns the first matching time of day at or after h:m:s.
 func (c *cron) timeOfDay(h, m, s int) (int, int, int, bool) {
@@ -149,18 +153,16 @@ func (c *cron) timeOfDay(h, m, s int) (int, int, int, bool) {
 	return 0, 0, 0, false
 }
 
-// search returns the first matching wall reading at or after L (local
-// seconds), looking no further than the end of year until.
-func (c *cron) search(L int64, until int64) (int64, bool) {
+// search returns the first matching wall reading in [L, limit) (local
+// seconds). It steps month by month, so its work is proportional to the
+// months it scans.
+func (c *cron) search(L, limit int64) (int64, bool) {
 	days := floorDiv(L, secondsPerDay)
 	sod := int(L - days*secondsPerDay)
 	y, mo, d := civilFromDays(days)
 	h, mi, s := sod/3600, sod/60%60, sod%60
-	if until > maxYear || c.years != nil {
-		// A year set ends the search itself, and may skip centuries.
-		until = maxYear
-	}
-	for y <= until {
+	ly, lmo, _ := civilFromDays(floorDiv(limit-1, secondsPerDay))
+	for y < ly || y == ly && mo <= lmo {
 		if ny := c.nextYear(y); ny != y {
 			y, mo, d, h, mi, s = ny, 1, 1, 0, 0, 0
 			continue
@@ -172,6 +174,7 @@ func (c *cron) search(L int64, until int64) (int64, bool) {
 		}
 		if nm := int64(bits.TrailingZeros64(ms)); nm != mo {
 			mo, d, h, mi, s = nm, 1, 0, 0, 0
+			continue // the new month may lie past the limit
 		}
 		ds := c.daysOf(y, mo) &^ (uint64(1)<<d - 1)
 		for ds != 0 {
@@ -179,7 +182,8 @@ func (c *cron) search(L int64, until int64) (int64, bool) {
 				d, h, mi, s = nd, 0, 0, 0
 			}
 			if hh, mm, ss, ok := c.timeOfDay(h, mi, s); ok {
-				return daysFromCivil(y, mo, d)*secondsPerDay + int64(hh*3600+mm*60+ss), true
+				found := daysFromCivil(y, mo, d)*secondsPerDay + int64(hh*3600+mm*60+ss)
+				return found, found < limit
 			}
 			ds &^= 1 << d
 			d, h, mi, s = d+1, 0, 0, 0
@@ -187,6 +191,17 @@ func (c *cron) search(L int64, until int64) (int64, bool) {
 		mo, d, h, mi, s = mo+1, 1, 0, 0, 0
 	}
 	return 0, false
+}
+
+// searchLimit is where a search from wall reading L gives up: a pattern
+// that matches at all matches within a 400-year cycle, except that a year
+// field may skip centuries and so ends the search itself.
+func (c *cron) searchLimit(L int64) int64 {
+	end := maxWall
+	if c.years == nil {
+		end = min(end, L+cycleYears*daysPerCycle*secondsPerDay)
+	}
+	return end
 }
 
 // Next returns the first fire time after t.
@@ -225,7 +240,7 @@ func (c *cron) nextWall(u int64) (int64, bool) {
 			from = seg.start + prev.offset
 		}
 	}
-	L, ok := c.search(from, yearOf(from)+cycleYears)
+	L, ok := c.search(from, c.searchLimit(from))
 	if !ok {
 		return 0, false
 	}
@@ -241,33 +256,29 @@ func (c *cron) nextWall(u int64) (int64, bool) {
 // its own offset.
 func (c *cron) nextElapsed(u int64) (int64, bool) {
 	x := u + 1
-	until := yearOf(x) + cycleYears
+	limit := c.searchLimit(x)
 	for x <= maxUnix {
 		seg := segmentAt(c.loc, x)
-		L, ok := c.search(x+seg.offset, until)
-		if !ok {
-			return 0, false
+		// Search this segment's readings only, so that a distant match
+		// costs one scan of the months up to it, not one per segment.
+		if L, ok := c.search(x+seg.offset, min(limit, seg.end+seg.offset)); ok {
+			return L - seg.offset, true
 		}
-		if f := L - seg.offset; f < seg.end {
-			return f, true
+		if seg.end+seg.offset >= limit {
+			return 0, false
 		}
 		x = seg.end
 	}
 	return 0, false
 }
 
-func yearOf(L int64) int64 {
-	y, _, _ := civilFromDays(floorDiv(L, secondsPerDay))
-	return y
-}
-
 // feasible reports whether c matches any date at all: a pattern matches
 // within one 400-year cycle or never (bounded by the year set, if any).
 func (c *cron) feasible() bool {
-	from := int64(2000)
+	from := daysFromCivil(2000, 1, 1) * secondsPerDay
 	if c.years != nil {
-		from = c.nextYear(minYear)
+		from = daysFromCivil(c.nextYear(minYear), 1, 1) * secondsPerDay
 	}
-	_, ok := c.search(daysFromCivil(from, 1, 1)*secondsPerDay, from+cycleYears)
+	_, ok := c.search(from, c.searchLimit(from))
 	return ok
 }

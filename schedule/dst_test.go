@@ -161,3 +161,24 @@ func TestLeapYearEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestDistantMatch covers matches decades away in a zone with DST, for a
+// trigger matching every hour, which walks the zone's segments.
+func TestDistantMatch(t *testing.T) {
+	loc := mustLoad(t, "Europe/Berlin")
+	for _, tt := range []struct{ spec, after, want string }{
+		{"year=9999 month=12 day=31 minute=0", "2026-01-01T00:00:00Z", "9999-12-31T00:00:00+01:00"},
+		{"month=2 day=29 day_of_week=mon minute=0", "2026-01-01T00:00:00Z", "2044-02-29T00:00:00+01:00"},
+		{"cron 0 * 29 2 1", "2026-01-01T00:00:00Z", "2026-02-02T00:00:00+01:00"}, // OR: or any Monday of February
+		{"cron 0 * 29 2 *", "2096-03-01T00:00:00Z", "2104-02-29T00:00:00+01:00"},
+	} {
+		got := nexts(parseTestSpec(t, tt.spec, loc), mustTime(t, tt.after), 1)
+		if len(got) != 1 || got[0] != tt.want {
+			t.Errorf("%s after %s: got %v, want %s", tt.spec, tt.after, got, tt.want)
+		}
+	}
+	tr := parseTestSpec(t, "year=9999 month=12 day=31 hour=23 minute=59 second=59", mustLoad(t, "America/New_York"))
+	if got := tr.Next(mustTime(t, "9999-12-31T00:00:00Z")); !got.IsZero() {
+		t.Errorf("past year 9999 in UTC: got %v, want none", got)
+	}
+}

@@ -18,6 +18,10 @@ var (
 
 const maxYear = 9999
 
+// maxWall ends every search: the wall reading at the end of year 9999 in
+// any zone (offsets stay within a day of UTC).
+var maxWall = maxUnix + 1 + secondsPerDay
+
 // segment is a stretch of time with one zone offset: [start, end), with
 // start = minUnix-1 and end = maxUnix+1 standing for "no transition".
 type segment struct {

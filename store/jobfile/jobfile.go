@@ -39,6 +39,7 @@ package jobfile
 import (
 	"cmp"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"slices"
@@ -151,11 +152,36 @@ func (es Errors) Error() string {
 	return strings.Join(msgs, "\n")
 }
 
+// MaxSize is the largest jobfile Load reads: ample for 100,000 jobs, and
+// small enough that reading and decoding one costs bounded memory, whatever
+// file or device the path names.
+const MaxSize = 32 << 20
+
 // Load reads and parses the jobfile at path.
 func Load(path string) (*File, error) {
-	src, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	tooBig := fmt.Errorf("%s: larger than a jobfile may be (%d MiB)", path, MaxSize>>20)
+	switch {
+	case fi.IsDir():
+		return nil, fmt.Errorf("%s: is a directory, not a jobfile", path)
+	case fi.Size() > MaxSize:
+		return nil, tooBig
+	}
+	// A device or a pipe has no size to check beforehand.
+	src, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(src) > MaxSize {
+		return nil, tooBig
 	}
 	return Parse(path, src)
 }

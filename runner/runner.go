@@ -141,6 +141,9 @@ type Scheduler struct {
 	work     sync.WaitGroup // instances, from submission to their last run's end
 
 	w *writer
+
+	syncReq chan chan struct{}                   // see sync
+	exec    func(*process, context.Context) exit // (*process).run, but in tests
 }
 
 const (
@@ -198,6 +201,8 @@ func New(cfg Config) (*Scheduler, error) {
 		environ:   cfg.Environ,
 		pools:     pools,
 		instances: make(map[string]int),
+		syncReq:   make(chan chan struct{}),
+		exec:      (*process).run,
 	}
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	s.killing, s.kill = context.WithCancel(context.Background())
@@ -208,8 +213,8 @@ func New(cfg Config) (*Scheduler, error) {
 
 // Start recovers the runs a dead scheduler left running (recording them
 // interrupted), pauses the scheduler if configured to, and starts
-// scheduling in the background. It returns once the first due jobs are
-// submitted.
+// scheduling in the background. It returns once the jobs due at the start
+// are submitted: Start followed by Shutdown runs them once.
 func (s *Scheduler) Start() error {
 	s.mu.Lock()
 	if s.state != stateNew {
@@ -276,7 +281,11 @@ func (s *Scheduler) Start() error {
 	if err != nil {
 		s.log.Error("cannot watch the store: changes made by other commands are seen only at the next wake-up", "err", err)
 	}
-	next, err := s.tick()
+	// Everything due at the start is submitted before Start returns.
+	next, more, err := s.tick()
+	for more && err == nil {
+		next, more, err = s.tick()
+	}
 	go s.loop(ctx, watch, next, err)
 	go s.w.run()
 	return nil
@@ -370,6 +379,7 @@ func (s *Scheduler) loop(ctx context.Context, watch <-chan struct{}, next time.T
 			backoff = 0
 		}
 		alarm.Set(next)
+		var synced chan struct{}
 		select {
 		case <-ctx.Done():
 			return
@@ -378,9 +388,21 @@ func (s *Scheduler) loop(ctx context.Context, watch <-chan struct{}, next time.T
 			if !ok {
 				watch = nil
 			}
+		case synced = <-s.syncReq:
 		}
-		next, err = s.tick()
+		next, _, err = s.tick()
+		if synced != nil {
+			close(synced)
+		}
 	}
+}
+
+// sync makes the loop wake and look at the store now, and returns when it
+// has: tests call it after moving a FakeClock.
+func (s *Scheduler) sync() {
+	done := make(chan struct{})
+	s.syncReq <- done
+	<-done
 }
 
 // A tick's decisions, acted on once its transaction has committed.
@@ -398,14 +420,15 @@ type tick struct {
 }
 
 // tick runs one transaction of the loop and then acts on it; it returns
-// when to wake next (zero: only for a change in the store).
-func (s *Scheduler) tick() (time.Time, error) {
+// when to wake next (zero: only for a change in the store), and whether
+// more jobs are due than it took.
+func (s *Scheduler) tick() (next time.Time, more bool, err error) {
 	var t tick
 	now := s.clock.Now()
 	s.mu.Lock()
 	inFlight := maps.Clone(s.instances)
 	s.mu.Unlock()
-	err := s.cfg.Store.Update(func(tx store.Tx) error {
+	err = s.cfg.Store.Update(func(tx store.Tx) error {
 		t = tick{}
 		var err error
 		if t.changes, err = tx.ChangesSince(s.lastSeq); err != nil {
@@ -440,20 +463,20 @@ func (s *Scheduler) tick() (time.Time, error) {
 		return nil
 	})
 	if err != nil {
-		return time.Time{}, err
+		return time.Time{}, false, err
 	}
 	s.act(&t, now)
 	switch {
 	case t.paused:
-		return time.Time{}, nil
+		return time.Time{}, false, nil
 	case t.more:
-		return now, nil
+		return now, true, nil
 	case t.next.IsZero():
 		s.log.Debug("no job scheduled: waiting for a change")
 	default:
 		s.log.Debug("next wake-up", "at", t.next, "job", t.nextJob, "in", t.next.Sub(now))
 	}
-	return t.next, nil
+	return t.next, false, nil
 }
 
 // plan decides what to do about one due job, in the tick's transaction:
@@ -727,7 +750,7 @@ func (s *Scheduler) runOne(j *store.Job, r *store.Run) {
 		line:      line,
 	}
 	s.log.Info("run started", "job", j.ID, "run", r.Seq, "fire_time", r.FireTime, "late", s.clock.Now().Sub(r.FireTime).Round(time.Millisecond))
-	e := p.run(s.killing)
+	e := s.exec(p, s.killing)
 	if logFile != nil {
 		logFile.Close()
 	}

@@ -1,0 +1,837 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jobctl/jobctl/schedule"
+	"github.com/jobctl/jobctl/store"
+)
+
+// t0 is when the fake clock starts, unless a test says otherwise.
+var t0 = time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+
+// harness runs a Scheduler on a memory store with a FakeClock, and fake
+// processes that succeed at once unless held.
+type harness struct {
+	t     *testing.T
+	clock *FakeClock
+	st    store.Store
+	s     *Scheduler
+
+	mu     sync.Mutex
+	events []Event
+	held   map[string]chan struct{} // runs of these jobs wait until closed
+	starts []string                 // "job@fire time" of each fake process started
+}
+
+func newHarness(t *testing.T, start time.Time) *harness {
+	t.Helper()
+	h := &harness{t: t, clock: NewFakeClock(start), st: store.NewMemory(), held: map[string]chan struct{}{}}
+	t.Cleanup(func() { h.st.Close() })
+	return h
+}
+
+// start starts a Scheduler configured by cfg (Store, Clock and Events are
+// the harness's).
+func (h *harness) start(cfg Config) *Scheduler {
+	h.t.Helper()
+	cfg.Store, cfg.Clock, cfg.Owner = h.st, h.clock, "test"
+	cfg.Events = func(e Event) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.events = append(h.events, e)
+	}
+	s, err := New(cfg)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	s.exec = h.exec
+	if err := s.Start(); err != nil {
+		h.t.Fatal(err)
+	}
+	h.s = s
+	h.t.Cleanup(func() {
+		if s.state == stateRunning {
+			h.releaseAll()
+			// Cancelled: a failing store is not retried for ever.
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			s.Shutdown(ctx, false)
+		}
+	})
+	return s
+}
+
+func (h *harness) exec(p *process, ctx context.Context) exit {
+	id, fire := envValue(p.env, "JOBCTL_JOB_ID"), envValue(p.env, "JOBCTL_FIRE_TIME")
+	e := exit{started: p.clock.Now()}
+	h.mu.Lock()
+	h.starts = append(h.starts, id+"@"+fire)
+	hold := h.held[id]
+	h.mu.Unlock()
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-ctx.Done():
+			e.ended, e.outcome, e.reason = p.clock.Now(), store.Interrupted, "terminated"
+			return e
+		}
+	}
+	code := 0
+	e.ended, e.outcome, e.code = p.clock.Now(), store.Success, &code
+	return e
+}
+
+func envValue(env []string, key string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(env[i], key+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// hold makes the runs of job id block until release.
+func (h *harness) hold(id string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.held[id] = make(chan struct{})
+}
+
+// release lets the held runs of job id end, and waits until they have.
+func (h *harness) release(id string) {
+	h.mu.Lock()
+	close(h.held[id])
+	delete(h.held, id)
+	h.mu.Unlock()
+	h.waitFor("the runs of "+id+" to end", func() bool {
+		h.s.mu.Lock()
+		defer h.s.mu.Unlock()
+		return h.s.instances[id] == 0
+	})
+}
+
+func (h *harness) releaseAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for id, ch := range h.held {
+		close(ch)
+		delete(h.held, id)
+	}
+}
+
+// job is a job with the default options, active from t0 on its trigger.
+func job(id string, spec schedule.Spec) *store.Job {
+	return &store.Job{
+		ID: id, Command: "true", Trigger: spec, Anchor: t0,
+		Options: store.Options{MisfireGrace: schedule.Grace(time.Minute), Coalesce: true, MaxInstances: 1, Executor: DefaultExecutor},
+	}
+}
+
+func cron(expr string) schedule.Spec { return schedule.Spec{Cron: expr, Timezone: "UTC"} }
+
+// put stores j, scheduled from its Anchor unless NextRun is set, and
+// records its addition as a jobctl command does.
+func (h *harness) put(j *store.Job) {
+	h.t.Helper()
+	if j.NextRun.IsZero() {
+		trig, err := j.ParseTrigger()
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		j.NextRun = trig.Next(j.Anchor.Add(-time.Nanosecond))
+	}
+	if j.State == "" {
+		j.State = store.Active
+	}
+	err := h.st.Update(func(tx store.Tx) error {
+		if err := tx.PutJob(j); err != nil {
+			return err
+		}
+		return tx.RecordChange(store.Change{Time: h.clock.Now(), Kind: store.JobAdded, JobID: j.ID})
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// advance lets the scheduler finish what it does at the present time, then
+// moves the clock and has the scheduler look at the store.
+func (h *harness) advance(d time.Duration) {
+	h.settle()
+	h.clock.Advance(d)
+	h.s.sync()
+}
+
+// history describes job id's runs, oldest first, one per line:
+// "10:05:00 success +5" (the fire time, the outcome, how many earlier fire
+// times were coalesced into it).
+func (h *harness) history(id string) string {
+	h.t.Helper()
+	var runs []*store.Run
+	err := h.st.View(func(tx store.Tx) (err error) {
+		runs, err = tx.Runs(id, 0)
+		return err
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, r := range slices.Backward(runs) {
+		fmt.Fprintf(&b, "%s %s", r.FireTime.UTC().Format(time.TimeOnly), r.Outcome)
+		if r.Coalesced > 0 {
+			fmt.Fprintf(&b, " +%d", r.Coalesced)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// settle waits until the scheduler has done all it can at the clock's
+// present reading: every run recorded running has a held process, or waits
+// for a worker. The wait is bounded only to fail rather than hang.
+func (h *harness) settle() {
+	h.t.Helper()
+	h.waitFor("runs to be recorded", func() bool {
+		var running []*store.Run
+		h.st.View(func(tx store.Tx) (err error) {
+			running, err = tx.RunningRuns()
+			return err
+		})
+		queued := map[*store.Run]bool{}
+		h.s.mu.Lock()
+		for _, p := range h.s.pools {
+			for _, inst := range p.queue {
+				for _, r := range inst.runs {
+					queued[r] = true
+				}
+			}
+		}
+		h.s.mu.Unlock()
+		h.mu.Lock()
+		defer h.mu.Unlock()
+	runs:
+		for _, r := range running {
+			started := slices.Contains(h.starts, r.JobID+"@"+r.FireTime.Format(time.RFC3339))
+			if started && h.held[r.JobID] != nil {
+				continue
+			}
+			for q := range queued {
+				if q.JobID == r.JobID && q.Seq == r.Seq {
+					continue runs
+				}
+			}
+			return false
+		}
+		return true
+	})
+}
+
+func (h *harness) waitFor(what string, cond func() bool) {
+	h.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func (h *harness) wantHistory(id, want string) {
+	h.t.Helper()
+	h.settle()
+	if got := h.history(id); got != want {
+		h.t.Errorf("history of %s:\n%s\nwant:\n%s", id, got, want)
+	}
+}
+
+func (h *harness) getJob(id string) *store.Job {
+	h.t.Helper()
+	var j *store.Job
+	err := h.st.View(func(tx store.Tx) (err error) {
+		j, err = tx.Job(id)
+		return err
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return j
+}
+
+// eventNames lists the events seen, "name job", in order, but for
+// job_submitted, which every run has.
+func (h *harness) eventNames() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, e := range h.events {
+		if e.Name != JobSubmitted {
+			out = append(out, strings.TrimSpace(e.Name+" "+e.JobID))
+		}
+	}
+	return out
+}
+
+func TestOnTime(t *testing.T) {
+	h := newHarness(t, t0.Add(-time.Second))
+	h.put(job("a", cron("* * * * *")))
+	h.start(Config{})
+	h.s.sync()
+	h.wantHistory("a", "")
+	if at, ok := h.clock.NextAlarm(); !ok || !at.Equal(t0) {
+		t.Fatalf("alarm at %v %v, want %v", at, ok, t0)
+	}
+	h.advance(time.Second)
+	h.advance(time.Minute)
+	h.wantHistory("a", "10:00:00 success\n10:01:00 success\n")
+	if got, want := h.getJob("a").NextRun, t0.Add(2*time.Minute); !got.Equal(want) {
+		t.Errorf("next run %v, want %v", got, want)
+	}
+}
+
+func TestDowntime(t *testing.T) {
+	tests := []struct {
+		name     string
+		coalesce bool
+		grace    schedule.Grace
+		want     string
+	}{
+		{"coalesce", true, schedule.Grace(time.Minute), "10:05:00 success +5\n"},
+		{"coalesce, grace exceeded", true, schedule.Grace(10 * time.Second), "10:05:00 missed +5\n"},
+		{"no coalesce", false, schedule.Grace(2 * time.Minute),
+			"10:03:00 missed +3\n10:04:00 success\n10:05:00 success\n"},
+		{"no coalesce, no grace", false, schedule.NoGrace,
+			"10:00:00 success\n10:01:00 success\n10:02:00 success\n10:03:00 success\n10:04:00 success\n10:05:00 success\n"},
+		{"coalesce, no grace", true, schedule.NoGrace, "10:05:00 success +5\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The scheduler was down from before 10:00 until 10:05:30.
+			h := newHarness(t, t0.Add(5*time.Minute+30*time.Second))
+			j := job("a", cron("* * * * *"))
+			j.Options.Coalesce, j.Options.MisfireGrace = tt.coalesce, tt.grace
+			h.put(j)
+			h.start(Config{})
+			h.wantHistory("a", tt.want)
+			if got, want := h.getJob("a").NextRun, t0.Add(6*time.Minute); !got.Equal(want) {
+				t.Errorf("next run %v, want %v", got, want)
+			}
+			// The catch-up runs of one job run one after another.
+			if !tt.coalesce && h.s.instances["a"] > 0 {
+				t.Errorf("instances still counted: %v", h.s.instances)
+			}
+		})
+	}
+}
+
+func TestGrace(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		late time.Duration
+		want string
+	}{
+		{"exactly the grace", time.Minute, "10:00:00 success\n"},
+		{"beyond the grace", time.Minute + time.Nanosecond, "10:00:00 missed\n"},
+		{"well within", time.Second, "10:00:00 success\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, t0.Add(tt.late))
+			h.put(job("a", schedule.Spec{At: t0.Format(time.RFC3339)}))
+			h.start(Config{})
+			h.wantHistory("a", tt.want)
+		})
+	}
+}
+
+func TestGraceNone(t *testing.T) {
+	h := newHarness(t, t0.Add(72*time.Hour))
+	j := job("a", schedule.Spec{At: t0.Format(time.RFC3339)})
+	j.Options.MisfireGrace = schedule.NoGrace
+	h.put(j)
+	h.start(Config{})
+	h.wantHistory("a", "10:00:00 success\n")
+}
+
+func TestMissedReason(t *testing.T) {
+	h := newHarness(t, t0.Add(90*time.Second))
+	h.put(job("a", schedule.Spec{At: t0.Format(time.RFC3339)}))
+	h.start(Config{})
+	h.settle()
+	var r *store.Run
+	h.st.View(func(tx store.Tx) (err error) {
+		r, err = tx.Run("a", 1)
+		return err
+	})
+	if want := "late by 1m30s, more than the misfire grace of 1m0s"; r.Reason != want {
+		t.Errorf("reason %q, want %q", r.Reason, want)
+	}
+	if got, want := h.eventNames(), []string{SchedulerStarted, JobMissed + " a"}; !slices.Equal(got, want) {
+		t.Errorf("events %q, want %q", got, want)
+	}
+}
+
+func TestMaxInstances(t *testing.T) {
+	h := newHarness(t, t0)
+	h.hold("a")
+	h.put(job("a", cron("* * * * *")))
+	j := job("b", cron("* * * * *"))
+	j.Options.MaxInstances = 2
+	h.put(j)
+	h.hold("b")
+	h.start(Config{})
+	h.advance(time.Minute)
+	h.advance(time.Minute)
+	h.release("a")
+	h.release("b")
+	h.wantHistory("a", "10:00:00 success\n10:01:00 skipped\n10:02:00 skipped\n")
+	h.wantHistory("b", "10:00:00 success\n10:01:00 success\n10:02:00 skipped\n")
+	var r *store.Run
+	h.st.View(func(tx store.Tx) (err error) {
+		r, err = tx.Run("b", 3)
+		return err
+	})
+	if want := "2 of max 2 instances running"; r.Reason != want {
+		t.Errorf("reason %q, want %q", r.Reason, want)
+	}
+	// The instances are free again.
+	h.advance(time.Minute)
+	h.wantHistory("a", "10:00:00 success\n10:01:00 skipped\n10:02:00 skipped\n10:03:00 success\n")
+	n := 0
+	for _, e := range h.eventNames() {
+		if e == JobMaxInstances+" a" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d job_max_instances events for a, want 2", n)
+	}
+}
+
+func TestPoolSaturation(t *testing.T) {
+	h := newHarness(t, t0)
+	// One worker: a holds it, and b and c wait for it.
+	for _, id := range []string{"a", "b", "c"} {
+		j := job(id, schedule.Spec{At: t0.Format(time.RFC3339)})
+		j.Options.Executor = "one"
+		if id == "c" {
+			j.Options.MisfireGrace = schedule.Grace(5 * time.Minute)
+		}
+		h.put(j)
+	}
+	h.hold("a")
+	h.start(Config{Executors: map[string]int{"one": 1}})
+	h.advance(2 * time.Minute) // a runs for two minutes
+	h.release("a")
+	h.wantHistory("a", "10:00:00 success\n")
+	h.wantHistory("b", "10:00:00 missed\n") // 2m late by the time it got a worker
+	h.wantHistory("c", "10:00:00 success\n")
+	var r *store.Run
+	h.st.View(func(tx store.Tx) (err error) {
+		r, err = tx.Run("b", 1)
+		return err
+	})
+	if want := "started late by 2m0s, more than the misfire grace of 1m0s (waited for a worker)"; r.Reason != want {
+		t.Errorf("reason %q, want %q", r.Reason, want)
+	}
+}
+
+func TestFinished(t *testing.T) {
+	h := newHarness(t, t0)
+	h.put(job("once", schedule.Spec{At: t0.Format(time.RFC3339)}))
+	j := job("bounded", schedule.Spec{Every: "1m", Start: t0.Format(time.RFC3339), End: t0.Add(time.Minute).Format(time.RFC3339)})
+	h.put(j)
+	h.start(Config{})
+	h.advance(time.Minute)
+	h.advance(time.Hour)
+	h.wantHistory("once", "10:00:00 success\n")
+	h.wantHistory("bounded", "10:00:00 success\n10:01:00 success\n")
+	for _, id := range []string{"once", "bounded"} {
+		if j := h.getJob(id); j.State != store.Finished || !j.NextRun.IsZero() {
+			t.Errorf("job %s: state %s, next run %v; want finished with none", id, j.State, j.NextRun)
+		}
+	}
+	if _, ok := h.clock.NextAlarm(); ok {
+		t.Error("an alarm is set with no job scheduled")
+	}
+}
+
+func TestDST(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip(err)
+	}
+	// Berlin: 2026-03-29 02:00 -> 03:00 and 2026-10-25 03:00 -> 02:00.
+	for _, tt := range []struct {
+		name  string
+		start time.Time
+		cron  string
+		want  []string // fire times in Berlin time, one a day for three days
+	}{
+		{"spring, in the gap", time.Date(2026, 3, 28, 0, 0, 0, 0, berlin), "30 2 * * *",
+			[]string{"03-28 02:30 +0100", "03-29 03:00 +0200", "03-30 02:30 +0200"}},
+		{"autumn, in the repeated hour", time.Date(2026, 10, 24, 0, 0, 0, 0, berlin), "30 2 * * *",
+			[]string{"10-24 02:30 +0200", "10-25 02:30 +0200", "10-26 02:30 +0100"}},
+		{"spring, hourly", time.Date(2026, 3, 29, 0, 0, 0, 0, berlin), "0 * * * *", nil},
+		{"autumn, hourly", time.Date(2026, 10, 25, 0, 0, 0, 0, berlin), "0 * * * *", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, tt.start)
+			j := job("a", schedule.Spec{Cron: tt.cron, Timezone: "Europe/Berlin"})
+			j.Anchor = tt.start
+			h.put(j)
+			h.start(Config{})
+			// Step through three days a quarter hour at a time, as
+			// the alarm would wake the scheduler, up to the last
+			// quarter before the fourth day.
+			end := tt.start.AddDate(0, 0, 3)
+			for h.clock.Now().Add(15 * time.Minute).Before(end) {
+				h.advance(15 * time.Minute)
+			}
+			h.settle()
+			var runs []*store.Run
+			h.st.View(func(tx store.Tx) (err error) {
+				runs, err = tx.Runs("a", 0)
+				return err
+			})
+			var got []string
+			seen := map[time.Time]bool{}
+			for _, r := range slices.Backward(runs) {
+				if r.Outcome != store.Success {
+					t.Errorf("run %d: %s", r.Seq, r.Outcome)
+				}
+				if seen[r.FireTime] {
+					t.Errorf("fire time %v ran twice", r.FireTime)
+				}
+				seen[r.FireTime] = true
+				got = append(got, r.FireTime.In(berlin).Format("01-02 15:04 -0700"))
+			}
+			if tt.want == nil {
+				// Every hour of real time, 71 or 73 of them in three
+				// days with one of 23 or 25 hours, no more, no fewer.
+				hours := int(end.Sub(tt.start) / time.Hour)
+				if len(got) != hours {
+					t.Errorf("%d hourly runs in three days, want %d:\n%s", len(got), hours, strings.Join(got, "\n"))
+				}
+				return
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("fire times\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+func TestWakeOnStoreChange(t *testing.T) {
+	h := newHarness(t, t0)
+	h.start(Config{})
+	if _, ok := h.clock.NextAlarm(); ok {
+		t.Fatal("an alarm is set with no job")
+	}
+	// Another command adds a job due now: the store's watch wakes the
+	// scheduler, with no sync and no clock change.
+	h.put(job("a", schedule.Spec{At: t0.Format(time.RFC3339)}))
+	h.waitFor("the run", func() bool { return h.history("a") == "10:00:00 success\n" })
+	// A job due later sets the alarm.
+	h.put(job("b", schedule.Spec{At: t0.Add(time.Hour).Format(time.RFC3339)}))
+	h.waitFor("the alarm", func() bool {
+		at, ok := h.clock.NextAlarm()
+		return ok && at.Equal(t0.Add(time.Hour))
+	})
+	h.settle()
+	if got, want := h.eventNames(), []string{SchedulerStarted, JobAdded + " a", JobExecuted + " a", JobAdded + " b"}; !slices.Equal(got, want) {
+		t.Errorf("events %q, want %q", got, want)
+	}
+}
+
+func TestPauseResume(t *testing.T) {
+	h := newHarness(t, t0)
+	h.put(job("a", cron("* * * * *")))
+	h.hold("a")
+	h.start(Config{})
+	setPaused := func(p bool) {
+		err := h.st.Update(func(tx store.Tx) error {
+			_, err := SetPaused(tx, p, h.clock.Now())
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	setPaused(true)
+	h.s.sync()
+	if _, ok := h.clock.NextAlarm(); ok {
+		t.Error("paused, and an alarm is set")
+	}
+	h.release("a") // the run in progress goes on, and ends
+	h.advance(5 * time.Minute)
+	h.wantHistory("a", "10:00:00 success\n")
+	// Resumed five minutes later: the fire times of the pause are
+	// coalesced into one run, within the grace.
+	h.clock.Advance(30 * time.Second)
+	setPaused(false)
+	h.waitFor("the run after resuming", func() bool { return h.history("a") == "10:00:00 success\n10:05:00 success +4\n" })
+	h.settle()
+	want := []string{SchedulerStarted, SchedulerPaused, JobExecuted + " a", SchedulerResumed, JobExecuted + " a"}
+	if got := h.eventNames(); !slices.Equal(got, want) {
+		t.Errorf("events %q, want %q", got, want)
+	}
+}
+
+func TestStartPaused(t *testing.T) {
+	h := newHarness(t, t0)
+	h.put(job("a", cron("* * * * *")))
+	h.start(Config{StartPaused: true})
+	h.advance(time.Minute)
+	h.wantHistory("a", "")
+	var set store.Settings
+	h.st.View(func(tx store.Tx) (err error) {
+		set, err = tx.Settings()
+		return err
+	})
+	if !set.Paused {
+		t.Error("the store does not say paused")
+	}
+}
+
+func TestInterruptedAtStart(t *testing.T) {
+	h := newHarness(t, t0)
+	h.put(job("a", cron("0 * * * *")))
+	// A scheduler claimed a run and died.
+	err := h.st.Update(func(tx store.Tx) error {
+		return tx.AddRun(&store.Run{JobID: "a", FireTime: t0.Add(-time.Hour), Submitted: t0.Add(-time.Hour), Outcome: store.Running, Owner: "dead:1"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.start(Config{})
+	h.wantHistory("a", "09:00:00 interrupted\n10:00:00 success\n")
+	if got, want := h.eventNames(), []string{JobError + " a", SchedulerStarted, JobExecuted + " a"}; !slices.Equal(got, want) {
+		t.Errorf("events %q, want %q", got, want)
+	}
+}
+
+// At most once: the run is recorded and the next run time advanced, in the
+// store, before its process starts; a scheduler that dies while it runs
+// leaves it to be recorded interrupted, never run again.
+func TestAtMostOnce(t *testing.T) {
+	h := newHarness(t, t0)
+	h.put(job("a", cron("* * * * *")))
+	var seen string
+	cfg := Config{Store: h.st, Clock: h.clock, Owner: "first"}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan struct{})
+	s.exec = func(p *process, ctx context.Context) exit {
+		h.st.View(func(tx store.Tx) error {
+			j, _ := tx.Job("a")
+			r, _ := tx.Run("a", 1)
+			seen = fmt.Sprintf("next %s, run %s by %s", j.NextRun.Format(time.TimeOnly), r.Outcome, r.Owner)
+			return nil
+		})
+		close(started)
+		<-ctx.Done() // runs until the end
+		return exit{outcome: store.Interrupted}
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	if want := "next 10:01:00, run running by first"; seen != want {
+		t.Errorf("when the process started, the store said %q, want %q", seen, want)
+	}
+	// The first scheduler "dies": it stops, writing nothing more.
+	s.stopLoop()
+	<-s.loopDone
+	h.start(Config{})
+	h.wantHistory("a", "10:00:00 interrupted\n")
+	if len(h.starts) != 0 {
+		t.Errorf("started again: %q", h.starts)
+	}
+	s.kill()
+}
+
+// A wall clock set back an hour does not repeat fire times; set forward an
+// hour, it coalesces them as a downtime would.
+func TestClockSet(t *testing.T) {
+	h := newHarness(t, t0)
+	h.put(job("a", cron("*/10 * * * *")))
+	h.start(Config{})
+	h.settle()
+	h.clock.Set(t0.Add(-time.Hour))
+	h.s.sync()
+	h.clock.Set(t0.Add(5 * time.Minute))
+	h.s.sync()
+	h.wantHistory("a", "10:00:00 success\n")
+	h.clock.Set(t0.Add(70*time.Minute + 30*time.Second))
+	h.s.sync()
+	h.wantHistory("a", "10:00:00 success\n11:10:00 success +6\n")
+}
+
+// flaky is a store whose updates fail while failing is set.
+type flaky struct {
+	store.Store
+	mu      sync.Mutex
+	failing bool
+	fails   int
+}
+
+func (f *flaky) Update(fn func(store.Tx) error) error {
+	f.mu.Lock()
+	if f.failing {
+		f.fails++
+		f.mu.Unlock()
+		return store.ErrBusy
+	}
+	f.mu.Unlock()
+	return f.Store.Update(fn)
+}
+
+func (f *flaky) setFailing(b bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failing = b
+}
+
+func TestStoreErrors(t *testing.T) {
+	h := newHarness(t, t0)
+	fl := &flaky{Store: h.st}
+	h.st = fl
+	h.put(job("a", cron("* * * * *")))
+	h.put(job("b", cron("* * * * *")))
+	h.hold("a")
+	h.start(Config{})
+	h.settle()
+	// The store becomes busy while a runs, and b's fire time comes: the
+	// loop cannot plan b, a ends and its result cannot be written.
+	fl.setFailing(true)
+	h.advance(time.Minute)
+	h.release("a")
+	// Both try again after a second: the loop's alarm and the writer's
+	// timer are set.
+	h.waitFor("both to fail and wait", func() bool {
+		fl.mu.Lock()
+		defer fl.mu.Unlock()
+		return fl.fails >= 2 && h.clock.Waiters() >= 2
+	})
+	fl.setFailing(false)
+	h.clock.Advance(time.Second)
+	h.wantHistory("a", "10:00:00 success\n10:01:00 success\n")
+	h.wantHistory("b", "10:00:00 success\n10:01:00 success\n")
+}
+
+// breaking marks a job broken as the store does when it can no longer
+// parse a stored trigger (say, after an upgrade): PutJob refuses to store
+// one, so it is done on the way out of Due.
+type breaking struct {
+	store.Store
+	id string
+}
+
+func (b breaking) Update(fn func(store.Tx) error) error {
+	return b.Store.Update(func(tx store.Tx) error { return fn(breakingTx{tx, b.id}) })
+}
+
+type breakingTx struct {
+	store.Tx
+	id string
+}
+
+func (t breakingTx) Due(now time.Time, limit int) ([]*store.Job, error) {
+	due, err := t.Tx.Due(now, limit)
+	for _, j := range due {
+		if j.ID == t.id {
+			j.Broken = "trigger: cron: minute field: 61 is out of range 0-59"
+		}
+	}
+	return due, err
+}
+
+func TestBrokenJob(t *testing.T) {
+	h := newHarness(t, t0)
+	h.put(job("bad", cron("* * * * *")))
+	h.put(job("good", cron("* * * * *")))
+	h.st = breaking{h.st, "bad"}
+	h.start(Config{})
+	h.advance(time.Minute)
+	h.wantHistory("good", "10:00:00 success\n10:01:00 success\n")
+	h.wantHistory("bad", "")
+}
+
+func TestJitter(t *testing.T) {
+	h := newHarness(t, t0)
+	j := job("a", schedule.Spec{At: t0.Format(time.RFC3339)})
+	j.Options.Jitter = 30 * time.Second
+	h.put(j)
+	h.start(Config{})
+	if got := h.history("a"); got != "10:00:00 running\n" {
+		t.Errorf("history before the jitter: %q", got)
+	}
+	h.waitFor("the jitter's timer", func() bool { return h.clock.Waiters() > 0 })
+	h.clock.Advance(30 * time.Second)
+	h.wantHistory("a", "10:00:00 success\n")
+	var r *store.Run
+	h.st.View(func(tx store.Tx) (err error) {
+		r, err = tx.Run("a", 1)
+		return err
+	})
+	if d := r.Started.Sub(t0); d < 0 || d > 30*time.Second {
+		t.Errorf("started %s after its fire time, want within the jitter", d)
+	}
+}
+
+func TestShutdownQueued(t *testing.T) {
+	h := newHarness(t, t0)
+	for _, id := range []string{"a", "b"} {
+		j := job(id, schedule.Spec{At: t0.Format(time.RFC3339)})
+		j.Options.Executor = "one"
+		h.put(j)
+	}
+	h.hold("a")
+	s := h.start(Config{Executors: map[string]int{"one": 1}})
+	h.waitFor("a to start", func() bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return len(h.starts) == 1
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // do not wait
+	if err := s.Shutdown(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := h.history("a")+h.history("b"), "10:00:00 interrupted\n10:00:00 missed\n"; got != want {
+		t.Errorf("history:\n%s\nwant:\n%s", got, want)
+	}
+	if got := h.eventNames(); got[len(got)-1] != SchedulerShutdown {
+		t.Errorf("last event %q, want %s", got[len(got)-1], SchedulerShutdown)
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	st := store.NewMemory()
+	defer st.Close()
+	for _, tt := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{}, "runner: no store"},
+		{Config{Store: st, Executors: map[string]int{"x": 0}}, `runner: executor "x": max workers 0 is less than 1`},
+		{Config{Store: st, Listeners: []Listener{{Events: []string{"job_done"}}}}, `runner: listener 1: unknown event "job_done"`},
+		{Config{Store: st, Shell: []string{}}, "runner: empty shell"},
+	} {
+		if _, err := New(tt.cfg); err == nil || err.Error() != tt.want {
+			t.Errorf("New: %v, want %s", err, tt.want)
+		}
+	}
+	s, _ := New(Config{Store: st})
+	if err := s.Shutdown(context.Background(), true); err == nil {
+		t.Error("Shutdown before Start: no error")
+	}
+}

@@ -47,6 +47,13 @@ type exit struct {
 // process behind; and the pipe is read to its end, so that no output is
 // lost.
 func (p *process) run(ctx context.Context) exit {
+	if p.dir != "" {
+		// exec reports a missing directory as a missing shell.
+		if _, err := os.Stat(p.dir); err != nil {
+			now := p.clock.Now()
+			return exit{started: now, ended: now, outcome: store.Failed, reason: fmt.Sprintf("cannot start: %v", err)}
+		}
+	}
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return exit{outcome: store.Failed, reason: fmt.Sprintf("cannot start: %v", err)}

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"syscall"
@@ -27,7 +28,10 @@ type process struct {
 	timeout   time.Duration
 	killGrace time.Duration
 	clock     Clock
-	line      func([]byte) // each line of output, stdout and stderr merged
+	// The output, stdout and stderr merged, goes to raw as it comes, and
+	// to line a line at a time (see copyLines).
+	raw  io.Writer
+	line func([]byte)
 }
 
 // exit is how a process ended.
@@ -79,7 +83,7 @@ func (p *process) run(ctx context.Context) exit {
 	read := make(chan struct{})
 	go func() {
 		defer close(read)
-		copyLines(pr, p.line)
+		copyLines(io.TeeReader(pr, p.raw), p.line)
 	}()
 	exited := make(chan struct{})
 	go func() {

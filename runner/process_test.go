@@ -138,7 +138,7 @@ func TestExitStatus(t *testing.T) {
 		{"echo partial; exit 3", store.Failed, 3, "", "exit status 3", "partial\n"},
 		{"no-such-command-jobctl", store.Failed, 127, "", "exit status 127", "not found"},
 		{"kill -KILL $$", store.Failed, -1, "SIGKILL", "killed by SIGKILL", ""},
-		{"printf 'no newline'", store.Success, 0, "", "", "no newline\n"},
+		{"printf 'no newline'", store.Success, 0, "", "", "no newline"},
 	} {
 		t.Run(tt.command, func(t *testing.T) {
 			r, _ := runOnce(t, Config{}, cmdJob("a", tt.command))

@@ -132,8 +132,8 @@ type Scheduler struct {
 
 	stopLoop context.CancelFunc
 	loopDone chan struct{}
-	// stopping is done when Shutdown begins: runs not yet started are not
-	// started. killing is done when running processes are to be terminated.
+	// stopping is done when runs not yet started are no longer to start;
+	// killing, when running processes are to be terminated.
 	stopping context.Context
 	stop     context.CancelFunc
 	killing  context.Context
@@ -214,7 +214,7 @@ func New(cfg Config) (*Scheduler, error) {
 // Start recovers the runs a dead scheduler left running (recording them
 // interrupted), pauses the scheduler if configured to, and starts
 // scheduling in the background. It returns once the jobs due at the start
-// are submitted: Start followed by Shutdown runs them once.
+// are submitted: Start followed by Shutdown with wait runs them once.
 func (s *Scheduler) Start() error {
 	s.mu.Lock()
 	if s.state != stateNew {
@@ -291,12 +291,13 @@ func (s *Scheduler) Start() error {
 	return nil
 }
 
-// Shutdown stops scheduling: runs not yet started are recorded missed and
-// never start. With wait, it waits for the running processes to end until
-// ctx is done; then, or at once without wait, it terminates their process
-// groups (SIGTERM, then SIGKILL after the kill grace) and records them
-// interrupted. It returns when every run is recorded and the listeners have
-// had their say (ctx bounds that too).
+// Shutdown stops scheduling. With wait, the runs already submitted still
+// run (those waiting for a worker too, each checked against its misfire
+// grace as it starts), until ctx is done. Then, or at once without wait,
+// the runs not yet started are recorded missed, and the running processes'
+// groups are terminated (SIGTERM, then SIGKILL after the kill grace) and
+// recorded interrupted. It returns when every run is recorded and the
+// listeners have had their say (ctx bounds that too).
 func (s *Scheduler) Shutdown(ctx context.Context, wait bool) error {
 	s.mu.Lock()
 	if s.state != stateRunning {
@@ -304,26 +305,31 @@ func (s *Scheduler) Shutdown(ctx context.Context, wait bool) error {
 		return errors.New("runner: scheduler not running")
 	}
 	s.state = stateStopped
+	n := 0
+	for _, k := range s.instances {
+		n += k
+	}
 	s.mu.Unlock()
 
 	s.stopLoop()
 	<-s.loopDone
-	s.stop()
-	s.drainQueues()
-	running := make(chan struct{})
+	idle := make(chan struct{})
 	go func() {
 		s.work.Wait()
-		close(running)
+		close(idle)
 	}()
-	if wait {
+	if wait && n > 0 {
+		s.log.Info("shutting down: waiting for the runs submitted to end", "runs", n)
 		select {
-		case <-running:
+		case <-idle:
 		case <-ctx.Done():
-			s.log.Warn("shutdown: terminating the jobs still running")
+			s.log.Warn("shutting down: terminating the runs still going")
 		}
 	}
+	s.stop()
+	s.drainQueues()
 	s.kill()
-	<-running
+	<-idle
 	err := s.w.close(ctx)
 	s.log.Info("scheduler shut down")
 	s.emit(Event{Name: SchedulerShutdown})
@@ -723,17 +729,16 @@ func (s *Scheduler) execute(inst *instance) {
 
 // runOne runs one fire time of j's command and records the result.
 func (s *Scheduler) runOne(j *store.Job, r *store.Run) {
+	// The record keeps the end of the output as it came; the log file all
+	// of it; jobctl's output, each line tagged.
 	out := newTail(TailSize)
-	prefix := "[" + j.ID + "] "
+	var raw io.Writer = out
 	logFile := s.openLog(j, r)
-	line := func(b []byte) {
-		s.out.writeLine(prefix, b)
-		out.Write(b)
-		out.Write([]byte{'\n'})
-		if logFile != nil {
-			logFile.Write(append(b, '\n'))
-		}
+	if logFile != nil {
+		raw = io.MultiWriter(out, logFile)
 	}
+	prefix := "[" + j.ID + "] "
+	line := func(b []byte) { s.out.writeLine(prefix, b) }
 	env := make([]string, 0, len(s.environ)+len(j.Options.Env)+3)
 	env = append(append(env, s.environ...), j.Options.Env...)
 	env = append(env,
@@ -747,6 +752,7 @@ func (s *Scheduler) runOne(j *store.Job, r *store.Run) {
 		timeout:   j.Options.Timeout,
 		killGrace: s.cfg.KillGrace,
 		clock:     s.clock,
+		raw:       raw,
 		line:      line,
 	}
 	s.log.Info("run started", "job", j.ID, "run", r.Seq, "fire_time", r.FireTime, "late", s.clock.Now().Sub(r.FireTime).Round(time.Millisecond))
@@ -802,10 +808,8 @@ func (s *Scheduler) runListener(ctx context.Context, l Listener, e Event) {
 		env:       append(slices.Clone(s.environ), e.Env()...),
 		killGrace: s.cfg.KillGrace,
 		clock:     RealClock{}, // a listener's time limit is a safety net, not a schedule
-		line: func(b []byte) {
-			out.Write(b)
-			out.Write([]byte{'\n'})
-		},
+		raw:       out,
+		line:      func([]byte) {},
 	}
 	x := p.run(ctx)
 	if x.outcome != store.Success {

@@ -1,0 +1,116 @@
+package cmd
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jobctl/jobctl/schedule"
+	"github.com/jobctl/jobctl/store"
+)
+
+type historyOptions struct {
+	n      int
+	output string
+	now    func() time.Time
+}
+
+func newHistoryCmd(s Streams) *cobra.Command {
+	o := &historyOptions{now: time.Now}
+	c := &cobra.Command{
+		Use:   "history [ID] [-n N] [-o table|json]",
+		Short: "Show the runs of a job, or of every job",
+		Long: `history prints the run records of one job, or of every job, newest first:
+each fire time the scheduler dealt with and what became of it - success,
+failed, timeout, interrupted (the scheduler stopped while it ran), missed
+(later than its misfire grace; not run), skipped (max instances were running;
+not run) or running - with how many earlier fire times were coalesced into
+it, and why it failed or was not run. jobctl logs shows a run's output.
+
+In JSON, times are RFC 3339 and absent ones (a run not started) null, as are
+exit codes of runs that did not exit.`,
+		Example: `  jobctl history
+  jobctl history backup -n 5
+  jobctl history backup -o json`,
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: completeJobIDs(false),
+		RunE: func(_ *cobra.Command, args []string) error {
+			id := ""
+			if len(args) == 1 {
+				id = args[0]
+			}
+			return runHistory(o, s, id)
+		},
+	}
+	c.Flags().IntVarP(&o.n, "limit", "n", 20, "show the newest N runs (0: all)")
+	addOutputFlag(c.Flags(), &o.output)
+	return c
+}
+
+func init() { commands = append(commands, newHistoryCmd) }
+
+func runHistory(o *historyOptions, s Streams, id string) error {
+	if err := checkOutput(o.output); err != nil {
+		return err
+	}
+	if o.n < 0 {
+		return usagef("-n: %d is negative", o.n)
+	}
+	db, err := openStoreReadOnly()
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var runs []*store.Run
+	err = db.View(func(tx store.Tx) (err error) {
+		runs, err = tx.Runs(id, o.n)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if o.output == outputJSON {
+		out := make([]runJSON, len(runs))
+		for i, r := range runs {
+			out[i] = newRunJSON(r)
+		}
+		return writeJSON(s.Out, out)
+	}
+	if len(runs) == 0 {
+		if id == "" {
+			fmt.Fprintln(s.Err, "no runs yet")
+		} else {
+			fmt.Fprintf(s.Err, "job %s has no runs yet\n", id)
+		}
+		return nil
+	}
+	now := o.now()
+	t := &table{header: []string{"JOB", "RUN", "FIRE TIME", "STARTED", "DURATION", "RESULT", "NOTE"}}
+	for _, r := range runs {
+		started, took := "-", "-"
+		if !r.Started.IsZero() {
+			started = relative(r.Started, now)
+			if !r.Ended.IsZero() {
+				took = schedule.FormatDuration(r.Ended.Sub(r.Started).Round(time.Millisecond))
+			}
+		}
+		t.add(r.JobID, strconv.FormatUint(r.Seq, 10), localTime(r.FireTime), started, took, runResult(r), orDash(runNote(r)))
+	}
+	return t.write(s.Out, useColor(s.Out))
+}
+
+// runNote says why a run ended as it did, and what it stands for.
+func runNote(r *store.Run) string {
+	var parts []string
+	if r.Coalesced > 0 {
+		parts = append(parts, fmt.Sprintf("%d earlier %s coalesced", r.Coalesced, plural(r.Coalesced, "fire time", "fire times")))
+	}
+	// A failure's exit code or signal is in the result already.
+	if r.Reason != "" && r.Outcome != store.Failed {
+		parts = append(parts, r.Reason)
+	}
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,263 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jobctl/jobctl/runner"
+	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/jobfile"
+)
+
+type runOptions struct {
+	file            string
+	memory          bool
+	paused          bool
+	once            bool
+	noWait          bool
+	shutdownTimeout time.Duration
+	killGrace       time.Duration
+	logFormat       string
+	logLevel        string
+	shell           string
+	logDir          string
+	now             func() time.Time
+	signals         func(chan<- os.Signal) // signal.Notify, but in tests
+}
+
+func newRunCmd(s Streams) *cobra.Command {
+	o := &runOptions{now: time.Now, signals: func(c chan<- os.Signal) { signal.Notify(c, syscall.SIGINT, syscall.SIGTERM) }}
+	c := &cobra.Command{
+		Use:   "run [-f JOBFILE [--memory]] [--paused] [--once] [flags]",
+		Short: "Run the scheduler in the foreground",
+		Long: `run is the scheduler: it runs the stored jobs' commands with /bin/sh -c when
+their triggers say, and records every run in the history (jobctl history),
+including the fire times it did not run: missed (later than the misfire
+grace), skipped (max instances running), interrupted (the scheduler died
+while it ran). Changes made with other jobctl commands reach it within a
+second. One scheduler runs on a database at a time; a second one refuses.
+
+Each job runs in a process group of its own, in its directory, with its
+environment plus JOBCTL_JOB_ID, JOBCTL_FIRE_TIME (RFC 3339) and
+JOBCTL_RUN_ID. Its output goes to stdout line by line, tagged with its id
+("[backup] done"), and the last 64 KiB of it to the run's record (jobctl
+logs); the scheduler's own log goes to stderr. A job that runs past its
+timeout gets SIGTERM, its whole group with it, then SIGKILL after
+--kill-grace.
+
+With -f, the jobfile is applied to the database first (as jobctl apply) and
+its [executors] and [[listener]] tables are used; with --memory too, only
+the jobfile's jobs run, in memory, and nothing is stored. Without -f, the
+default executor (10 workers) runs every job.
+
+SIGINT or SIGTERM stops scheduling and waits for the submitted runs to end,
+then exits 0; a second signal, or --shutdown-timeout elapsing, terminates
+their process groups. --no-wait terminates them at once.
+
+--once runs the jobs due now, waits for them and exits: for running jobctl
+from a systemd timer or from cron itself rather than as a service, and for
+scripts. The misfire grace, coalescing and max instances apply as always.`,
+		Example: `  jobctl run
+  jobctl run -f jobs.toml --log-format json
+  jobctl run -f jobs.toml --memory --log-level debug
+  jobctl run --once`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { return runRun(o, s) },
+	}
+	f := c.Flags()
+	f.StringVarP(&o.file, "file", "f", "", "apply this jobfile first, and use its executors and listeners")
+	f.BoolVar(&o.memory, "memory", false, "run only the jobfile's jobs, in memory, storing nothing (needs -f)")
+	f.BoolVar(&o.paused, "paused", false, "start with the scheduler paused (jobctl scheduler resume resumes it)")
+	f.BoolVar(&o.once, "once", false, "run the jobs due now, wait for them, and exit")
+	f.BoolVar(&o.noWait, "no-wait", false, "at shutdown, terminate the running jobs instead of waiting for them")
+	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 0, "at shutdown, wait at most this long for running jobs (0: no limit)")
+	f.DurationVar(&o.killGrace, "kill-grace", runner.DefaultKillGrace, "time between SIGTERM and SIGKILL when a job is terminated")
+	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug (explains every decision), info, warn or error")
+	f.StringVar(&o.shell, "shell", runner.DefaultShell[0], "the shell that runs commands, as SHELL -c COMMAND")
+	f.StringVar(&o.logDir, "log-dir", "", "also append each job's output to DIR/ID.log")
+	_ = c.MarkFlagFilename("file", "toml")
+	_ = c.MarkFlagDirname("log-dir")
+	_ = c.RegisterFlagCompletionFunc("log-format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("log-level", cobra.FixedCompletions([]string{"debug", "info", "warn", "error"}, cobra.ShellCompDirectiveNoFileComp))
+	return c
+}
+
+func init() { commands = append(commands, newRunCmd) }
+
+func runRun(o *runOptions, s Streams) error {
+	log, err := o.logger(s.Err)
+	if err != nil {
+		return err
+	}
+	switch {
+	case o.memory && o.file == "":
+		return usagef("--memory runs a jobfile's jobs: it needs -f FILE")
+	case o.once && o.noWait:
+		return usagef("--once waits for the jobs it runs: it cannot be used with --no-wait")
+	case o.shutdownTimeout < 0:
+		return usagef("--shutdown-timeout: %s is negative", o.shutdownTimeout)
+	case o.killGrace <= 0:
+		return usagef("--kill-grace: %s is not positive", o.killGrace)
+	case o.shell == "":
+		return usagef("--shell: empty")
+	}
+	if o.logDir != "" {
+		if fi, err := os.Stat(o.logDir); err != nil || !fi.IsDir() {
+			return usagef("--log-dir: %s is not a directory", o.logDir)
+		}
+	}
+
+	var f *jobfile.File
+	if o.file != "" {
+		// The jobfile's commands run as this user: refused if others
+		// could have written them.
+		if err := store.CheckPrivate(o.file); err != nil {
+			return err
+		}
+		if f, err = loadJobfile(o.file); err != nil {
+			return err
+		}
+	}
+	db, unlock, err := o.open(log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	defer unlock()
+	if f != nil {
+		var r jobfile.Report
+		err := db.Update(func(tx store.Tx) (err error) {
+			r, err = jobfile.Apply(tx, f, o.now(), jobfile.ApplyOptions{})
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("applying %s: %w", o.file, err)
+		}
+		log.Info("jobfile applied", "file", o.file, "added", len(r.Added), "changed", len(r.Changed), "unchanged", len(r.Unchanged))
+	}
+
+	cfg := runner.Config{
+		Store:       db,
+		Shell:       []string{o.shell, "-c"},
+		Logger:      log,
+		Output:      s.Out,
+		LogDir:      o.logDir,
+		KillGrace:   o.killGrace,
+		StartPaused: o.paused,
+	}
+	if f != nil {
+		cfg.Executors = make(map[string]int, len(f.Executors))
+		for _, e := range f.Executors {
+			cfg.Executors[e.Name] = e.MaxWorkers
+		}
+		for _, l := range f.Listeners {
+			cfg.Listeners = append(cfg.Listeners, runner.Listener{Events: l.Events, Command: l.Command})
+		}
+	}
+	sched, err := runner.New(cfg)
+	if err != nil {
+		return err
+	}
+
+	sigs := make(chan os.Signal, 2)
+	o.signals(sigs)
+	defer signal.Stop(sigs)
+	if err := sched.Start(); err != nil {
+		return err
+	}
+	if !o.once {
+		sig := <-sigs
+		log.Info("signal: stopping", "signal", sig.String())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if o.shutdownTimeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, o.shutdownTimeout)
+		defer cancel()
+	}
+	go func() {
+		select {
+		case sig := <-sigs:
+			log.Warn("second signal: terminating the running jobs", "signal", sig.String())
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return sched.Shutdown(ctx, !o.noWait)
+}
+
+// open opens the store the scheduler runs on, and takes the scheduler lock
+// of a database file.
+func (o *runOptions) open(log *slog.Logger) (store.Store, func() error, error) {
+	if o.memory {
+		log.Info("running the jobfile's jobs in memory: nothing is stored")
+		return store.NewMemory(), func() error { return nil }, nil
+	}
+	path, err := dbPath()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := store.CheckPrivate(path); err != nil {
+		return nil, nil, err
+	}
+	unlock, err := store.Lock(path)
+	if errors.Is(err, store.ErrLocked) {
+		return nil, nil, fmt.Errorf("%w: one scheduler per database", err)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := store.Open(path, store.OpenOptions{Create: true})
+	if err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	log.Info("database", "path", path)
+	return db, unlock, nil
+}
+
+// logger builds the scheduler's logger. When w is not a terminal (a
+// service's journal, a file) the text format leaves out the time, which
+// the journal adds.
+func (o *runOptions) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return nil, usagef("--log-level: %q is not debug, info, warn or error", o.logLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch o.logFormat {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		if !isTerminal(w) {
+			opts.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {
+				if a.Key == slog.TimeKey && len(groups) == 0 {
+					return slog.Attr{}
+				}
+				return a
+			}
+		}
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, usagef("--log-format: %q is not text or json", o.logFormat)
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

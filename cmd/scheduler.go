@@ -1,0 +1,198 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jobctl/jobctl/runner"
+	"github.com/jobctl/jobctl/store"
+)
+
+type schedulerOptions struct {
+	output string
+	now    func() time.Time
+}
+
+func newSchedulerCmd(s Streams) *cobra.Command {
+	o := &schedulerOptions{now: time.Now}
+	c := &cobra.Command{
+		Use:   "scheduler pause|resume|status",
+		Short: "Pause, resume or look at the whole scheduler",
+		Long: `scheduler pause stops the scheduler from starting any job, from another
+shell, until scheduler resume: the running jobs finish, and the pause is kept
+in the database, so a restarted scheduler stays paused. On resume, the fire
+times that passed meanwhile are dealt with as after downtime: coalesced, or
+missed when later than their misfire grace. (To pause one job, see jobctl
+pause.)`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("unknown command %q for \"jobctl scheduler\": want pause, resume or status", args[0])
+			}
+			return usagef("jobctl scheduler: want pause, resume or status")
+		},
+	}
+	pause := &cobra.Command{
+		Use:   "pause",
+		Short: "Pause the scheduler: no job starts until it is resumed",
+		Args:  cobra.NoArgs,
+		RunE:  func(*cobra.Command, []string) error { return runSchedulerPause(o, s, true) },
+	}
+	resume := &cobra.Command{
+		Use:   "resume",
+		Short: "Resume the paused scheduler",
+		Args:  cobra.NoArgs,
+		RunE:  func(*cobra.Command, []string) error { return runSchedulerPause(o, s, false) },
+	}
+	status := &cobra.Command{
+		Use:   "status [-o table|json]",
+		Short: "Show whether a scheduler runs, is paused, and what it does next",
+		Args:  cobra.NoArgs,
+		RunE:  func(*cobra.Command, []string) error { return runSchedulerStatus(o, s) },
+	}
+	addOutputFlag(status.Flags(), &o.output)
+	c.AddCommand(pause, resume, status)
+	return c
+}
+
+func init() { commands = append(commands, newSchedulerCmd) }
+
+func runSchedulerPause(o *schedulerOptions, s Streams, paused bool) error {
+	db, err := openStore()
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var changed bool
+	err = db.Update(func(tx store.Tx) (err error) {
+		changed, err = runner.SetPaused(tx, paused, o.now())
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	switch {
+	case !changed && paused:
+		fmt.Fprintln(s.Err, "the scheduler is already paused")
+	case !changed:
+		fmt.Fprintln(s.Err, "the scheduler is not paused")
+	case paused:
+		fmt.Fprintln(s.Err, "paused the scheduler: no job starts until jobctl scheduler resume; running jobs go on")
+	default:
+		fmt.Fprintln(s.Err, "resumed the scheduler")
+	}
+	return nil
+}
+
+// statusJSON is what scheduler status says.
+type statusJSON struct {
+	Running        bool           `json:"running"`          // a jobctl run holds the database's lock
+	PID            *int           `json:"pid"`              // its process id, when known
+	Paused         bool           `json:"paused"`           // the whole scheduler is paused
+	Jobs           map[string]int `json:"jobs"`             // by state: active, paused, finished, broken
+	RunsInProgress int            `json:"runs_in_progress"` // runs recorded running
+	NextRunTime    *string        `json:"next_run_time"`    // the earliest, or null
+	NextJob        string         `json:"next_job,omitempty"`
+}
+
+func runSchedulerStatus(o *schedulerOptions, s Streams) error {
+	if err := checkOutput(o.output); err != nil {
+		return err
+	}
+	path, err := dbPath()
+	if err != nil {
+		return err
+	}
+	db, err := openStoreReadOnly()
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	st := statusJSON{Jobs: map[string]int{"active": 0, "paused": 0, "finished": 0, "broken": 0}}
+	var next time.Time
+	err = db.View(func(tx store.Tx) error {
+		set, err := tx.Settings()
+		if err != nil {
+			return err
+		}
+		st.Paused = set.Paused
+		err = tx.Jobs(func(j *store.Job) error {
+			st.Jobs[jobState(j)]++
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		running, err := tx.RunningRuns()
+		if err != nil {
+			return err
+		}
+		st.RunsInProgress = len(running)
+		next, _, err = tx.NextRunTime()
+		if err != nil || next.IsZero() {
+			return err
+		}
+		st.NextRunTime = jsonTime(next)
+		if due, err := tx.Due(next, 1); err == nil && len(due) == 1 {
+			st.NextJob = due[0].ID
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if st.Running, st.PID, err = schedulerRunning(path); err != nil {
+		return err
+	}
+	if o.output == outputJSON {
+		return writeJSON(s.Out, st)
+	}
+	running := "no"
+	if st.Running {
+		running = "yes"
+		if st.PID != nil {
+			running += fmt.Sprintf(" (pid %d)", *st.PID)
+		}
+	}
+	nextRun := "-"
+	if !next.IsZero() {
+		nextRun = whenRelative(next, o.now()) + ", job " + st.NextJob
+	}
+	fmt.Fprintf(s.Out, "%-17s %s\n", "Running:", running)
+	fmt.Fprintf(s.Out, "%-17s %v\n", "Paused:", st.Paused)
+	fmt.Fprintf(s.Out, "%-17s %d active, %d paused, %d finished, %d broken\n", "Jobs:",
+		st.Jobs["active"], st.Jobs["paused"], st.Jobs["finished"], st.Jobs["broken"])
+	fmt.Fprintf(s.Out, "%-17s %d\n", "Runs in progress:", st.RunsInProgress)
+	fmt.Fprintf(s.Out, "%-17s %s\n", "Next run:", nextRun)
+	return nil
+}
+
+// schedulerRunning reports whether a scheduler holds the lock of the
+// database at path, and its pid if the lock file says. It tries the lock
+// and lets it go at once; a lock file that does not exist means none ran.
+func schedulerRunning(path string) (bool, *int, error) {
+	if _, err := os.Stat(path + ".lock"); errors.Is(err, fs.ErrNotExist) {
+		return false, nil, nil
+	}
+	unlock, err := store.Lock(path)
+	if err == nil {
+		return false, nil, unlock()
+	}
+	if !errors.Is(err, store.ErrLocked) {
+		return false, nil, err
+	}
+	var pid *int
+	if b, err := os.ReadFile(path + ".lock"); err == nil {
+		var n int
+		if _, err := fmt.Sscan(strings.TrimSpace(string(b)), &n); err == nil {
+			pid = &n
+		}
+	}
+	return true, pid, nil
+}

@@ -101,7 +101,6 @@ func TestCheckPrivateOwner(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Skip("giving a file to another user takes root")
 	}
-	const nobody = 65534
 	dir := privateDir(t)
 	path := filepath.Join(dir, "jobs.db")
 	mustWrite(t, path, 0o600)
@@ -120,6 +119,9 @@ func TestCheckPrivateOwner(t *testing.T) {
 		t.Fatalf("a file in a directory of another user: %v", err)
 	}
 }
+
+// nobody is the user the tests give files to, as root.
+const nobody = 65534
 
 // privateDir returns a new directory, private to the test's user, whose
 // parents are not writable by others (the test directory of go test
@@ -153,5 +155,38 @@ func mustMkdir(t *testing.T, path string, mode fs.FileMode) {
 	}
 	if err := os.Chmod(path, mode); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLockRefusesPlantedFile: the lock file is opened by its name next to
+// the database, which may be in a directory others can write to (/tmp): a
+// symbolic link planted there is not followed (root would truncate the file
+// it points to), and a file of another user is not used (its owner could
+// hold the lock for ever).
+func TestLockRefusesPlantedFile(t *testing.T) {
+	dir := privateDir(t)
+	target := filepath.Join(dir, "precious")
+	mustWrite(t, target, 0o600)
+	db := filepath.Join(dir, "jobs.db")
+	if err := os.Symlink(target, db+".lock"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Lock(db); err == nil || !strings.Contains(err.Error(), db+".lock: is a symbolic link") {
+		t.Errorf("Lock through a symbolic link: %v", err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "x" {
+		t.Errorf("the link's target now holds %q", b)
+	}
+	if os.Getuid() != 0 {
+		return // giving a file to another user takes root
+	}
+	os.Remove(db + ".lock")
+	mustWrite(t, db+".lock", 0o600)
+	if err := os.Chown(db+".lock", nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	var ie *InsecureError
+	if _, err := Lock(db); !errors.As(err, &ie) || ie.Path != db+".lock" {
+		t.Errorf("Lock with a lock file of another user: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -34,10 +35,11 @@ func Lock(path string) (unlock func() error, err error) {
 	// one, as /tmp; CheckPrivate lets those pass): a link planted there
 	// is not followed, and another user's file is not used.
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
-	if errors.Is(err, syscall.ELOOP) {
-		return nil, fmt.Errorf("%s: is a symbolic link, not jobctl's lock file", name)
-	}
 	if err != nil {
+		// ELOOP, or in a sticky directory EACCES.
+		if fi, lerr := os.Lstat(name); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			return nil, fmt.Errorf("%s: is a symbolic link, not jobctl's lock file", name)
+		}
 		return nil, err
 	}
 	if fi, err := f.Stat(); err != nil {

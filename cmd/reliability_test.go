@@ -218,6 +218,7 @@ func testDamagedDatabase(t *testing.T, c *cli) {
 		{"add", "--id", "new", "--every", "1m", "--", "true"},
 		{"modify", "a", "--timeout", "1m"}, {"pause", "a"}, {"resume", "a"}, {"remove", "a"},
 		{"reschedule", "a", "--every", "2m"}, {"run-now", "a"}, {"apply", "-f", jobfile}, {"run"},
+		{"history"}, {"logs", "a"}, {"scheduler", "status"}, {"scheduler", "pause"},
 	}
 	for _, f := range files {
 		if err := os.WriteFile(c.db, f.data, 0o600); err != nil {

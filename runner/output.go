@@ -17,36 +17,38 @@ const (
 	maxLine = 16 << 10
 )
 
-// tail keeps the last len(buf) bytes written to it.
+// tail keeps the last size bytes written to it. Its buffer grows with
+// what is written, up to size: most runs print little.
 type tail struct {
+	size  int
 	buf   []byte
-	start int  // where the oldest byte is, once full
-	full  bool // buf has wrapped
-	n     int  // bytes held, until full
+	start int   // where the oldest byte is, once full
+	total int64 // bytes written
 }
 
-func newTail(size int) *tail { return &tail{buf: make([]byte, size)} }
+func newTail(size int) *tail { return &tail{size: size} }
+
+func (t *tail) full() bool { return len(t.buf) == t.size }
 
 func (t *tail) Write(p []byte) (int, error) {
 	written := len(p)
-	size := len(t.buf)
-	if len(p) >= size {
-		copy(t.buf, p[len(p)-size:])
-		t.start, t.full = 0, true
+	t.total += int64(written)
+	if len(p) >= t.size {
+		if t.buf == nil || !t.full() {
+			t.buf = make([]byte, t.size)
+		}
+		copy(t.buf, p[len(p)-t.size:])
+		t.start = 0
 		return written, nil
 	}
-	if !t.full {
-		k := copy(t.buf[t.n:], p)
-		t.n += k
+	if !t.full() {
+		k := min(len(p), t.size-len(t.buf))
+		t.buf = append(t.buf, p[:k]...)
 		p = p[k:]
-		if t.n < size {
-			return written, nil
-		}
-		t.full, t.start = true, 0
 	}
 	for len(p) > 0 {
 		k := copy(t.buf[t.start:], p)
-		t.start = (t.start + k) % size
+		t.start = (t.start + k) % t.size
 		p = p[k:]
 	}
 	return written, nil
@@ -56,8 +58,8 @@ func (t *tail) Write(p []byte) (int, error) {
 // the next whole line (or, within a line, the next whole UTF-8 character),
 // so the record starts cleanly.
 func (t *tail) String() string {
-	if !t.full {
-		return string(t.buf[:t.n])
+	if t.total <= int64(t.size) {
+		return string(t.buf)
 	}
 	b := make([]byte, 0, len(t.buf))
 	b = append(b, t.buf[t.start:]...)
@@ -91,12 +93,19 @@ func (l *lineWriter) writeLine(prefix string, line []byte) {
 	l.w.Write(buf) // a failing output must not stop the job
 }
 
+// readers are the buffers of copyLines, kept between runs: a run that
+// prints one line should not cost maxLine of garbage.
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, maxLine) }}
+
 // copyLines reads r to its end, line by line (lines longer than maxLine are
 // split), and passes each line, without its newline, to line. It returns
 // the read error other than io.EOF: a pipe closed under it reads as
 // os.ErrClosed.
 func copyLines(r io.Reader, line func([]byte)) error {
-	br := bufio.NewReaderSize(r, maxLine)
+	br := readers.Get().(*bufio.Reader)
+	defer readers.Put(br)
+	br.Reset(r)
+	defer br.Reset(nil) // let go of r
 	for {
 		b, err := br.ReadSlice('\n')
 		if len(b) > 0 {

@@ -228,9 +228,19 @@ func TestLongLines(t *testing.T) {
 }
 
 // groupAlive lists the processes of group pgid that are alive (zombies,
-// already dead, are not).
+// already dead, are not). A process killed a moment ago may still be on its
+// way out, its files closed: it is given a few seconds to finish dying.
 func groupAlive(t *testing.T, pgid int) []string {
 	t.Helper()
+	var alive []string
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if alive = groupMembers(t, pgid); len(alive) == 0 || time.Now().After(deadline) {
+			return alive
+		}
+	}
+}
+
+func groupMembers(t *testing.T, pgid int) []string {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		t.Skip("no /proc")
@@ -248,7 +258,7 @@ func groupAlive(t *testing.T, pgid int) []string {
 		s := string(stat)
 		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 		if len(f) > 2 && f[2] == strconv.Itoa(pgid) && f[0] != "Z" {
-			alive = append(alive, e.Name()+" "+s[:strings.LastIndexByte(s, ')')+1])
+			alive = append(alive, s[:strings.LastIndexByte(s, ')')+3])
 		}
 	}
 	return alive

@@ -67,6 +67,8 @@ const (
 	// dueBatch bounds the jobs planned in one transaction; more wait for
 	// the next one, which follows at once.
 	dueBatch = 1000
+	// lead is how far ahead of a fire time its job is planned (see tick).
+	lead = 200 * time.Millisecond
 	// maxCatchUp bounds the runs of one job submitted at one wake-up with
 	// coalescing off: when more fire times are due, the last run stands
 	// for the rest (see schedule.Due).
@@ -428,7 +430,14 @@ type tick struct {
 // tick runs one transaction of the loop and then acts on it; it returns
 // when to wake next (zero: only for a change in the store), and whether
 // more jobs are due than it took.
-func (s *Scheduler) tick() (next time.Time, more bool, err error) {
+//
+// A job whose fire time comes within lead is planned ahead, as if at its
+// fire time, and its process started by an alarm at that instant: the
+// transaction (and its fsync) is then off the path from the fire time to
+// the process. The one decision that could come out differently at the
+// fire time, max instances reached (an instance may end meanwhile), is
+// not taken ahead: such a job waits for its fire time.
+func (s *Scheduler) tick() (wake time.Time, more bool, err error) {
 	var t tick
 	now := s.clock.Now()
 	s.mu.Lock()
@@ -448,13 +457,20 @@ func (s *Scheduler) tick() (next time.Time, more bool, err error) {
 		if t.paused {
 			return nil
 		}
-		due, err := tx.Due(now, dueBatch)
+		due, err := tx.Due(now.Add(lead), dueBatch)
 		if err != nil {
 			return err
 		}
 		t.more = len(due) == dueBatch
 		for _, j := range due {
-			if err := s.plan(tx, j, now, inFlight, &t); err != nil {
+			at := now
+			if j.NextRun.After(now) {
+				if j.Broken == "" && inFlight[j.ID] >= max(j.Options.MaxInstances, 1) {
+					continue // decided at its fire time
+				}
+				at = j.NextRun
+			}
+			if err := s.plan(tx, j, at, now, inFlight, &t); err != nil {
 				return err
 			}
 		}
@@ -479,15 +495,22 @@ func (s *Scheduler) tick() (next time.Time, more bool, err error) {
 		return now, true, nil
 	case t.next.IsZero():
 		s.log.Debug("no job scheduled: waiting for a change")
-	default:
-		s.log.Debug("next wake-up", "at", t.next, "job", t.nextJob, "in", t.next.Sub(now))
+		return time.Time{}, false, nil
 	}
-	return t.next, false, nil
+	// Woken lead ahead of the next fire time, or at it for a job left to
+	// be decided then.
+	wake = t.next.Add(-lead)
+	if !wake.After(now) {
+		wake = t.next
+	}
+	s.log.Debug("next wake-up", "at", wake, "fire_time", t.next, "job", t.nextJob, "in", wake.Sub(now))
+	return wake, false, nil
 }
 
-// plan decides what to do about one due job, in the tick's transaction:
-// records its runs and stores its next run time.
-func (s *Scheduler) plan(tx store.Tx, j *store.Job, now time.Time, inFlight map[string]int, t *tick) error {
+// plan decides what to do about one due job as of at (now, or its fire time
+// when planned ahead), in the tick's transaction: records its runs and
+// stores its next run time.
+func (s *Scheduler) plan(tx store.Tx, j *store.Job, at, now time.Time, inFlight map[string]int, t *tick) error {
 	if j.Broken != "" {
 		t.broken = append(t.broken, j)
 		return nil
@@ -499,14 +522,14 @@ func (s *Scheduler) plan(tx store.Tx, j *store.Job, now time.Time, inFlight map[
 		return nil
 	}
 	o := j.Options
-	p := schedule.Due(trig, j.NextRun, now, o.Coalesce, o.MisfireGrace, maxCatchUp)
+	p := schedule.Due(trig, j.NextRun, at, o.Coalesce, o.MisfireGrace, maxCatchUp)
 	var inst *instance
 	for _, f := range p.Fires {
 		r := &store.Run{JobID: j.ID, FireTime: f.Time, Coalesced: f.Coalesced, Submitted: now, Owner: s.cfg.Owner}
 		switch {
 		case f.Missed:
 			r.Outcome = store.Missed
-			r.Reason = fmt.Sprintf("late by %s, more than the misfire grace of %s", now.Sub(f.Time).Round(time.Millisecond), time.Duration(o.MisfireGrace))
+			r.Reason = fmt.Sprintf("late by %s, more than the misfire grace of %s", at.Sub(f.Time).Round(time.Millisecond), time.Duration(o.MisfireGrace))
 			t.events = append(t.events, Event{Name: JobMissed, JobID: j.ID, Run: r})
 		case inst == nil && inFlight[j.ID] >= max(o.MaxInstances, 1):
 			r.Outcome = store.Skipped
@@ -515,7 +538,7 @@ func (s *Scheduler) plan(tx store.Tx, j *store.Job, now time.Time, inFlight map[
 		default:
 			r.Outcome = store.Running
 			if inst == nil {
-				inst = &instance{job: j}
+				inst = &instance{job: j, start: at}
 				inFlight[j.ID]++
 				t.submit = append(t.submit, inst)
 			}
@@ -568,8 +591,39 @@ func (s *Scheduler) act(t *tick, now time.Time) {
 	for _, id := range t.finished {
 		s.log.Info("job finished: its trigger has no more fire times", "job", id)
 	}
+	// Instances planned ahead start at their fire time: one alarm for each
+	// instant.
+	var ahead map[time.Time][]*instance
 	for _, inst := range t.submit {
-		s.submit(inst, now)
+		s.submitted(inst)
+		if !inst.start.After(now) {
+			s.submit(inst)
+			continue
+		}
+		if ahead == nil {
+			ahead = make(map[time.Time][]*instance)
+		}
+		ahead[inst.start] = append(ahead[inst.start], inst)
+	}
+	for at, insts := range ahead {
+		go s.submitAt(at, insts)
+	}
+}
+
+// submitAt submits instances when the wall clock reads at.
+func (s *Scheduler) submitAt(at time.Time, insts []*instance) {
+	alarm := s.clock.NewAlarm()
+	defer alarm.Close()
+	alarm.Set(at)
+	select {
+	case <-alarm.C():
+		for _, inst := range insts {
+			s.submit(inst)
+		}
+	case <-s.stopping.Done():
+		for _, inst := range insts {
+			s.drop(inst, "the scheduler shut down before it started")
+		}
 	}
 }
 
@@ -589,6 +643,7 @@ func (s *Scheduler) emit(e Event) {
 type instance struct {
 	job    *store.Job
 	runs   []*store.Run
+	start  time.Time     // not before: its fire time when planned ahead
 	jitter time.Duration // drawn at submission
 }
 
@@ -601,8 +656,9 @@ type pool struct {
 	queue []*instance
 }
 
-// submit hands an instance to its executor, after its jitter.
-func (s *Scheduler) submit(inst *instance, now time.Time) {
+// submitted counts a new instance against its job's max instances, as it
+// is planned, and emits its runs' job_submitted.
+func (s *Scheduler) submitted(inst *instance) {
 	s.work.Add(1)
 	s.mu.Lock()
 	s.instances[inst.job.ID]++
@@ -611,6 +667,10 @@ func (s *Scheduler) submit(inst *instance, now time.Time) {
 		s.log.Debug("run submitted", "job", r.JobID, "run", r.Seq, "fire_time", r.FireTime, "coalesced", r.Coalesced, "executor", inst.job.Options.Executor)
 		s.emit(Event{Name: JobSubmitted, JobID: r.JobID, Run: r})
 	}
+}
+
+// submit hands an instance to its executor, after its jitter.
+func (s *Scheduler) submit(inst *instance) {
 	if j := inst.job.Options.Jitter; j > 0 {
 		inst.jitter = rand.N(j)
 		s.log.Debug("jitter", "job", inst.job.ID, "delay", inst.jitter)
@@ -621,7 +681,7 @@ func (s *Scheduler) submit(inst *instance, now time.Time) {
 			case <-t.C():
 				s.enqueue(inst)
 			case <-s.stopping.Done():
-				s.abandon(inst, inst.runs, "the scheduler shut down before it started")
+				s.drop(inst, "the scheduler shut down before it started")
 			}
 		}()
 		return
@@ -638,7 +698,7 @@ func (s *Scheduler) enqueue(inst *instance) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopping.Err() != nil {
-		go s.abandon(inst, inst.runs, "the scheduler shut down before it started")
+		go s.drop(inst, "the scheduler shut down before it started")
 		return
 	}
 	p := s.pools[name]
@@ -681,31 +741,39 @@ func (s *Scheduler) drainQueues() {
 	}
 	s.mu.Unlock()
 	for _, inst := range left {
-		s.abandon(inst, inst.runs, "the scheduler shut down while it waited for a worker")
+		s.drop(inst, "the scheduler shut down while it waited for a worker")
 	}
 }
 
-// abandon records runs that will not start, and ends their instance.
+// abandon records runs of inst that will not start, its last ones.
 func (s *Scheduler) abandon(inst *instance, runs []*store.Run, reason string) {
+	s.free(inst)
 	for _, r := range runs {
 		r.Outcome, r.Reason = store.Missed, reason
 		s.w.put(r, Event{Name: JobMissed, JobID: r.JobID, Run: r})
 	}
-	s.done(inst)
 }
 
-func (s *Scheduler) done(inst *instance) {
+// drop abandons an instance that never started.
+func (s *Scheduler) drop(inst *instance, reason string) {
+	s.abandon(inst, inst.runs, reason)
+	s.work.Done()
+}
+
+// free stops counting inst against its job's max instances: before its
+// last run is recorded, so that whoever sees the record can count on it.
+func (s *Scheduler) free(inst *instance) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.instances[inst.job.ID]--; s.instances[inst.job.ID] <= 0 {
 		delete(s.instances, inst.job.ID)
 	}
-	s.mu.Unlock()
-	s.work.Done()
 }
 
 // execute runs an instance's runs one after another, each checked against
 // the misfire grace as it starts.
 func (s *Scheduler) execute(inst *instance) {
+	defer s.work.Done()
 	j := inst.job
 	for i, r := range inst.runs {
 		if s.stopping.Err() != nil {
@@ -714,21 +782,26 @@ func (s *Scheduler) execute(inst *instance) {
 		}
 		now := s.clock.Now()
 		due := r.FireTime.Add(inst.jitter)
+		var e Event
 		if j.Options.MisfireGrace.Late(due, now) {
 			r.Outcome = store.Missed
 			r.Reason = fmt.Sprintf("started late by %s, more than the misfire grace of %s (waited for a worker)",
 				now.Sub(due).Round(time.Millisecond), time.Duration(j.Options.MisfireGrace))
 			s.log.Warn("run missed", "job", r.JobID, "run", r.Seq, "fire_time", r.FireTime, "reason", r.Reason)
-			s.w.put(r, Event{Name: JobMissed, JobID: j.ID, Run: r})
-			continue
+			e = Event{Name: JobMissed, JobID: j.ID, Run: r}
+		} else {
+			e = s.runOne(j, r)
 		}
-		s.runOne(j, r)
+		if i == len(inst.runs)-1 {
+			s.free(inst)
+		}
+		s.w.put(r, e)
 	}
-	s.done(inst)
 }
 
-// runOne runs one fire time of j's command and records the result.
-func (s *Scheduler) runOne(j *store.Job, r *store.Run) {
+// runOne runs one fire time of j's command, fills in r, and returns the
+// event to emit once r is recorded.
+func (s *Scheduler) runOne(j *store.Job, r *store.Run) Event {
 	// The record keeps the end of the output as it came; the log file all
 	// of it; jobctl's output, each line tagged.
 	out := newTail(TailSize)
@@ -777,7 +850,7 @@ func (s *Scheduler) runOne(j *store.Job, r *store.Run) {
 		name = JobError
 		s.log.Error("run ended", append(attrs, "reason", r.Reason)...)
 	}
-	s.w.put(r, Event{Name: name, JobID: j.ID, Run: r})
+	return Event{Name: name, JobID: j.ID, Run: r}
 }
 
 // openLog opens j's log file, if there is a log directory, for r's output.

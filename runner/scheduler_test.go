@@ -27,12 +27,13 @@ type harness struct {
 	mu     sync.Mutex
 	events []Event
 	held   map[string]chan struct{} // runs of these jobs wait until closed
+	active map[string]int           // fake processes running, by job
 	starts []string                 // "job@fire time" of each fake process started
 }
 
 func newHarness(t *testing.T, start time.Time) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: NewFakeClock(start), st: store.NewMemory(), held: map[string]chan struct{}{}}
+	h := &harness{t: t, clock: NewFakeClock(start), st: store.NewMemory(), held: map[string]chan struct{}{}, active: map[string]int{}}
 	t.Cleanup(func() { h.st.Close() })
 	return h
 }
@@ -74,7 +75,13 @@ func (h *harness) exec(p *process, ctx context.Context) exit {
 	h.mu.Lock()
 	h.starts = append(h.starts, id+"@"+fire)
 	hold := h.held[id]
+	h.active[id]++
 	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		h.active[id]--
+		h.mu.Unlock()
+	}()
 	if hold != nil {
 		select {
 		case <-hold:
@@ -104,16 +111,17 @@ func (h *harness) hold(id string) {
 	h.held[id] = make(chan struct{})
 }
 
-// release lets the held runs of job id end, and waits until they have.
+// release lets the held runs of job id end, and waits until their fake
+// processes have returned.
 func (h *harness) release(id string) {
 	h.mu.Lock()
 	close(h.held[id])
 	delete(h.held, id)
 	h.mu.Unlock()
 	h.waitFor("the runs of "+id+" to end", func() bool {
-		h.s.mu.Lock()
-		defer h.s.mu.Unlock()
-		return h.s.instances[id] == 0
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return h.active[id] == 0
 	})
 }
 
@@ -194,8 +202,9 @@ func (h *harness) history(id string) string {
 }
 
 // settle waits until the scheduler has done all it can at the clock's
-// present reading: every run recorded running has a held process, or waits
-// for a worker. The wait is bounded only to fail rather than hang.
+// present reading: every run recorded running has a held process, waits
+// for a worker, or for its fire time (planned ahead). The wait is bounded
+// only to fail rather than hang.
 func (h *harness) settle() {
 	h.t.Helper()
 	h.waitFor("runs to be recorded", func() bool {
@@ -216,8 +225,12 @@ func (h *harness) settle() {
 		h.s.mu.Unlock()
 		h.mu.Lock()
 		defer h.mu.Unlock()
+		now := h.clock.Now()
 	runs:
 		for _, r := range running {
+			if r.FireTime.After(now) {
+				continue
+			}
 			started := slices.Contains(h.starts, r.JobID+"@"+r.FireTime.Format(time.RFC3339))
 			if started && h.held[r.JobID] != nil {
 				continue
@@ -284,8 +297,9 @@ func TestOnTime(t *testing.T) {
 	h.start(Config{})
 	h.s.sync()
 	h.wantHistory("a", "")
-	if at, ok := h.clock.NextAlarm(); !ok || !at.Equal(t0) {
-		t.Fatalf("alarm at %v %v, want %v", at, ok, t0)
+	// Woken ahead of the fire time, to have the run recorded by then.
+	if at, ok := h.clock.NextAlarm(); !ok || !at.Equal(t0.Add(-lead)) {
+		t.Fatalf("alarm at %v %v, want %v", at, ok, t0.Add(-lead))
 	}
 	h.advance(time.Second)
 	h.advance(time.Minute)
@@ -541,7 +555,7 @@ func TestWakeOnStoreChange(t *testing.T) {
 	h.put(job("b", schedule.Spec{At: t0.Add(time.Hour).Format(time.RFC3339)}))
 	h.waitFor("the alarm", func() bool {
 		at, ok := h.clock.NextAlarm()
-		return ok && at.Equal(t0.Add(time.Hour))
+		return ok && at.Equal(t0.Add(time.Hour-lead))
 	})
 	h.settle()
 	if got, want := h.eventNames(), []string{SchedulerStarted, JobAdded + " a", JobExecuted + " a", JobAdded + " b"}; !slices.Equal(got, want) {
@@ -834,4 +848,37 @@ func TestNewErrors(t *testing.T) {
 	if err := s.Shutdown(context.Background(), true); err == nil {
 		t.Error("Shutdown before Start: no error")
 	}
+}
+
+// A job is planned lead ahead of its fire time, and its process started at
+// the fire time; a job at max instances is left to be decided then.
+func TestPlannedAhead(t *testing.T) {
+	h := newHarness(t, t0.Add(-lead))
+	h.put(job("a", cron("* * * * *")))
+	h.hold("b")
+	h.put(job("b", cron("* * * * *")))
+	h.start(Config{})
+	h.s.sync()
+	// Recorded and rescheduled, not started.
+	if got := h.history("a"); got != "10:00:00 running\n" {
+		t.Errorf("history of a ahead of its fire time: %q", got)
+	}
+	if next := h.getJob("a").NextRun; !next.Equal(t0.Add(time.Minute)) {
+		t.Errorf("next run of a %v, want 10:01", next)
+	}
+	if len(h.starts) != 0 {
+		t.Errorf("started ahead of the fire time: %q", h.starts)
+	}
+	h.advance(lead)
+	h.wantHistory("a", "10:00:00 success\n")
+	// b still runs lead before 10:01: it is not skipped ahead of time,
+	// and ends before its fire time.
+	h.advance(time.Minute - lead)
+	if at, ok := h.clock.NextAlarm(); !ok || !at.Equal(t0.Add(time.Minute)) {
+		t.Errorf("alarm %v (%v), want at b's fire time", at, ok)
+	}
+	h.release("b")
+	h.advance(lead)
+	h.wantHistory("b", "10:00:00 success\n10:01:00 success\n")
+	h.wantHistory("a", "10:00:00 success\n10:01:00 success\n")
 }

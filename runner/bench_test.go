@@ -1,0 +1,49 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jobctl/jobctl/schedule"
+	"github.com/jobctl/jobctl/store"
+)
+
+// BenchmarkTick is one wake-up of the loop with 100 jobs due, each firing
+// every second, on a bbolt file: the work between a fire time and the
+// first process starting. The runs themselves start no process.
+func BenchmarkTick(b *testing.B) {
+	st, err := store.Open(filepath.Join(b.TempDir(), "jobs.db"), store.OpenOptions{Create: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	clock := NewFakeClock(t0)
+	err = st.Update(func(tx store.Tx) error {
+		for i := range 100 {
+			j := job(fmt.Sprintf("j%03d", i), schedule.Spec{Cron: "* * * * * *"})
+			j.State, j.NextRun = store.Active, t0
+			if err := tx.PutJob(j); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := New(Config{Store: st, Clock: clock})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.exec = func(*process, context.Context) exit { return exit{outcome: store.Success} }
+	for b.Loop() {
+		next, _, err := s.tick()
+		if err != nil || !next.Equal(clock.Now().Add(time.Second)) {
+			b.Fatal(next, err)
+		}
+		clock.Advance(time.Second)
+	}
+}

@@ -715,11 +715,17 @@ id = "flood"
 command = "yes 'a line of the flood, 0123456789' | head -c %d; echo; echo end of the flood"
 at = "now"
 
+# A quarter as much with no newline at all.
+[[job]]
+id = "no-newline"
+command = "head -c %d /dev/zero | tr '\\0' x"
+at = "now"
+
 [[job]]
 id = "heartbeat"
 command = "true"
 cron = "* * * * * *"
-`, total)))
+`, total, total/4)))
 	s := c.start()
 	ended := func(id string) *store.Run {
 		var run *store.Run
@@ -735,12 +741,16 @@ cron = "* * * * * *"
 		}
 		return run
 	}
-	flood := ended("flood")
+	flood, noNewline := ended("flood"), ended("no-newline")
 	hwm := vmHWM(t, s.pid())
 	s.stop()
 	if n := len(flood.Output); n > 64<<10 || n < 60<<10 ||
 		!strings.HasPrefix(flood.Output, "a line of the flood") || !strings.HasSuffix(flood.Output, "\nend of the flood\n") {
 		t.Errorf("the flood's record keeps %d bytes: %.60q...%.60q", n, flood.Output, flood.Output[max(0, n-60):])
+	}
+	// Kept as it came: no newline added where the stream was cut in pieces.
+	if out := noNewline.Output; out != strings.Repeat("x", 64<<10) {
+		t.Errorf("the output with no newline: %d bytes kept, %d newlines", len(out), strings.Count(out, "\n"))
 	}
 	beats := 0
 	for _, r := range c.runs("heartbeat") {

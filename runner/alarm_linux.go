@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"math"
 	"os"
 	"sync"
 	"time"
@@ -48,12 +49,19 @@ func (a *fdAlarm) read() {
 
 func (a *fdAlarm) Set(at time.Time) {
 	var spec unix.ItimerSpec // zero: disarmed
-	if !at.IsZero() {
-		ns := at.UnixNano()
-		if ns <= 0 {
-			ns = 1 // long past: at once (a zero value would disarm)
+	switch {
+	case at.IsZero():
+	case at.Unix() <= 0:
+		spec.Value.Nsec = 1 // long past: at once (a zero value would disarm)
+	default:
+		// In seconds, not nanoseconds, which overflow after 2262 (the
+		// kernel waits until then at most). Where seconds overflow too
+		// (after 2038, with 32 bits), the alarm goes off at the last
+		// second they hold, and is set again then.
+		var err error
+		if spec.Value, err = unix.TimeToTimespec(at); err != nil {
+			spec.Value = unix.NsecToTimespec(math.MaxInt32 * int64(time.Second))
 		}
-		spec.Value = unix.NsecToTimespec(ns)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

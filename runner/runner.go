@@ -47,6 +47,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/jobctl/jobctl/schedule"
@@ -858,13 +859,33 @@ func (s *Scheduler) openLog(j *store.Job, r *store.Run) *os.File {
 	if s.cfg.LogDir == "" {
 		return nil
 	}
-	f, err := os.OpenFile(filepath.Join(s.cfg.LogDir, j.ID+".log"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	// The directory may be one others can write to (/tmp): a link planted
+	// there is not followed, and another user's file is not written to.
+	name := filepath.Join(s.cfg.LogDir, j.ID+".log")
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
+	if err == nil {
+		if err = checkOwner(f); err != nil {
+			f.Close()
+		}
+	}
 	if err != nil {
-		s.log.Warn("cannot open the job's log file", "job", j.ID, "err", err)
+		s.log.Warn("cannot open the job's log file", "job", j.ID, "file", name, "err", err)
 		return nil
 	}
 	fmt.Fprintf(f, "--- run %d, fire time %s\n", r.Seq, r.FireTime.Format(time.RFC3339))
 	return f
+}
+
+// checkOwner fails unless f belongs to this process's user or root.
+func checkOwner(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() && st.Uid != 0 {
+		return fmt.Errorf("owned by uid %d, another user", st.Uid)
+	}
+	return nil
 }
 
 // runListener runs one listener command for one event.

@@ -417,3 +417,47 @@ func TestNoZombies(t *testing.T) {
 		}
 	}
 }
+
+// Run blocks until its context is done, then shuts down waiting for the
+// runs submitted: here, a run that is still going when ctx ends.
+func TestRun(t *testing.T) {
+	st := store.NewMemory()
+	defer st.Close()
+	now := time.Now()
+	j := cmdJob("a", "echo started; sleep 0.2; echo done")
+	j.Trigger = schedule.Spec{At: now.Format(time.RFC3339Nano)}
+	j.Anchor, j.NextRun, j.State = now, now, store.Active
+	if err := st.Update(func(tx store.Tx) error { return tx.PutJob(j) }); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuffer
+	s, err := New(Config{Store: st, Output: &out, Events: func(e Event) {
+		if e.Name == JobSubmitted {
+			cancel()
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); got != "[a] started\n[a] done\n" {
+		t.Errorf("output %q", got)
+	}
+}
+
+// Shutdown with wait lets the runs waiting for a worker run too, as
+// APScheduler's shutdown(wait=True) does.
+func TestShutdownRunsQueued(t *testing.T) {
+	a, b := cmdJob("a", "sleep 0.1; echo a"), cmdJob("b", "echo b")
+	a.Options.Executor, b.Options.Executor = "one", "one"
+	l := startLive(t, Config{Executors: map[string]int{"one": 1}}, a, b)
+	l.shutdown(true)
+	for range 2 {
+		if r := l.next(); r.Outcome != store.Success {
+			t.Errorf("job %s: %s (%s)", r.JobID, r.Outcome, r.Reason)
+		}
+	}
+}

@@ -879,7 +879,7 @@ env = { JOBCTL_HYGIENE = %[3]q }
 	if left := marked(t, mark("shutdown")); len(left) > 0 {
 		t.Errorf("processes the shutdown left behind: %v", left)
 	}
-	figure(t, "hygiene: runs of jobs leaving children", "%d, then no process and no zombie left (at most %d zombies at a time, before reaping)", runs, most)
+	figure(t, "hygiene: runs of jobs leaving children", "%d, then no process and no zombie left (zombies at a time before reaping: at most %d)", runs, most)
 }
 
 // zombies returns the zombie children of process pid.

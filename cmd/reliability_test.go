@@ -700,6 +700,21 @@ func testConcurrentWriters(t *testing.T, c *cli) {
 			t.Errorf("job %s should not be there", id)
 		}
 	}
+	if *long {
+		// None was busy, most likely: a command waits 5 s for the lock.
+		// One that waits longer fails so, changing nothing.
+		f, err := os.Open(c.db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+		before := fingerprint(t, c.db)
+		failsCleanly(t, "jobctl add, the database locked", c.run("add", "--every", "1s", "--", "true"), ExitFailure, "database is busy")
+		if fingerprint(t, c.db) != before {
+			t.Error("a busy command changed the database")
+		}
+		f.Close()
+	}
 	figure(t, "concurrency: commands", "%d from %d processes beside a scheduler: %d done, %d busy, %d failed otherwise",
 		procs*cmds, procs, done.Load(), busy.Load(), int64(procs*cmds)-done.Load()-busy.Load())
 }

@@ -82,7 +82,11 @@ func lateness() {
 	start := time.Now().Truncate(time.Second).Add(2 * time.Second)
 	end := start.Add(time.Duration(*seconds) * time.Second)
 	s := startJobctl("a", b.String())
-	time.Sleep(time.Until(end.Add(time.Second)))
+	time.Sleep(time.Until(start))
+	cpu0 := cpuTime(s.cmd.Process.Pid)
+	time.Sleep(time.Until(end))
+	cpu := cpuTime(s.cmd.Process.Pid) - cpu0
+	time.Sleep(time.Second)
 	s.stop()
 	got := lateStats(out, start, end)
 
@@ -100,8 +104,8 @@ func lateness() {
 	}
 	time.Sleep(time.Second)
 	floor := lateStats(out, floorStart, floorEnd)
-	fmt.Printf("(a) lateness, 100 jobs every second, %d s: jobctl p50 %s p99 %s max %s (%d runs); floor p50 %s p99 %s max %s (%d runs)\n",
-		*seconds, got.p(50), got.p(99), got.p(100), len(got), floor.p(50), floor.p(99), floor.p(100), len(floor))
+	fmt.Printf("(a) lateness, 100 jobs every second, %d s: jobctl p50 %s p99 %s max %s (%d runs, %s of CPU); floor p50 %s p99 %s max %s (%d runs)\n",
+		*seconds, got.p(50), got.p(99), got.p(100), len(got), cpu, floor.p(50), floor.p(99), floor.p(100), len(floor))
 	if path, err := exec.LookPath("supercronic"); err == nil {
 		fmt.Printf("    supercronic: %s\n", supercronic(path, jobs))
 	}

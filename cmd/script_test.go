@@ -31,6 +31,9 @@ func TestScripts(t *testing.T) {
 			env.Setenv("TESTDATA", testdata)
 			env.Setenv("TZ", "UTC")
 			env.Setenv("NO_COLOR", "1")
+			// The race detector sleeps a second at exit by default: every
+			// command of every script would pay it.
+			env.Setenv("GORACE", "atexit_sleep_ms=0")
 			return nil
 		},
 	})

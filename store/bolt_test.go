@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -122,25 +121,7 @@ func TestBoltBusy(t *testing.T) {
 func TestBoltConcurrent(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "jobs.db")
 	stores := []Store{openBolt(t, path, OpenOptions{Create: true}), openBolt(t, path, OpenOptions{Create: true})}
-	var wg sync.WaitGroup
-	for g := range 6 {
-		s := stores[g%2]
-		wg.Go(func() {
-			for i := range 3 {
-				j := job(fmt.Sprintf("g%d-%d", g, i), time.Duration(i)*time.Second)
-				if err := s.Update(func(tx Tx) error { return tx.PutJob(j) }); err != nil {
-					t.Error(err)
-				}
-				if err := s.View(func(tx Tx) error { _, err := tx.Due(t0, 5); return err }); err != nil {
-					t.Error(err)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if got := view(t, stores[0], allJobs); len(got) != 18 {
-		t.Errorf("%d jobs after 18 concurrent adds", len(got))
-	}
+	concurrentAdds(t, stores...)
 }
 
 // damaged files, each made from a good database's bytes (or none).

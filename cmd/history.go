@@ -65,8 +65,12 @@ func runHistory(o *historyOptions, s Streams, id string) error {
 	}
 	defer db.Close()
 	var runs []*store.Run
+	var zones map[string]*time.Location
 	err = db.View(func(tx store.Tx) (err error) {
-		runs, err = tx.Runs(id, o.n)
+		if runs, err = tx.Runs(id, o.n); err != nil {
+			return err
+		}
+		zones, err = jobZones(tx, runs)
 		return err
 	})
 	if err != nil {
@@ -75,7 +79,7 @@ func runHistory(o *historyOptions, s Streams, id string) error {
 	if o.output == outputJSON {
 		out := make([]runJSON, len(runs))
 		for i, r := range runs {
-			out[i] = newRunJSON(r)
+			out[i] = newRunJSON(r, zones[r.JobID])
 		}
 		return writeJSON(s.Out, out)
 	}
@@ -97,9 +101,26 @@ func runHistory(o *historyOptions, s Streams, id string) error {
 				took = schedule.FormatDuration(r.Ended.Sub(r.Started).Round(time.Millisecond))
 			}
 		}
-		t.add(r.JobID, strconv.FormatUint(r.Seq, 10), localTime(r.FireTime), started, took, runResult(r), orDash(runNote(r)))
+		t.add(r.JobID, strconv.FormatUint(r.Seq, 10), zoneTime(r.FireTime, zones[r.JobID]), started, took, runResult(r), orDash(runNote(r)))
 	}
 	return t.write(s.Out, useColor(s.Out))
+}
+
+// jobZones maps the jobs of runs to their zones, in which their times are
+// shown.
+func jobZones(tx store.Tx, runs []*store.Run) (map[string]*time.Location, error) {
+	zones := make(map[string]*time.Location)
+	for _, r := range runs {
+		if zones[r.JobID] != nil {
+			continue
+		}
+		j, err := tx.Job(r.JobID)
+		if err != nil {
+			return nil, err
+		}
+		zones[r.JobID] = j.Location()
+	}
+	return zones, nil
 }
 
 // runNote says why a run ended as it did, and what it stands for.

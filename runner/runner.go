@@ -129,6 +129,9 @@ type Scheduler struct {
 	out     *lineWriter
 	environ []string
 	ls      *listeners
+	// zone is the local zone's name, given to jobs stored without a zone
+	// (by an older jobctl) as they are planned: the zone they fired in.
+	zone string
 
 	mu        sync.Mutex
 	state     int
@@ -211,6 +214,7 @@ func New(cfg Config) (*Scheduler, error) {
 		syncReq:   make(chan chan struct{}),
 		exec:      (*process).run,
 	}
+	s.zone, _ = store.LocalZone()
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	s.killing, s.kill = context.WithCancel(context.Background())
 	s.ls = newListeners(cfg.Listeners, s.log, s.runListener)
@@ -525,6 +529,9 @@ func (s *Scheduler) plan(tx store.Tx, j *store.Job, at, now time.Time, inFlight 
 		j.Broken = err.Error()
 		t.broken = append(t.broken, j)
 		return nil
+	}
+	if j.Trigger.Timezone == "" && s.zone != "" {
+		j.Trigger.Timezone = s.zone
 	}
 	o := j.Options
 	p := schedule.Due(trig, j.NextRun, at, o.Coalesce, o.MisfireGrace, maxCatchUp)

@@ -882,3 +882,21 @@ func TestPlannedAhead(t *testing.T) {
 	h.wantHistory("b", "10:00:00 success\n10:01:00 success\n")
 	h.wantHistory("a", "10:00:00 success\n10:01:00 success\n")
 }
+
+// A job stored without a zone (by an older jobctl) keeps the zone it has
+// fired in, the scheduler's local zone, once it is planned: from then on
+// every process reads it as the same instants.
+func TestZonelessJobGetsLocalZone(t *testing.T) {
+	zone, err := store.LocalZone()
+	if err != nil {
+		t.Skipf("this machine's local zone has no name: %v", err)
+	}
+	h := newHarness(t, t0)
+	h.put(job("a", schedule.Spec{Every: "1m"}))
+	h.start(Config{})
+	h.advance(time.Minute)
+	h.wantHistory("a", "10:01:00 success\n")
+	if got := h.getJob("a").Trigger.Timezone; got != zone {
+		t.Errorf("stored zone %q, want %q", got, zone)
+	}
+}

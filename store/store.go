@@ -240,8 +240,9 @@ type Settings struct {
 // DefaultHistoryLimit is how many runs per job are kept unless configured.
 const DefaultHistoryLimit = 100
 
-// ParseTrigger parses the job's trigger in the local zone (unless the Spec
-// names one), against the job's Anchor.
+// ParseTrigger parses the job's trigger in its zone, against the job's
+// Anchor; a job stored without a zone (by an older jobctl) is read in the
+// local zone.
 func (j *Job) ParseTrigger() (schedule.Trigger, error) {
 	return j.Trigger.Parse(time.Local, j.Anchor)
 }

@@ -33,7 +33,7 @@ func (f *optionFlags) register(c *cobra.Command) {
 	fs := c.Flags()
 	def := jobfile.DefaultOptions()
 	fs.StringVar(&f.name, "name", "", "a name for people (ids are for commands)")
-	fs.StringVar(&f.grace, "misfire-grace", jobfile.FormatGrace(def.MisfireGrace), "how late a run may still start: a DURATION, or none for no limit")
+	fs.StringVar(&f.grace, "misfire-grace", jobfile.FormatGrace(def.MisfireGrace), "how late a run may still start: a DURATION of at least 1s, or none for no limit")
 	fs.BoolVar(&f.coalesce, "coalesce", def.Coalesce, "run once, not once per fire time, after a delay or downtime")
 	fs.BoolVar(&f.noCoalesce, "no-coalesce", false, "run once for every missed fire time still within the misfire grace")
 	fs.IntVar(&f.maxInstances, "max-instances", def.MaxInstances, "how many runs of the job may be in progress at once (a run beyond is skipped)")

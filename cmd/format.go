@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -105,15 +106,21 @@ type runJSON struct {
 	ExitCode    *int    `json:"exit_code"`
 	Signal      string  `json:"signal,omitempty"`
 	Reason      string  `json:"reason,omitempty"`
-	Output      string  `json:"output"`
+	Output      string  `json:"output"` // as text: bytes that are not UTF-8 read U+FFFD
+	// OutputBase64 is the output byte for byte, when it is not UTF-8.
+	OutputBase64 string `json:"output_base64,omitempty"`
 }
 
 // newRunJSON is r with its times in the zone loc, its job's.
 func newRunJSON(r *store.Run, loc *time.Location) runJSON {
+	var raw string
+	if !utf8.ValidString(r.Output) {
+		raw = base64.StdEncoding.EncodeToString([]byte(r.Output))
+	}
 	return runJSON{
 		JobID: r.JobID, Seq: r.Seq, FireTime: jsonTime(r.FireTime, loc), Coalesced: r.Coalesced,
 		SubmittedAt: jsonTime(r.Submitted, loc), StartedAt: jsonTime(r.Started, loc), EndedAt: jsonTime(r.Ended, loc),
-		Outcome: string(r.Outcome), ExitCode: r.ExitCode, Signal: r.Signal, Reason: r.Reason, Output: r.Output,
+		Outcome: string(r.Outcome), ExitCode: r.ExitCode, Signal: r.Signal, Reason: r.Reason, Output: r.Output, OutputBase64: raw,
 	}
 }
 

@@ -16,7 +16,8 @@
 //
 //	jobs             job id -> Job as JSON
 //	index            time(NextRun) + job id -> empty
-//	runs/<job id>    run seq -> Run as JSON; the bucket's sequence numbers runs
+//	runs/<job id>    run seq -> Run as JSON (output that is not UTF-8 as
+//	                 base64 in output_bytes); the bucket's sequence numbers runs
 //	running          run seq + job id -> empty, for every run whose outcome is Running
 //	changes          change seq -> Change as JSON; the bucket's sequence numbers them
 //	meta             "magic" -> "jobctl"; "schema" -> version (1);
@@ -32,8 +33,8 @@
 //   - A job that cannot be decoded, or whose trigger no longer parses, is
 //     returned with Broken set and is never rewritten by PutJob; Due reports
 //     it and, in an Update, drops it from the index, so it is not scheduled.
-//   - AddRun numbers a job's runs from 1 and keeps its newest HistoryLimit
-//     finished runs (default 100) and every run in progress.
+//   - AddRun numbers a job's runs from 1; AddRun and PutRun keep its newest
+//     HistoryLimit finished runs (default 100) and every run in progress.
 //   - The journal keeps the latest 1000 changes; a reader that finds a gap
 //     after the seq it last saw has missed some.
 //   - Every Update that writes increments the commit counter. A Watch
@@ -188,7 +189,8 @@ type Tx interface {
 	// finished runs beyond the history limit; runs in progress are kept.
 	// ErrNotFound if the job does not exist.
 	AddRun(r *Run) error
-	// PutRun replaces the run r.JobID/r.Seq.
+	// PutRun replaces the run r.JobID/r.Seq; a run it finishes counts
+	// against the history limit at once.
 	PutRun(r *Run) error
 	// Runs returns up to n runs (n <= 0: all), newest first, of one job
 	// (by seq; ErrNotFound if there is no such job) or, with jobID "", of

@@ -76,7 +76,7 @@ scripts. The misfire grace, coalescing and max instances apply as always.`,
 	f := c.Flags()
 	f.StringVarP(&o.file, "file", "f", "", "apply this jobfile first, and use its executors and listeners")
 	f.BoolVar(&o.memory, "memory", false, "run only the jobfile's jobs, in memory, storing nothing (needs -f)")
-	f.BoolVar(&o.paused, "paused", false, "start with the scheduler paused (jobctl scheduler resume resumes it)")
+	f.BoolVar(&o.paused, "paused", false, "pause the scheduler as it starts: kept in the database, as jobctl scheduler pause, until jobctl scheduler resume")
 	f.BoolVar(&o.once, "once", false, "run the jobs due now, wait for them, and exit")
 	f.BoolVar(&o.noWait, "no-wait", false, "at shutdown, terminate the running jobs instead of waiting for them")
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 0, "at shutdown, wait at most this long for running jobs (0: no limit)")

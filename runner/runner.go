@@ -284,6 +284,11 @@ func (s *Scheduler) Start() error {
 		s.emit(Event{Name: JobError, JobID: r.JobID, Run: r})
 	}
 	s.log.Info("scheduler started", "owner", s.cfg.Owner, "paused", paused)
+	if paused {
+		// The pause is kept in the store: a scheduler started after a
+		// run --paused or a scheduler pause is still paused, and says so.
+		s.log.Warn("the scheduler is paused: no job starts until jobctl scheduler resume (the pause is kept in the database, across restarts)")
+	}
 	s.emit(Event{Name: SchedulerStarted})
 
 	ctx, cancel := context.WithCancel(context.Background())

@@ -99,6 +99,7 @@ type runJSON struct {
 	Seq         uint64  `json:"seq"`
 	FireTime    *string `json:"fire_time"`
 	Coalesced   int     `json:"coalesced"`
+	Requested   bool    `json:"requested"` // by jobctl run-now
 	SubmittedAt *string `json:"submitted_at"`
 	StartedAt   *string `json:"started_at"`
 	EndedAt     *string `json:"ended_at"`
@@ -118,7 +119,7 @@ func newRunJSON(r *store.Run, loc *time.Location) runJSON {
 		raw = base64.StdEncoding.EncodeToString([]byte(r.Output))
 	}
 	return runJSON{
-		JobID: r.JobID, Seq: r.Seq, FireTime: jsonTime(r.FireTime, loc), Coalesced: r.Coalesced,
+		JobID: r.JobID, Seq: r.Seq, FireTime: jsonTime(r.FireTime, loc), Coalesced: r.Coalesced, Requested: r.Requested,
 		SubmittedAt: jsonTime(r.Submitted, loc), StartedAt: jsonTime(r.Started, loc), EndedAt: jsonTime(r.Ended, loc),
 		Outcome: string(r.Outcome), ExitCode: r.ExitCode, Signal: r.Signal, Reason: r.Reason, Output: r.Output, OutputBase64: raw,
 	}

@@ -129,6 +129,13 @@ func runNote(r *store.Run) string {
 	if r.Coalesced > 0 {
 		parts = append(parts, fmt.Sprintf("%d earlier %s coalesced", r.Coalesced, plural(r.Coalesced, "fire time", "fire times")))
 	}
+	if r.Requested {
+		note := "run-now"
+		if late := r.Started.Sub(r.FireTime); !r.Started.IsZero() && late >= time.Second {
+			note += ", started " + schedule.FormatDuration(late.Round(time.Second)) + " late"
+		}
+		parts = append(parts, note)
+	}
 	// A failure's exit code or signal is in the result already.
 	if r.Reason != "" && r.Outcome != store.Failed {
 		parts = append(parts, r.Reason)

@@ -58,7 +58,7 @@ func runReschedule(o *rescheduleOptions, s Streams, id string) error {
 			return false, "", usagef("trigger %s has no fire times after now (%s)", spec, zoneTime(now, j.Location()))
 		}
 		if paused {
-			j.State, j.NextRun = store.Paused, time.Time{}
+			jobfile.Pause(j)
 		}
 		return true, fmt.Sprintf("rescheduled job %s (%s): %s", j.ID, spec, nextRunText(j, now)), nil
 	})

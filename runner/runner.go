@@ -539,10 +539,19 @@ func (s *Scheduler) plan(tx store.Tx, j *store.Job, at, now time.Time, inFlight 
 		j.Trigger.Timezone = s.zone
 	}
 	o := j.Options
-	p := schedule.Due(trig, j.NextRun, at, o.Coalesce, o.MisfireGrace, maxCatchUp)
+	next, req := j.NextRun, j.Requested
+	if !req.IsZero() && !next.Before(req) {
+		// run-now made the job due at req, in place of its next fire time.
+		next = trig.Next(req.Add(-time.Nanosecond))
+	}
+	p := schedule.Due(trig, next, at, o.Coalesce, o.MisfireGrace, maxCatchUp)
+	if !req.IsZero() && !req.After(at) {
+		p = p.WithRequest(req, o.Coalesce)
+		j.Requested = time.Time{}
+	}
 	var inst *instance
 	for _, f := range p.Fires {
-		r := &store.Run{JobID: j.ID, FireTime: f.Time, Coalesced: f.Coalesced, Submitted: now, Owner: s.cfg.Owner}
+		r := &store.Run{JobID: j.ID, FireTime: f.Time, Coalesced: f.Coalesced, Requested: f.Requested, Submitted: now, Owner: s.cfg.Owner}
 		switch {
 		case f.Missed:
 			r.Outcome = store.Missed
@@ -566,7 +575,10 @@ func (s *Scheduler) plan(tx store.Tx, j *store.Job, at, now time.Time, inFlight 
 		}
 	}
 	j.NextRun = p.Next
-	if p.Next.IsZero() {
+	if r := j.Requested; !r.IsZero() && (j.NextRun.IsZero() || r.Before(j.NextRun)) {
+		j.NextRun = r // requested after a fire time due now: next
+	}
+	if j.NextRun.IsZero() {
 		j.State = store.Finished
 		t.finished = append(t.finished, j.ID)
 	}
@@ -800,7 +812,7 @@ func (s *Scheduler) execute(inst *instance) {
 		now := s.clock.Now()
 		due := r.FireTime.Add(inst.jitter)
 		var e Event
-		if j.Options.MisfireGrace.Late(due, now) {
+		if !r.Requested && j.Options.MisfireGrace.Late(due, now) {
 			r.Outcome = store.Missed
 			r.Reason = fmt.Sprintf("started late by %s, more than the misfire grace of %s (waited for a worker)",
 				now.Sub(due).Round(time.Millisecond), time.Duration(j.Options.MisfireGrace))

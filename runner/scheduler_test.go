@@ -11,6 +11,7 @@ import (
 
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/jobfile"
 )
 
 // t0 is when the fake clock starts, unless a test says otherwise.
@@ -899,4 +900,83 @@ func TestZonelessJobGetsLocalZone(t *testing.T) {
 	if got := h.getJob("a").Trigger.Timezone; got != zone {
 		t.Errorf("stored zone %q, want %q", got, zone)
 	}
+}
+
+// A run asked for with run-now is not a fire time: it runs however late
+// the next scheduler starts, even past a full executor, and the job then
+// follows its trigger again, its missed fire times still recorded.
+func TestRunNowRunsHoweverLate(t *testing.T) {
+	h := newHarness(t, t0)
+	j := job("a", cron("0 * * * *")) // hourly, 1m grace
+	j.NextRun = t0.Add(time.Hour)
+	h.put(j)
+	h.runNow("a", t0.Add(30*time.Minute))
+	// The scheduler starts three days later, the last fire time 10m ago.
+	h.clock.Set(t0.Add(72*time.Hour + 10*time.Minute))
+	h.start(Config{})
+	h.wantHistory("a", "10:30:00 success\n10:00:00 missed +71\n")
+	r := h.run("a", 1)
+	if !r.Requested || r.Reason != "" {
+		t.Errorf("requested run recorded %+v", r)
+	}
+	got := h.getJob("a")
+	if !got.Requested.IsZero() || !got.NextRun.Equal(t0.Add(73*time.Hour)) || got.State != store.Active {
+		t.Errorf("after the requested run: requested %v, next run %v, state %s", got.Requested, got.NextRun, got.State)
+	}
+}
+
+// A requested run that waits for a worker beyond the misfire grace still
+// runs, where a fire time would be missed.
+func TestRunNowWaitsForAWorker(t *testing.T) {
+	h := newHarness(t, t0)
+	for _, id := range []string{"a", "b", "c"} {
+		j := job(id, schedule.Spec{At: t0.Add(time.Hour).Format(time.RFC3339)})
+		j.Options.Executor = "one"
+		if id == "a" {
+			j.Trigger.At = t0.Format(time.RFC3339)
+		}
+		h.put(j)
+	}
+	h.runNow("b", t0)
+	h.hold("a")
+	h.start(Config{Executors: map[string]int{"one": 1}})
+	h.advance(2 * time.Minute) // a runs for two minutes
+	h.release("a")
+	h.wantHistory("b", "10:00:00 success\n")
+	if r := h.run("b", 1); !r.Requested || r.Reason != "" || r.Started.Sub(r.FireTime) != 2*time.Minute {
+		t.Errorf("requested run recorded %+v", r)
+	}
+	h.wantHistory("c", "")
+}
+
+// runNow requests a run of job id at req, as jobctl run-now does.
+func (h *harness) runNow(id string, req time.Time) {
+	h.t.Helper()
+	err := h.st.Update(func(tx store.Tx) error {
+		j, err := tx.Job(id)
+		if err != nil {
+			return err
+		}
+		if err := jobfile.RunNow(j, req); err != nil {
+			return err
+		}
+		return tx.PutJob(j)
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// run returns run seq of job id.
+func (h *harness) run(id string, seq uint64) *store.Run {
+	h.t.Helper()
+	var r *store.Run
+	err := h.st.View(func(tx store.Tx) (err error) {
+		r, err = tx.Run(id, seq)
+		return err
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return r
 }

@@ -107,8 +107,11 @@ type Job struct {
 	Options Options   `json:"options"`
 	State   State     `json:"state"`
 	NextRun time.Time `json:"next_run,omitzero"` // zero unless Active
-	Created time.Time `json:"created"`
-	Updated time.Time `json:"updated"`
+	// Requested is when jobctl run-now asked for a run that has not been
+	// made yet: it runs however late (NextRun is then no later).
+	Requested time.Time `json:"requested,omitzero"`
+	Created   time.Time `json:"created"`
+	Updated   time.Time `json:"updated"`
 
 	// Broken is why a stored job could not be decoded or its trigger parsed.
 	// A broken job is kept, listed and never scheduled.
@@ -136,6 +139,7 @@ type Run struct {
 	Seq       uint64    `json:"seq"` // per job, from 1, assigned by AddRun
 	FireTime  time.Time `json:"fire_time"`
 	Coalesced int       `json:"coalesced,omitempty"` // earlier fire times folded into this one
+	Requested bool      `json:"requested,omitempty"` // asked for by jobctl run-now: never missed
 	Submitted time.Time `json:"submitted"`           // when the scheduler decided
 	Started   time.Time `json:"started,omitzero"`
 	Ended     time.Time `json:"ended,omitzero"`

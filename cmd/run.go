@@ -35,7 +35,7 @@ type runOptions struct {
 }
 
 func newRunCmd(s Streams) *cobra.Command {
-	o := &runOptions{now: time.Now, signals: func(c chan<- os.Signal) { signal.Notify(c, syscall.SIGINT, syscall.SIGTERM) }}
+	o := &runOptions{now: time.Now, signals: notifyStop}
 	c := &cobra.Command{
 		Use:   "run [-f JOBFILE [--memory]] [--paused] [--once] [flags]",
 		Short: "Run the scheduler in the foreground",
@@ -59,13 +59,18 @@ its [executors] and [[listener]] tables are used; with --memory too, only
 the jobfile's jobs run, in memory, and nothing is stored. Without -f, the
 default executor (10 workers) runs every job.
 
-SIGINT or SIGTERM stops scheduling and waits for the submitted runs to end,
-then exits 0; a second signal, or --shutdown-timeout elapsing, terminates
-their process groups. --no-wait terminates them at once.
+SIGINT, SIGTERM or SIGHUP stops scheduling: from then on no job starts (the
+runs not started yet, waiting for a worker or in their jitter delay, are
+recorded missed, with why), and the running ones are waited for; then
+jobctl exits 0. A second signal, or --shutdown-timeout elapsing, terminates
+their process groups. --no-wait terminates them at once. A closed stdout
+(jobctl run | head) does not stop the scheduler: the jobs' output still goes
+to their run records and --log-dir.
 
---once runs the jobs due now, waits for them and exits: for running jobctl
-from a systemd timer or from cron itself rather than as a service, and for
-scripts. The misfire grace, coalescing and max instances apply as always.`,
+--once runs the jobs due now, waits for them (those waiting for a worker
+too) and exits: for running jobctl from a systemd timer or from cron itself
+rather than as a service, and for scripts. The misfire grace, coalescing and
+max instances apply as always; a signal stops it as it stops a scheduler.`,
 		Example: `  jobctl run
   jobctl run -f jobs.toml --log-format json
   jobctl run -f jobs.toml --memory --log-level debug
@@ -93,6 +98,17 @@ scripts. The misfire grace, coalescing and max instances apply as always.`,
 }
 
 func init() { commands = append(commands, newRunCmd) }
+
+// notifyStop sends the signals that stop the scheduler to c: SIGINT,
+// SIGTERM, and SIGHUP (its terminal closed, or nohup's absent). SIGPIPE is
+// caught too, and dropped: a write to a closed stdout or stderr (jobctl run
+// | head) then fails with EPIPE instead of killing the scheduler, and jobs
+// start with SIGPIPE as usual (a caught signal is reset by exec; an ignored
+// one would not be).
+func notifyStop(c chan<- os.Signal) {
+	signal.Notify(c, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+}
 
 func runRun(o *runOptions, s Streams) error {
 	log, err := o.logger(s.Err)
@@ -175,24 +191,38 @@ func runRun(o *runOptions, s Streams) error {
 	if err := sched.Start(); err != nil {
 		return err
 	}
-	if !o.once {
-		sig := <-sigs
-		log.Info("signal: stopping", "signal", sig.String())
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if o.shutdownTimeout > 0 {
-		ctx, cancel = context.WithTimeout(ctx, o.shutdownTimeout)
-		defer cancel()
-	}
+	// The first signal stops scheduling; the second terminates the jobs.
+	stopping, stop := context.WithCancel(context.Background())
+	defer stop()
+	killing, kill := context.WithCancel(context.Background())
+	defer kill()
 	go func() {
-		select {
-		case sig := <-sigs:
-			log.Warn("second signal: terminating the running jobs", "signal", sig.String())
-			cancel()
-		case <-ctx.Done():
+		for first := true; ; first = false {
+			select {
+			case sig := <-sigs:
+				if first {
+					log.Info("signal: stopping", "signal", sig.String())
+					stop()
+					continue
+				}
+				log.Warn("signal: terminating the running jobs", "signal", sig.String())
+				kill()
+			case <-killing.Done():
+			}
+			return
 		}
 	}()
+	if o.once {
+		_ = sched.Drain(stopping) // a signal ends the wait: Shutdown follows
+	} else {
+		<-stopping.Done()
+	}
+	ctx := killing
+	if o.shutdownTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(killing, o.shutdownTimeout)
+		defer cancel()
+	}
 	return sched.Shutdown(ctx, !o.noWait)
 }
 

@@ -97,7 +97,8 @@ type Config struct {
 	Listeners []Listener
 	Logger    *slog.Logger // nil: discard
 	// Output receives every line the jobs print, stdout and stderr, each
-	// tagged with its job's id: "[backup] done". nil: discard.
+	// tagged with its job's id: "[backup] done". nil: discard. After a
+	// write fails, nothing more is written to it.
 	Output io.Writer
 	// LogDir, if set, is a directory where each job's output is appended
 	// to ID.log.
@@ -140,8 +141,9 @@ type Scheduler struct {
 	lastSeq   uint64         // the last journal entry read
 	paused    bool
 
-	stopLoop context.CancelFunc
-	loopDone chan struct{}
+	stopLoop  context.CancelFunc
+	loopDone  chan struct{}
+	loopEnded sync.Once
 	// stopping is done when runs not yet started are no longer to start;
 	// killing, when running processes are to be terminated.
 	stopping context.Context
@@ -215,6 +217,9 @@ func New(cfg Config) (*Scheduler, error) {
 		exec:      (*process).run,
 	}
 	s.zone, _ = store.LocalZone()
+	s.out.failed = func(err error) {
+		s.log.Warn("cannot write the jobs' output: no more is written there (it is still recorded in their runs)", "err", err)
+	}
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	s.killing, s.kill = context.WithCancel(context.Background())
 	s.ls = newListeners(cfg.Listeners, s.log, s.runListener)
@@ -307,13 +312,14 @@ func (s *Scheduler) Start() error {
 	return nil
 }
 
-// Shutdown stops scheduling. With wait, the runs already submitted still
-// run (those waiting for a worker too, each checked against its misfire
-// grace as it starts), until ctx is done. Then, or at once without wait,
-// the runs not yet started are recorded missed, and the running processes'
-// groups are terminated (SIGTERM, then SIGKILL after the kill grace) and
-// recorded interrupted. It returns when every run is recorded and the
-// listeners have had their say (ctx bounds that too).
+// Shutdown stops scheduling, and from then on starts no process: the runs
+// not started yet (waiting for a worker, in their jitter delay, or planned
+// ahead of their fire time) are recorded missed, with why. With wait, the
+// running processes go on until they end or ctx is done; then, or at once
+// without wait, their groups are terminated (SIGTERM, then SIGKILL after
+// the kill grace) and their runs recorded interrupted. It returns when
+// every run is recorded and the listeners have had their say (ctx bounds
+// that too).
 func (s *Scheduler) Shutdown(ctx context.Context, wait bool) error {
 	s.mu.Lock()
 	if s.state != stateRunning {
@@ -321,31 +327,76 @@ func (s *Scheduler) Shutdown(ctx context.Context, wait bool) error {
 		return errors.New("runner: scheduler not running")
 	}
 	s.state = stateStopped
-	n := 0
-	for _, k := range s.instances {
-		n += k
-	}
 	s.mu.Unlock()
-
-	s.stopLoop()
-	<-s.loopDone
-	idle := make(chan struct{})
-	go func() {
-		s.work.Wait()
-		close(idle)
-	}()
-	if wait && n > 0 {
-		s.log.Info("shutting down: waiting for the runs submitted to end", "runs", n)
-		select {
-		case <-idle:
-		case <-ctx.Done():
-			s.log.Warn("shutting down: terminating the runs still going")
-		}
-	}
+	s.endLoop()
 	s.stop()
 	s.drainQueues()
+	s.mu.Lock()
+	running := 0
+	for _, p := range s.pools {
+		running += p.busy
+	}
+	s.mu.Unlock()
+	if wait && running > 0 {
+		s.log.Info("shutting down: waiting for the running jobs to end; nothing new starts", "running", running)
+		s.waitIdle(ctx, "shutting down: terminating the runs still going")
+	}
+	return s.finish(ctx)
+}
+
+// Drain stops scheduling (no fire time is planned after it returns) and
+// waits until every run already submitted has run, those waiting for a
+// worker or in their jitter delay too, each checked against its misfire
+// grace as it starts; or until ctx is done. Shutdown follows it: jobctl run
+// --once is Start, Drain and Shutdown.
+func (s *Scheduler) Drain(ctx context.Context) error {
+	s.mu.Lock()
+	state := s.state
+	s.mu.Unlock()
+	if state != stateRunning {
+		return errors.New("runner: scheduler not running")
+	}
+	s.endLoop()
+	select {
+	case <-s.idle():
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// endLoop stops the loop, once, and waits for it to return.
+func (s *Scheduler) endLoop() {
+	s.loopEnded.Do(func() {
+		s.stopLoop()
+		<-s.loopDone
+	})
+}
+
+// waitIdle waits until no instance is submitted or running, or ctx is
+// done, when it logs why it stops waiting.
+func (s *Scheduler) waitIdle(ctx context.Context, giveUp string) {
+	select {
+	case <-s.idle():
+	case <-ctx.Done():
+		s.log.Warn(giveUp)
+	}
+}
+
+// idle is closed once no instance is submitted or running.
+func (s *Scheduler) idle() <-chan struct{} {
+	ch := make(chan struct{})
+	go func() {
+		s.work.Wait()
+		close(ch)
+	}()
+	return ch
+}
+
+// finish terminates what still runs, records every run and says goodbye.
+func (s *Scheduler) finish(ctx context.Context) error {
 	s.kill()
-	<-idle
+	<-s.idle()
 	err := s.w.close(ctx)
 	s.log.Info("scheduler shut down")
 	s.emit(Event{Name: SchedulerShutdown})

@@ -980,3 +980,85 @@ func (h *harness) run(id string, seq uint64) *store.Run {
 	}
 	return r
 }
+
+// Once shutting down, the scheduler starts no process: a run waiting for a
+// worker, or in its jitter delay, is recorded missed with why; the running
+// one is waited for.
+func TestShutdownStartsNothingNew(t *testing.T) {
+	h := newHarness(t, t0)
+	h.putWaiting()
+	h.hold("a")
+	s := h.start(Config{Executors: map[string]int{"one": 1}})
+	h.waitFor("a to start", func() bool { return h.started() == 1 })
+	done := make(chan error, 1)
+	go func() { done <- s.Shutdown(context.Background(), true) }()
+	h.waitFor("b and c to be recorded", func() bool {
+		return h.history("b") == "10:00:00 missed\n" && h.history("c") == "10:00:00 missed\n"
+	})
+	h.clock.Advance(time.Hour) // past c's jitter
+	h.release("a")
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	h.wantHistory("a", "10:00:00 success\n")
+	for id, want := range map[string]string{
+		"b": "the scheduler shut down while it waited for a worker",
+		"c": "the scheduler shut down before it started",
+	} {
+		if r := h.run(id, 1); r.Reason != want {
+			t.Errorf("%s: reason %q, want %q", id, r.Reason, want)
+		}
+	}
+	if n := h.started(); n != 1 {
+		t.Errorf("%d processes started, want only a's", n)
+	}
+}
+
+// Drain (run --once) runs what was submitted, those waiting for a worker or
+// their jitter too, and plans no more.
+func TestDrain(t *testing.T) {
+	h := newHarness(t, t0)
+	h.putWaiting()
+	later := job("later", cron("* * * * *"))
+	later.NextRun = t0.Add(time.Minute)
+	h.put(later)
+	h.hold("a")
+	s := h.start(Config{Executors: map[string]int{"one": 1}})
+	h.waitFor("a to start", func() bool { return h.started() == 1 })
+	done := make(chan error, 1)
+	go func() { done <- s.Drain(context.Background()) }()
+	h.release("a")
+	h.clock.Advance(time.Hour) // past c's jitter, and later's fire times
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Shutdown(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"a", "b", "c"} {
+		h.wantHistory(id, "10:00:00 success\n")
+	}
+	h.wantHistory("later", "")
+}
+
+// putWaiting stores three jobs due at t0: a and b in executor "one" of one
+// worker (b waits for a), c with a minute of jitter.
+func (h *harness) putWaiting() {
+	for _, id := range []string{"a", "b", "c"} {
+		j := job(id, schedule.Spec{At: t0.Format(time.RFC3339)})
+		j.Options.MisfireGrace = schedule.NoGrace
+		if id == "c" {
+			j.Options.Jitter = time.Minute
+		} else {
+			j.Options.Executor = "one"
+		}
+		h.put(j)
+	}
+}
+
+// started is how many fake processes have started.
+func (h *harness) started() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.starts)
+}

@@ -47,8 +47,11 @@ while it ran). Changes made with other jobctl commands reach it within a
 second. One scheduler runs on a database at a time; a second one refuses.
 
 Each job runs in a process group of its own, in its directory, with its
-environment plus JOBCTL_JOB_ID, JOBCTL_FIRE_TIME (RFC 3339) and
-JOBCTL_RUN_ID. Its output goes to stdout line by line, tagged with its id
+environment plus JOBCTL_JOB_ID, JOBCTL_FIRE_TIME (RFC 3339), JOBCTL_RUN_ID
+and JOBCTL_SCHEDULER (host:pid of the scheduler). A scheduler killed outright
+leaves what its jobs started running: the next one records those runs
+interrupted and counts their processes that still run (found by these
+variables) against max instances until they end. Its output goes to stdout line by line, tagged with its id
 ("[backup] done"), and the last 64 KiB of it to the run's record (jobctl
 logs); the scheduler's own log goes to stderr. A job that runs past its
 timeout gets SIGTERM, its whole group with it, then SIGKILL after

@@ -107,6 +107,16 @@ func (l *live) next() *store.Run {
 	}
 }
 
+// waitOutput waits until the jobs' output holds s: a process has started.
+func (l *live) waitOutput(s string) {
+	l.t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(l.out.String(), s); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			l.t.Fatalf("no %q in the output", s)
+		}
+	}
+}
+
 func (l *live) shutdown(wait bool) {
 	l.t.Helper()
 	if err := l.s.Shutdown(context.Background(), wait); err != nil {
@@ -346,9 +356,10 @@ func TestShutdownWithoutWait(t *testing.T) {
 }
 
 func TestShutdownWaits(t *testing.T) {
-	l := startLive(t, Config{}, cmdJob("short", `sleep 0.2; echo done`))
+	l := startLive(t, Config{}, cmdJob("short", `echo started; sleep 0.2; echo done`))
+	l.waitOutput("[short] started")
 	l.shutdown(true)
-	if r := l.next(); r.Outcome != store.Success || r.Output != "done\n" {
+	if r := l.next(); r.Outcome != store.Success || r.Output != "started\ndone\n" {
 		t.Errorf("outcome %s, output %q; want success, done", r.Outcome, r.Output)
 	}
 }
@@ -458,11 +469,7 @@ func TestShutdownStartsNoQueued(t *testing.T) {
 	a, b := cmdJob("a", "echo started; sleep 0.1; echo a"), cmdJob("b", "echo b")
 	a.Options.Executor, b.Options.Executor = "one", "one"
 	l := startLive(t, Config{Executors: map[string]int{"one": 1}}, a, b)
-	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(l.out.String(), "[a] started"); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("a did not start")
-		}
-	}
+	l.waitOutput("[a] started")
 	l.shutdown(true)
 	got := map[string]*store.Run{}
 	for range 2 {

@@ -242,21 +242,25 @@ func (s *Scheduler) Start() error {
 
 	now := s.clock.Now()
 	var interrupted []*store.Run
+	var orphans map[*store.Run][]int
 	var paused bool
 	err := s.cfg.Store.Update(func(tx store.Tx) error {
-		interrupted = nil
 		runs, err := tx.RunningRuns()
 		if err != nil {
 			return err
 		}
+		var lookErr error
+		if orphans, lookErr = findOrphans(runs); len(runs) == 0 {
+			lookErr = nil
+		}
 		for _, r := range runs {
 			r.Outcome = store.Interrupted
-			r.Reason = "its scheduler (" + r.Owner + ") stopped while it ran"
+			r.Reason = orphanReason(r, orphans[r], lookErr)
 			if err := tx.PutRun(r); err != nil {
 				return err
 			}
-			interrupted = append(interrupted, r)
 		}
+		interrupted = runs
 		if s.cfg.StartPaused {
 			if _, err := SetPaused(tx, true, now); err != nil {
 				return err
@@ -285,8 +289,14 @@ func (s *Scheduler) Start() error {
 	}
 	s.paused = paused
 	for _, r := range interrupted {
-		s.log.Warn("run interrupted: its scheduler stopped while it ran", "job", r.JobID, "run", r.Seq, "fire_time", r.FireTime, "owner", r.Owner)
+		s.log.Warn("run interrupted", "job", r.JobID, "run", r.Seq, "fire_time", r.FireTime, "reason", r.Reason)
 		s.emit(Event{Name: JobError, JobID: r.JobID, Run: r})
+		if pids := orphans[r]; len(pids) > 0 {
+			s.mu.Lock()
+			s.instances[r.JobID]++ // before the first tick: watchOrphans keeps it
+			s.mu.Unlock()
+			go s.watchOrphans(r, pids)
+		}
 	}
 	s.log.Info("scheduler started", "owner", s.cfg.Owner, "paused", paused)
 	if paused {
@@ -894,10 +904,7 @@ func (s *Scheduler) runOne(j *store.Job, r *store.Run) Event {
 	line := func(b []byte) { s.out.writeLine(prefix, b) }
 	env := make([]string, 0, len(s.environ)+len(j.Options.Env)+3)
 	env = append(append(env, s.environ...), j.Options.Env...)
-	env = append(env,
-		"JOBCTL_JOB_ID="+j.ID,
-		"JOBCTL_FIRE_TIME="+r.FireTime.Format(time.RFC3339),
-		"JOBCTL_RUN_ID="+strconv.FormatUint(r.Seq, 10))
+	env = append(append(env, runEnv(r)...), "JOBCTL_FIRE_TIME="+r.FireTime.Format(time.RFC3339))
 	p := &process{
 		argv:      append(slices.Clone(s.cfg.Shell), j.Command),
 		dir:       j.Options.Dir,

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jobctl/jobctl/schedule"
@@ -13,7 +14,8 @@ import (
 
 // Export writes jobs, and the settings a jobfile can hold, as a jobfile that
 // Parse reads back to the same jobs: applied to an empty store it gives the
-// same ids, commands, triggers, options and paused states. Options equal to
+// same ids, commands, triggers, options and paused states; a finished job's
+// "now" is written as the instant it was, so that it stays finished. Options equal to
 // DefaultOptions are left out. A broken job cannot be written; the caller
 // leaves it out. Every executor a job names is declared with
 // DefaultMaxWorkers, since the store does not keep pool sizes.
@@ -45,7 +47,12 @@ func Export(settings store.Settings, jobs []*store.Job) ([]byte, error) {
 			kv("name", tomlString(j.Name))
 		}
 		kv("command", tomlString(j.Command))
-		for _, p := range specPairs(j.Trigger) {
+		spec := j.Trigger
+		if j.State == store.Finished {
+			// "now" would be the apply's: the job would run again.
+			spec = pinNow(spec, j.Anchor)
+		}
+		for _, p := range specPairs(spec) {
 			kv(p[0], p[1])
 		}
 		o := j.Options
@@ -86,6 +93,25 @@ func Export(settings store.Settings, jobs []*store.Job) ([]byte, error) {
 		}
 	}
 	return []byte(b.String()), nil
+}
+
+// pinNow replaces every "now" in s with the instant it meant, anchor.
+func pinNow(s schedule.Spec, anchor time.Time) schedule.Spec {
+	for _, v := range []*string{&s.At, &s.Start, &s.End} {
+		if strings.EqualFold(strings.TrimSpace(*v), "now") {
+			*v = anchor.Format(time.RFC3339Nano)
+		}
+	}
+	for _, list := range []*[]schedule.Spec{&s.Any, &s.All} {
+		if *list != nil {
+			children := make([]schedule.Spec, len(*list))
+			for i, c := range *list {
+				children[i] = pinNow(c, anchor)
+			}
+			*list = children
+		}
+	}
+	return s
 }
 
 // specPairs writes a trigger as jobfile keys and TOML values.

@@ -173,6 +173,10 @@ func runRun(o *runOptions, s Streams) error {
 		LogDir:      o.logDir,
 		KillGrace:   o.killGrace,
 		StartPaused: o.paused,
+		ReapOrphans: os.Getpid() == 1,
+	}
+	if cfg.ReapOrphans {
+		log.Info("running as PID 1: reaping the orphaned processes that jobs leave behind")
 	}
 	if f != nil {
 		cfg.Executors = make(map[string]int, len(f.Executors))

@@ -28,6 +28,7 @@ type process struct {
 	timeout   time.Duration
 	killGrace time.Duration
 	clock     Clock
+	children  *children // nil: no reaper to keep away
 	// The output, stdout and stderr merged, goes to raw as it comes, and
 	// to line a line at a time (see copyLines).
 	raw  io.Writer
@@ -72,7 +73,7 @@ func (p *process) run(ctx context.Context) exit {
 		SysProcAttr: procAttr(),
 	}
 	e := exit{started: p.clock.Now()}
-	err = cmd.Start()
+	reaped, err := p.children.start(cmd)
 	pw.Close() // the child has its copy; EOF comes when the last writer goes
 	if err != nil {
 		pr.Close()
@@ -118,6 +119,7 @@ func (p *process) run(ctx context.Context) exit {
 	}
 	pr.Close()
 	cmd.Wait() // reaps the leader; the status is in cmd.ProcessState
+	reaped()
 
 	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
 	switch {

@@ -117,6 +117,11 @@ type Config struct {
 	// Environ is the environment jobs and listeners start from; nil: this
 	// process's.
 	Environ []string
+	// ReapOrphans reaps the processes that jobs leave behind when they are
+	// reparented to this process, as an init does: for a scheduler that is
+	// PID 1 (a container's entry point). The jobs' own exit statuses are
+	// never taken.
+	ReapOrphans bool
 }
 
 // A Scheduler runs the jobs of a store. Only one Scheduler may run on a
@@ -130,6 +135,10 @@ type Scheduler struct {
 	out     *lineWriter
 	environ []string
 	ls      *listeners
+	// children are the processes started, kept from the reaper; nil
+	// without ReapOrphans.
+	children   *children
+	stopReaper context.CancelFunc
 	// zone is the local zone's name, given to jobs stored without a zone
 	// (by an older jobctl) as they are planned: the zone they fired in.
 	zone string
@@ -215,6 +224,9 @@ func New(cfg Config) (*Scheduler, error) {
 		instances: make(map[string]int),
 		syncReq:   make(chan chan struct{}),
 		exec:      (*process).run,
+	}
+	if cfg.ReapOrphans {
+		s.children = newChildren()
 	}
 	s.zone, _ = store.LocalZone()
 	s.out.failed = func(err error) {
@@ -306,6 +318,11 @@ func (s *Scheduler) Start() error {
 	}
 	s.emit(Event{Name: SchedulerStarted})
 
+	if s.children != nil {
+		var reaping context.Context
+		reaping, s.stopReaper = context.WithCancel(context.Background())
+		go s.children.reap(reaping)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopLoop, s.loopDone = cancel, make(chan struct{})
 	watch, err := s.cfg.Store.Watch(ctx)
@@ -411,6 +428,9 @@ func (s *Scheduler) finish(ctx context.Context) error {
 	s.log.Info("scheduler shut down")
 	s.emit(Event{Name: SchedulerShutdown})
 	s.ls.close(ctx)
+	if s.stopReaper != nil {
+		s.stopReaper()
+	}
 	return err
 }
 
@@ -912,6 +932,7 @@ func (s *Scheduler) runOne(j *store.Job, r *store.Run) Event {
 		timeout:   j.Options.Timeout,
 		killGrace: s.cfg.KillGrace,
 		clock:     s.clock,
+		children:  s.children,
 		raw:       raw,
 		line:      line,
 	}
@@ -988,6 +1009,7 @@ func (s *Scheduler) runListener(ctx context.Context, l Listener, e Event) {
 		env:       append(slices.Clone(s.environ), e.Env()...),
 		killGrace: s.cfg.KillGrace,
 		clock:     RealClock{}, // a listener's time limit is a safety net, not a schedule
+		children:  s.children,
 		raw:       out,
 		line:      func([]byte) {},
 	}

@@ -46,6 +46,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
@@ -203,9 +204,9 @@ func Parse(name string, src []byte) (*File, error) {
 // maxIDLen bounds ids: they are typed, printed in tables and used as keys.
 const maxIDLen = 64
 
-// CheckID reports whether id can name a job or an executor: 1 to 64
-// printable characters with no whitespace or slash, not starting with "-"
-// (it would read as a flag).
+// CheckID reports whether id can name a job or an executor: 1 to 64 bytes
+// of UTF-8, printable characters with no whitespace or slash, not starting
+// with "-" (it would read as a flag).
 func CheckID(id string) error { return checkName("id", id) }
 
 // checkName checks an id or an executor's name; what names it in errors.
@@ -217,6 +218,10 @@ func checkName(what, name string) error {
 		return fmt.Errorf("%s %q is longer than %d bytes", what, name, maxIDLen)
 	case strings.HasPrefix(name, "-"):
 		return fmt.Errorf("%s %q starts with '-'", what, name)
+	case !utf8.ValidString(name):
+		// Ranging over it would read each bad byte as U+FFFD, a printable
+		// character; stored, the id could be neither typed nor exported.
+		return fmt.Errorf("%s %q is not valid UTF-8", what, name)
 	}
 	for _, r := range name {
 		if unicode.IsSpace(r) || r == '/' || !unicode.IsPrint(r) {

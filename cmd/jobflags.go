@@ -53,6 +53,9 @@ func (f *optionFlags) apply(fs *pflag.FlagSet, j *store.Job, all bool) error {
 	set := func(name string) bool { return all || fs.Changed(name) }
 	o := &j.Options
 	if set("name") {
+		if err := jobfile.CheckName(f.name); err != nil {
+			return usagef("--name: %v", err)
+		}
 		j.Name = f.name
 	}
 	if set("misfire-grace") {

@@ -160,7 +160,7 @@ func (d *decoder) options(path, label string, m map[string]any, o *store.Options
 func (d *decoder) executors(f *File, m map[string]any) {
 	for _, name := range sortedKeys(m) {
 		path, label := "executors."+name, fmt.Sprintf("executors.%s", name)
-		if err := checkName("executor name", name); err != nil {
+		if err := checkIdent("executor name", name); err != nil {
 			d.errorf(path, "executors", "%v", err)
 			continue
 		}
@@ -254,7 +254,12 @@ func (d *decoder) job(f *File, i int, m map[string]any) Job {
 	d.unknown(path, label, m, jobKeys...)
 	j.Command, _ = d.command(path, label, m)
 	if v, has := m["name"]; has {
-		j.Name, _ = d.str(path+".name", label+": name", v)
+		if name, isStr := d.str(path+".name", label+": name", v); isStr {
+			if err := CheckName(name); err != nil {
+				d.errorf(path+".name", label, "%v", err)
+			}
+			j.Name = name
+		}
 	}
 
 	spec, tpath, ok := d.trigger(path, label, m, true)

@@ -207,10 +207,10 @@ const maxIDLen = 64
 // CheckID reports whether id can name a job or an executor: 1 to 64 bytes
 // of UTF-8, printable characters with no whitespace or slash, not starting
 // with "-" (it would read as a flag).
-func CheckID(id string) error { return checkName("id", id) }
+func CheckID(id string) error { return checkIdent("id", id) }
 
-// checkName checks an id or an executor's name; what names it in errors.
-func checkName(what, name string) error {
+// checkIdent checks an id or an executor's name; what names it in errors.
+func checkIdent(what, name string) error {
 	switch {
 	case name == "":
 		return fmt.Errorf("empty %s", what)
@@ -226,6 +226,22 @@ func checkName(what, name string) error {
 	for _, r := range name {
 		if unicode.IsSpace(r) || r == '/' || !unicode.IsPrint(r) {
 			return fmt.Errorf("%s %q contains %q (want no whitespace, slash or control characters)", what, name, r)
+		}
+	}
+	return nil
+}
+
+// CheckName reports whether name can be a job's name: any text for people,
+// spaces included, but UTF-8 with no control characters or line breaks. A
+// newline or an escape sequence in a name would break the lines of every
+// table that shows it, or drive the terminal showing it.
+func CheckName(name string) error {
+	if !utf8.ValidString(name) {
+		return fmt.Errorf("name %q is not valid UTF-8", name)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return fmt.Errorf("name %q contains %q (want no control characters or line breaks)", name, r)
 		}
 	}
 	return nil
@@ -281,7 +297,7 @@ func CheckOptions(o store.Options) error {
 	case o.Jitter < 0:
 		return fmt.Errorf("jitter: %s is negative", o.Jitter)
 	}
-	if err := checkName("executor name", o.Executor); err != nil {
+	if err := checkIdent("executor name", o.Executor); err != nil {
 		return err
 	}
 	for _, kv := range o.Env {

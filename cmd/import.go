@@ -74,7 +74,7 @@ func runImport(s Streams, o *importOptions) error {
 	if o.crontab == "" {
 		return usagef("--crontab: no file given (want a crontab FILE, or - for standard input)")
 	}
-	if err := jobfile.CheckID(o.prefix + "0"); err != nil {
+	if err := crontab.CheckPrefix(o.prefix); err != nil {
 		return usagef("--prefix: %v", err)
 	}
 	if o.user != "" && !o.system {

@@ -201,8 +201,9 @@ func Parse(name string, src []byte) (*File, error) {
 	return f, nil
 }
 
-// maxIDLen bounds ids: they are typed, printed in tables and used as keys.
-const maxIDLen = 64
+// MaxIDLen bounds ids, in bytes: they are typed, printed in tables and used
+// as keys.
+const MaxIDLen = 64
 
 // CheckID reports whether id can name a job or an executor: 1 to 64 bytes
 // of UTF-8, printable characters with no whitespace or slash, not starting
@@ -214,8 +215,8 @@ func checkIdent(what, name string) error {
 	switch {
 	case name == "":
 		return fmt.Errorf("empty %s", what)
-	case len(name) > maxIDLen:
-		return fmt.Errorf("%s %q is longer than %d bytes", what, name, maxIDLen)
+	case len(name) > MaxIDLen:
+		return fmt.Errorf("%s %q is longer than %d bytes", what, name, MaxIDLen)
 	case strings.HasPrefix(name, "-"):
 		return fmt.Errorf("%s %q starts with '-'", what, name)
 	case !utf8.ValidString(name):

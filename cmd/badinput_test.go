@@ -1,0 +1,52 @@
+package cmd
+
+import (
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jobctl/jobctl/store"
+)
+
+// TestBadInput pins what the scripts cannot see: bad input exits 2 (a
+// usage error) whether it comes from a flag or a file, and leaves the
+// database as it was.
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("JOBCTL_DB", filepath.Join(dir, "jobs.db"))
+	if code := Main([]string{"add", "--id", "keep", "--every", "1h", "--", "true"}, nil, io.Discard, io.Discard); code != ExitOK {
+		t.Fatalf("add: exit %d", code)
+	}
+	for _, tc := range []struct {
+		args  []string
+		stdin string
+		want  string // in stderr
+	}{
+		{args: []string{"add", "--id", "\xff", "--", "x"}, want: `--id: id "\xff" is not valid UTF-8`},
+		{args: []string{"add", "--name", "a\nb", "--", "x"}, want: `--name: name "a\nb" contains '\n'`},
+		{args: []string{"modify", "keep", "--name", "\x1b[2J"}, want: `--name: name "\x1b[2J" contains '\x1b'`},
+		{args: []string{"import", "--crontab", "-", "--prefix", strings.Repeat("p", 57)}, stdin: "@daily true\n", want: "ids would be 65 bytes"},
+	} {
+		var errOut strings.Builder
+		if code := Main(tc.args, strings.NewReader(tc.stdin), io.Discard, &errOut); code != ExitUsage || !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("%q: exit %d, stderr %q; want exit %d, %q", tc.args, code, errOut.String(), ExitUsage, tc.want)
+		}
+	}
+	db, err := store.Open(filepath.Join(dir, "jobs.db"), store.OpenOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.View(func(tx store.Tx) error {
+		return tx.Jobs(func(j *store.Job) error {
+			if j.ID != "keep" || j.Name != "" {
+				t.Errorf("stored: %+v", j)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

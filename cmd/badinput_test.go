@@ -27,6 +27,8 @@ func TestBadInput(t *testing.T) {
 		{args: []string{"add", "--name", "a\nb", "--", "x"}, want: `--name: name "a\nb" contains '\n'`},
 		{args: []string{"modify", "keep", "--name", "\x1b[2J"}, want: `--name: name "\x1b[2J" contains '\x1b'`},
 		{args: []string{"import", "--crontab", "-", "--prefix", strings.Repeat("p", 57)}, stdin: "@daily true\n", want: "ids would be 65 bytes"},
+		{args: []string{"add", "--every", "1ns", "--", "x"}, want: "every: 1ns is shorter than the shortest interval, 1s"},
+		{args: []string{"next", "--every", "999ms"}, want: "every: 999ms is shorter than the shortest interval, 1s"},
 	} {
 		var errOut strings.Builder
 		if code := Main(tc.args, strings.NewReader(tc.stdin), io.Discard, &errOut); code != ExitUsage || !strings.Contains(errOut.String(), tc.want) {

@@ -29,7 +29,7 @@ func (f *triggerFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.fields.Hour, "hour", "", "keyword cron field: hour (0-23)")
 	fs.StringVar(&f.fields.Minute, "minute", "", "keyword cron field: minute (0-59)")
 	fs.StringVar(&f.fields.Second, "second", "", "keyword cron field: second (0-59)")
-	fs.StringArrayVar(&f.every, "every", nil, "interval trigger: a duration such as 90s, 1h30m, 2d, 1w; repeatable")
+	fs.StringArrayVar(&f.every, "every", nil, "interval trigger: a duration such as 90s, 1h30m, 2d, 1w (1s at least); repeatable")
 	fs.StringArrayVar(&f.at, "at", nil, "date trigger: fire once at TIME; repeatable")
 	fs.StringVar(&f.start, "start", "", "TIME the trigger starts (inclusive; an interval's anchor; 'now')")
 	fs.StringVar(&f.end, "end", "", "TIME the trigger ends (inclusive)")

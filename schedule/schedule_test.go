@@ -102,6 +102,8 @@ func TestParseErrors(t *testing.T) {
 		{Spec{Fields: &Fields{}}, "cron fields: no field given"},
 		{Spec{Every: "5"}, `every: duration "5": "5" is not a number with a unit`},
 		{Spec{Every: "0s"}, "every: 0s is not a positive duration"},
+		{Spec{Every: "1ns"}, "every: 1ns is shorter than the shortest interval, 1s"},
+		{Spec{Every: "999ms"}, "every: 999ms is shorter than the shortest interval, 1s"},
 		{Spec{At: "2026-02-30"}, "at: time \"2026-02-30\": day 30 is out of range 1-28 for 2026-02"},
 		{Spec{At: "tomorrow"}, `at: time "tomorrow": date "tomorrow" is not YYYY-MM-DD`},
 		{Spec{Cron: "* * * * *", Timezone: "Mars/Base"}, `time zone "Mars/Base": unknown`},

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -40,7 +41,7 @@ func (f *optionFlags) register(c *cobra.Command) {
 	fs.StringVar(&f.executor, "executor", def.Executor, "NAME of the worker pool the job runs in")
 	fs.StringVar(&f.timeout, "timeout", "0", "DURATION after which a run is terminated (0: none)")
 	fs.StringVar(&f.jitter, "jitter", "0", "random start delay of up to DURATION")
-	fs.StringVar(&f.dir, "dir", "", "PATH of the directory the command runs in (default: the scheduler's)")
+	fs.StringVar(&f.dir, "dir", "", "PATH of the directory the command runs in, relative to this one (default: the scheduler's)")
 	fs.StringArrayVar(&f.env, "env", nil, "KEY=VALUE environment variable for the command; repeatable")
 	_ = c.RegisterFlagCompletionFunc("executor", completeExecutors)
 	_ = c.RegisterFlagCompletionFunc("misfire-grace", cobra.FixedCompletions([]string{"30s", "1m", "5m", "1h", "none"}, cobra.ShellCompDirectiveNoFileComp))
@@ -100,7 +101,16 @@ func (f *optionFlags) apply(fs *pflag.FlagSet, j *store.Job, all bool) error {
 		*d.to = v
 	}
 	if set("dir") {
-		o.Dir = f.dir
+		o.Dir = "" // the scheduler's
+		if f.dir != "" {
+			wd, err := os.Getwd()
+			if err != nil {
+				return err
+			}
+			if o.Dir, err = jobfile.ResolveDir(f.dir, wd); err != nil {
+				return usagef("--dir: %v", err)
+			}
+		}
 	}
 	for _, kv := range f.env {
 		if err := jobfile.CheckEnv(kv); err != nil {

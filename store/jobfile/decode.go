@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,6 +39,16 @@ type decoder struct {
 }
 
 func newDecoder(name string, src []byte) *decoder { return &decoder{name: name, src: src} }
+
+// base is the directory relative dirs are read against: the file's own, or
+// the working directory for a name with no directory ("stdin").
+func (d *decoder) base() string {
+	base, err := filepath.Abs(filepath.Dir(d.name))
+	if err != nil { // no working directory: dirs stay relative, and Stat says why
+		return filepath.Dir(d.name)
+	}
+	return base
+}
 
 // at is where path is written, or where the nearest enclosing key is (keys
 // inside inline tables and array elements have no position of their own).
@@ -299,7 +310,13 @@ func (d *decoder) job(f *File, i int, m map[string]any) Job {
 		}
 	}
 	if v, has := m["dir"]; has {
-		j.Options.Dir, _ = d.str(path+".dir", label+": dir", v)
+		if dir, isStr := d.str(path+".dir", label+": dir", v); isStr {
+			if abs, err := ResolveDir(dir, d.base()); err != nil {
+				d.errorf(path+".dir", label+": dir", "%v", err)
+			} else {
+				j.Options.Dir = abs
+			}
+		}
 	}
 	if v, has := m["env"]; has {
 		j.Options.Env = d.env(path+".env", label+": env", v)

@@ -29,7 +29,8 @@
 // = [...] lists of inline tables holding one trigger each. timezone, start
 // and end bound the trigger. A job takes every option of jobctl add:
 // name, misfire_grace_time, coalesce, max_instances, executor, timeout,
-// jitter, dir, env (a table of strings) and paused. Unknown keys are errors.
+// jitter, dir (relative to the jobfile's directory), env (a table of
+// strings) and paused. Unknown keys are errors.
 //
 // Parse reports every error it finds, each with its line and column, not
 // just the first; only a TOML syntax error stops it, since nothing after one
@@ -38,9 +39,12 @@ package jobfile
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -187,8 +191,10 @@ func Load(path string) (*File, error) {
 	return Parse(path, src)
 }
 
-// Parse parses a jobfile; name is used in errors. The error, if any, is
-// Errors.
+// Parse parses a jobfile. name is its path, used in errors and as the
+// place a relative dir is read from (its directory; the working directory
+// for a bare name such as "stdin"); every dir must be an existing
+// directory, and is made absolute. The error, if any, is Errors.
 func Parse(name string, src []byte) (*File, error) {
 	d := newDecoder(name, src)
 	f := d.file()
@@ -246,6 +252,33 @@ func CheckName(name string) error {
 		}
 	}
 	return nil
+}
+
+// ResolveDir makes dir, a job's working directory, absolute against base
+// (itself absolute) and checks that it is a directory. A relative dir is
+// read where it was written (the shell of jobctl add, a jobfile's
+// directory), not in whatever directory the scheduler runs; and a dir that
+// does not exist would fail every run ("cannot start") rather than now.
+// An empty dir is the scheduler's and stays empty.
+func ResolveDir(dir, base string) (string, error) {
+	if dir == "" {
+		return "", nil
+	}
+	abs, what := dir, fmt.Sprintf("%q", dir)
+	if !filepath.IsAbs(dir) {
+		abs = filepath.Join(base, dir)
+		what = fmt.Sprintf("%q (%s)", dir, abs)
+	}
+	fi, err := os.Stat(abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", fmt.Errorf("%s does not exist", what)
+	case err != nil:
+		return "", err
+	case !fi.IsDir():
+		return "", fmt.Errorf("%s is not a directory", what)
+	}
+	return abs, nil
 }
 
 // ParseGrace parses a misfire grace time: a duration, or "none" for no limit.

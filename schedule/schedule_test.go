@@ -202,10 +202,28 @@ func TestDuration(t *testing.T) {
 			t.Errorf("FormatDuration(%v) = %q, want %q", tt.want, s, tt.out)
 		}
 	}
-	for _, bad := range []string{"", "5", "1x", "h", "1h30", "--1s", "100000w", "1.2.3s"} {
-		if _, err := ParseDuration(bad); err == nil || !strings.Contains(err.Error(), "duration") {
-			t.Errorf("ParseDuration(%q): got %v, want an error", bad, err)
+	for _, tt := range []struct{ in, want string }{
+		{"", "duration: empty"},
+		{"5", `duration "5": "5" is not a number with a unit`},
+		{"1x", `"1x" is not a number with a unit`},
+		{"h", `"h" is not a number with a unit`},
+		{"1h30", `"30" is not a number with a unit`},
+		{"--1s", `"-" is not a number with a unit`},
+		{"1.2.3s", `"1.2.3s" is not a number with a unit`},
+		{".s", `".s" is not a number with a unit`},
+		// Numbers too large for a Duration say so, with the limit.
+		{"2562048h", `duration "2562048h": too long (at most 15250w1d23h47m16s, about 292 years)`},
+		{"100000w", `duration "100000w": too long (at most 15250w1d23h47m16s`},
+		{"106752d", `duration "106752d": too long`},
+		{"99999999999999999999ns", `too long`},
+		{"2562047h1h", `duration "2562047h1h": too long`},
+	} {
+		if _, err := ParseDuration(tt.in); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("ParseDuration(%q): got %v, want an error containing %q", tt.in, err, tt.want)
 		}
+	}
+	if d, err := ParseDuration("15250w1d23h47m16s"); err != nil || d != maxDuration.Truncate(time.Second) {
+		t.Errorf("the limit the error names: %v, %v", d, err)
 	}
 }
 

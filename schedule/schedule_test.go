@@ -250,6 +250,9 @@ func TestParseTime(t *testing.T) {
 		{"2026-6-1", `date "2026-6-1" is not YYYY-MM-DD`},
 		{"2026-06-01 8", `time of day "8" is not HH:MM[:SS]`},
 		{"0000-01-01", "year 0 is out of range 1-9999"},
+		{"2026-12-01T10:00:00+25:00", `time "2026-12-01T10:00:00+25:00": offset +25:00 is out of range (want -23:59 to +23:59)`},
+		{"2026-12-01T10:00:00-24:00", "offset -24:00 is out of range"},
+		{"2026-12-01T10:00:00+01:60", "offset +01:60 is out of range"},
 	} {
 		if _, err := ParseTime(tt.in, berlin, ref); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("ParseTime(%q): got %v, want %q", tt.in, err, tt.want)

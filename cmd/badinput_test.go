@@ -31,6 +31,8 @@ func TestBadInput(t *testing.T) {
 		{args: []string{"next", "--every", "999ms"}, want: "every: 999ms is shorter than the shortest interval, 1s"},
 		{args: []string{"add", "--every", "2562048h", "--", "x"}, want: `every: duration "2562048h": too long (at most 15250w1d23h47m16s, about 292 years)`},
 		{args: []string{"add", "--at", "2026-12-01T10:00:00+25:00", "--", "x"}, want: "offset +25:00 is out of range (want -23:59 to +23:59)"},
+		{args: []string{"add", "--cron", "", "--", "x"}, want: "--cron: empty expression"},
+		{args: []string{"add", "--minute", "", "--", "x"}, want: "--minute: empty field"},
 		{args: []string{"add", "--dir", filepath.Join(dir, "missing"), "--", "x"}, want: "missing\" does not exist"},
 		{args: []string{"modify", "keep", "--dir", filepath.Join(dir, "jobs.db")}, want: "jobs.db\" is not a directory"},
 	} {

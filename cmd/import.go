@@ -91,11 +91,15 @@ func runImport(s Streams, o *importOptions) error {
 	if name == "-" {
 		name = "stdin"
 	} else {
+		// A crontab that cannot be read is bad input, as a jobfile is.
 		f, err := os.Open(name)
 		if err != nil {
-			return err
+			return asUsage(err)
 		}
 		defer f.Close()
+		if fi, err := f.Stat(); err == nil && fi.IsDir() {
+			return usagef("%s: is a directory, not a crontab", name)
+		}
 		in = f
 	}
 	res, err := crontab.Parse(in, crontab.Options{System: o.system, User: o.user, Prefix: o.prefix, Defaults: jobfile.DefaultOptions()})

@@ -50,9 +50,10 @@ Each job runs in a process group of its own, in its directory, with its
 environment plus JOBCTL_JOB_ID, JOBCTL_FIRE_TIME (RFC 3339) and
 JOBCTL_RUN_ID. Its output goes to stdout line by line, tagged with its id
 ("[backup] done"), and the last 64 KiB of it to the run's record (jobctl
-logs); the scheduler's own log goes to stderr. A job that runs past its
-timeout gets SIGTERM, its whole group with it, then SIGKILL after
---kill-grace.
+logs); the scheduler's own log goes to stderr, each line with its time
+unless stderr is the systemd journal ($JOURNAL_STREAM), which adds it. A
+job that runs past its timeout gets SIGTERM, its whole group with it, then
+SIGKILL after --kill-grace.
 
 With -f, the jobfile is applied to the database first (as jobctl apply) and
 its [executors] and [[listener]] tables are used; with --memory too, only
@@ -95,7 +96,7 @@ scripts. The misfire grace, coalescing and max instances apply as always.`,
 func init() { commands = append(commands, newRunCmd) }
 
 func runRun(o *runOptions, s Streams) error {
-	log, err := o.logger(s.Err)
+	log, err := o.logger(s.Err, os.Getenv("JOURNAL_STREAM"))
 	if err != nil {
 		return err
 	}
@@ -226,10 +227,11 @@ func (o *runOptions) open(log *slog.Logger) (store.Store, func() error, error) {
 	return db, unlock, nil
 }
 
-// logger builds the scheduler's logger. When w is not a terminal (a
-// service's journal, a file) the text format leaves out the time, which
-// the journal adds.
-func (o *runOptions) logger(w io.Writer) (*slog.Logger, error) {
+// logger builds the scheduler's logger. When w is the systemd journal (as
+// $JOURNAL_STREAM, passed as journal, says) the text format leaves out the
+// time, which the journal adds; anywhere else, a file (2>sched.log, nohup)
+// as much as a terminal, the time is the log's only record of when.
+func (o *runOptions) logger(w io.Writer, journal string) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
 		return nil, usagef("--log-level: %q is not debug, info, warn or error", o.logLevel)
@@ -239,7 +241,7 @@ func (o *runOptions) logger(w io.Writer) (*slog.Logger, error) {
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	case "text":
-		if !isTerminal(w) {
+		if journalStream(w, journal) {
 			opts.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {
 				if a.Key == slog.TimeKey && len(groups) == 0 {
 					return slog.Attr{}

@@ -33,6 +33,8 @@ func TestBadInput(t *testing.T) {
 		{args: []string{"add", "--at", "2026-12-01T10:00:00+25:00", "--", "x"}, want: "offset +25:00 is out of range (want -23:59 to +23:59)"},
 		{args: []string{"add", "--cron", "", "--", "x"}, want: "--cron: empty expression"},
 		{args: []string{"add", "--minute", "", "--", "x"}, want: "--minute: empty field"},
+		{args: []string{"apply", "-f", "-"}, stdin: "[[job]]\nid = \"f\"\ncommand = \"x\"\nevery = \"1ns\"\n", want: "stdin:4:1: job \"f\": every: 1ns is shorter"},
+		{args: []string{"lint", "-"}, stdin: "[[job]]\nid = \"f\"\nname = \"a\\tb\"\ncommand = \"x\"\nevery = \"1h\"\n", want: `stdin:3:1: job "f": name "a\tb" contains '\t'`},
 		{args: []string{"add", "--dir", filepath.Join(dir, "missing"), "--", "x"}, want: "missing\" does not exist"},
 		{args: []string{"modify", "keep", "--dir", filepath.Join(dir, "jobs.db")}, want: "jobs.db\" is not a directory"},
 	} {

@@ -87,10 +87,8 @@ func runImport(s Streams, o *importOptions) error {
 		}
 		o.user = u.Username
 	}
-	name, in := o.crontab, s.In
-	if name == "-" {
-		name = "stdin"
-	} else {
+	name, in := inputName(o.crontab), s.In
+	if o.crontab != "-" {
 		// A crontab that cannot be read is bad input, as a jobfile is.
 		f, err := os.Open(name)
 		if err != nil {

@@ -75,7 +75,7 @@ scripts. The misfire grace, coalescing and max instances apply as always.`,
 		RunE: func(*cobra.Command, []string) error { return runRun(o, s) },
 	}
 	f := c.Flags()
-	f.StringVarP(&o.file, "file", "f", "", "apply this jobfile first, and use its executors and listeners")
+	f.StringVarP(&o.file, "file", "f", "", "apply this jobfile first (- reads standard input), and use its executors and listeners")
 	f.BoolVar(&o.memory, "memory", false, "run only the jobfile's jobs, in memory, storing nothing (needs -f)")
 	f.BoolVar(&o.paused, "paused", false, "start with the scheduler paused (jobctl scheduler resume resumes it)")
 	f.BoolVar(&o.once, "once", false, "run the jobs due now, wait for them, and exit")
@@ -121,11 +121,14 @@ func runRun(o *runOptions, s Streams) error {
 	var f *jobfile.File
 	if o.file != "" {
 		// The jobfile's commands run as this user: refused if others
-		// could have written them.
-		if err := store.CheckPrivate(o.file); err != nil {
-			return err
+		// could have written them. (Standard input is what this user
+		// gave it.)
+		if o.file != "-" {
+			if err := store.CheckPrivate(o.file); err != nil {
+				return err
+			}
 		}
-		if f, err = loadJobfile(o.file); err != nil {
+		if f, err = loadJobfile(o.file, s.In); err != nil {
 			return err
 		}
 	}
@@ -142,9 +145,9 @@ func runRun(o *runOptions, s Streams) error {
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("applying %s: %w", o.file, err)
+			return fmt.Errorf("applying %s: %w", inputName(o.file), err)
 		}
-		log.Info("jobfile applied", "file", o.file, "added", len(r.Added), "changed", len(r.Changed), "unchanged", len(r.Unchanged))
+		log.Info("jobfile applied", "file", inputName(o.file), "added", len(r.Added), "changed", len(r.Changed), "unchanged", len(r.Unchanged))
 	}
 
 	cfg := runner.Config{

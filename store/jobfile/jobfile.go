@@ -173,22 +173,28 @@ func Load(path string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	tooBig := fmt.Errorf("%s: larger than a jobfile may be (%d MiB)", path, MaxSize>>20)
 	switch {
 	case fi.IsDir():
 		return nil, fmt.Errorf("%s: is a directory, not a jobfile", path)
 	case fi.Size() > MaxSize:
-		return nil, tooBig
+		return nil, fmt.Errorf("%s: larger than a jobfile may be (%d MiB)", path, MaxSize>>20)
 	}
+	return Read(path, f)
+}
+
+// Read reads a jobfile from r, at most MaxSize bytes of it, and parses it;
+// name is as for Parse ("stdin" for standard input: relative dirs are then
+// read from the working directory).
+func Read(name string, r io.Reader) (*File, error) {
 	// A device or a pipe has no size to check beforehand.
-	src, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	src, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
 	if err != nil {
 		return nil, err
 	}
 	if len(src) > MaxSize {
-		return nil, tooBig
+		return nil, fmt.Errorf("%s: larger than a jobfile may be (%d MiB)", name, MaxSize>>20)
 	}
-	return Parse(path, src)
+	return Parse(name, src)
 }
 
 // Parse parses a jobfile. name is its path, used in errors and as the

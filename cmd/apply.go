@@ -30,6 +30,12 @@ did not change keeps its next run, so applying the same file again changes
 nothing. The file decides whether a job is paused. --prune also removes the
 jobs the file does not name.
 
+The file speaks for the scheduler too: its [executors] and [[listener]]
+tables replace the stored ones (a file with none leaves none), and jobctl
+run uses them, with or without -f; a running scheduler takes them at its
+next start. Its [scheduler] history_limit, when set, replaces the stored
+one; a file that does not set it leaves it as it is.
+
 apply prints one line per job that changes on stdout ("+ id" added, "~ id"
 changed, "- id" removed); --dry-run prints them without changing anything.
 See testdata/jobfile.toml for a documented example.`,
@@ -90,8 +96,12 @@ func runApply(o *applyOptions, s Streams) error {
 	if o.dryRun {
 		verb = "would apply (dry run, nothing changed)"
 	}
-	fmt.Fprintf(s.Err, "%s %s: %d added, %d changed, %d removed, %d unchanged\n", verb, inputName(o.file),
-		len(r.Added), len(r.Changed), len(r.Removed), len(r.Unchanged))
+	settings := ""
+	if r.Settings {
+		settings = "; the scheduler's settings changed"
+	}
+	fmt.Fprintf(s.Err, "%s %s: %d added, %d changed, %d removed, %d unchanged%s\n", verb, inputName(o.file),
+		len(r.Added), len(r.Changed), len(r.Removed), len(r.Unchanged), settings)
 	return nil
 }
 

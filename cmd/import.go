@@ -135,7 +135,7 @@ func runImport(s Streams, o *importOptions) error {
 				return err
 			}
 			var err error
-			if report, err = jobfile.Apply(tx, file, o.now(), jobfile.ApplyOptions{}); err != nil {
+			if report, err = jobfile.Apply(tx, file, o.now(), jobfile.ApplyOptions{JobsOnly: true}); err != nil {
 				return err
 			}
 			if o.dryRun {

@@ -55,10 +55,11 @@ unless stderr is the systemd journal ($JOURNAL_STREAM), which adds it. A
 job that runs past its timeout gets SIGTERM, its whole group with it, then
 SIGKILL after --kill-grace.
 
-With -f, the jobfile is applied to the database first (as jobctl apply) and
-its [executors] and [[listener]] tables are used; with --memory too, only
-the jobfile's jobs run, in memory, and nothing is stored. Without -f, the
-default executor (10 workers) runs every job.
+With -f, the jobfile is applied to the database first (as jobctl apply);
+with --memory too, only the jobfile's jobs run, in memory, and nothing is
+stored. The executors and listeners are those of the jobfile applied last,
+by -f or jobctl apply, which the database keeps; without any, the default
+executor (10 workers) runs every job.
 
 SIGINT or SIGTERM stops scheduling and waits for the submitted runs to end,
 then exits 0; a second signal, or --shutdown-timeout elapsing, terminates
@@ -75,7 +76,7 @@ scripts. The misfire grace, coalescing and max instances apply as always.`,
 		RunE: func(*cobra.Command, []string) error { return runRun(o, s) },
 	}
 	f := c.Flags()
-	f.StringVarP(&o.file, "file", "f", "", "apply this jobfile first (- reads standard input), and use its executors and listeners")
+	f.StringVarP(&o.file, "file", "f", "", "apply this jobfile first (- reads standard input)")
 	f.BoolVar(&o.memory, "memory", false, "run only the jobfile's jobs, in memory, storing nothing (needs -f)")
 	f.BoolVar(&o.paused, "paused", false, "start with the scheduler paused (jobctl scheduler resume resumes it)")
 	f.BoolVar(&o.once, "once", false, "run the jobs due now, wait for them, and exit")
@@ -159,14 +160,21 @@ func runRun(o *runOptions, s Streams) error {
 		KillGrace:   o.killGrace,
 		StartPaused: o.paused,
 	}
-	if f != nil {
-		cfg.Executors = make(map[string]int, len(f.Executors))
-		for _, e := range f.Executors {
-			cfg.Executors[e.Name] = e.MaxWorkers
-		}
-		for _, l := range f.Listeners {
-			cfg.Listeners = append(cfg.Listeners, runner.Listener{Events: l.Events, Command: l.Command})
-		}
+	// The executors and listeners are those of the jobfile applied last,
+	// whether just now (-f) or by an earlier apply.
+	var set store.Settings
+	if err := db.View(func(tx store.Tx) (err error) { set, err = tx.Settings(); return err }); err != nil {
+		return err
+	}
+	cfg.Executors = make(map[string]int, len(set.Executors))
+	for _, e := range set.Executors {
+		cfg.Executors[e.Name] = e.MaxWorkers
+	}
+	for _, l := range set.Listeners {
+		cfg.Listeners = append(cfg.Listeners, runner.Listener{Events: l.Events, Command: l.Command})
+	}
+	if len(set.Executors)+len(set.Listeners) > 0 {
+		log.Info("executors and listeners of the jobfile applied last", "executors", len(set.Executors), "listeners", len(set.Listeners))
 	}
 	sched, err := runner.New(cfg)
 	if err != nil {

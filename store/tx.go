@@ -605,6 +605,11 @@ func (t *tx) PutSettings(s Settings) error {
 	if s.HistoryLimit < 0 {
 		return fmt.Errorf("history limit: %d is negative", s.HistoryLimit)
 	}
+	for _, e := range s.Executors {
+		if e.MaxWorkers < 1 {
+			return fmt.Errorf("executor %q: max workers %d is less than 1", e.Name, e.MaxWorkers)
+		}
+	}
 	v, err := json.Marshal(s)
 	if err != nil {
 		return err

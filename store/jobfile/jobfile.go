@@ -74,17 +74,13 @@ type Scheduler struct {
 	HistoryLimit int    // 0: not set
 }
 
-// Executor is a named pool of workers.
-type Executor struct {
-	Name       string
-	MaxWorkers int
-}
+// Executor is a named pool of workers, as the store keeps it.
+type Executor = store.Executor
 
 // Listener runs Command on the events it names.
 type Listener struct {
-	Events  []string
-	Command string
-	Pos     Position
+	store.Listener
+	Pos Position
 }
 
 // Job is a job as the file describes it: ready to store, its State Active or

@@ -33,7 +33,7 @@ func TestExample(t *testing.T) {
 	if f.Defaults.MisfireGrace != schedule.Grace(5*time.Minute) || !f.Defaults.Coalesce {
 		t.Errorf("defaults: %+v", f.Defaults)
 	}
-	if len(f.Executors) != 1 || f.Executors[0] != (Executor{"heavy", 2}) {
+	if len(f.Executors) != 1 || f.Executors[0] != (Executor{Name: "heavy", MaxWorkers: 2}) {
 		t.Errorf("executors: %+v", f.Executors)
 	}
 	if len(f.Listeners) != 1 || !reflect.DeepEqual(f.Listeners[0].Events, []string{"job_error", "job_missed"}) {

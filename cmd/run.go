@@ -46,20 +46,41 @@ grace), skipped (max instances running), interrupted (the scheduler died
 while it ran). Changes made with other jobctl commands reach it within a
 second. One scheduler runs on a database at a time; a second one refuses.
 
-Each job runs in a process group of its own, in its directory, with its
-environment plus JOBCTL_JOB_ID, JOBCTL_FIRE_TIME (RFC 3339) and
-JOBCTL_RUN_ID. Its output goes to stdout line by line, tagged with its id
-("[backup] done"), and the last 64 KiB of it to the run's record (jobctl
-logs); the scheduler's own log goes to stderr, each line with its time
-unless stderr is the systemd journal ($JOURNAL_STREAM), which adds it. A
-job that runs past its timeout gets SIGTERM, its whole group with it, then
-SIGKILL after --kill-grace.
+Each job runs in a process group of its own, in its directory. Its output
+goes to stdout line by line, tagged with its id ("[backup] done"), and the
+last 64 KiB of it to the run's record (jobctl logs); the scheduler's own log
+goes to stderr, each line with its time unless stderr is the systemd
+journal ($JOURNAL_STREAM), which adds it. A job that runs past its timeout
+gets SIGTERM, its whole group with it, then SIGKILL after --kill-grace.
+
+A job's environment is that of jobctl run, its own env, and:
+
+    JOBCTL_JOB_ID      the job's id
+    JOBCTL_FIRE_TIME   the fire time the run is for, in RFC 3339
+    JOBCTL_RUN_ID      the run's number (jobctl logs ID RUN)
 
 With -f, the jobfile is applied to the database first (as jobctl apply);
 with --memory too, only the jobfile's jobs run, in memory, and nothing is
 stored. The executors and listeners are those of the jobfile applied last,
 by -f or jobctl apply, which the database keeps; without any, the default
 executor (10 workers) runs every job.
+
+A listener runs its command with the shell, for at most a minute, on each
+of its events, in the environment of jobctl run and the event's:
+
+    JOBCTL_EVENT       the event: scheduler_started, job_error... (jobctl(5))
+    JOBCTL_JOB_ID      the job, for job_* events
+
+and for the events about a run (job_submitted, job_executed, job_error,
+job_missed and job_max_instances):
+
+    JOBCTL_RUN_ID      its number
+    JOBCTL_FIRE_TIME   its fire time, in RFC 3339
+    JOBCTL_OUTCOME     running, success, failed, timeout, interrupted, missed
+                       or skipped
+    JOBCTL_EXIT_CODE   its exit status, when it exited
+    JOBCTL_SIGNAL      the signal that ended it, such as SIGKILL
+    JOBCTL_REASON      why it failed, was missed or was skipped
 
 SIGINT or SIGTERM stops scheduling and waits for the submitted runs to end,
 then exits 0; a second signal, or --shutdown-timeout elapsing, terminates

@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/jobctl/jobctl/runner"
+	"github.com/jobctl/jobctl/store"
 )
 
 // TestLoggerTimestamps: the scheduler's log leaves the time out only when
@@ -54,6 +57,22 @@ func TestLoggerTimestamps(t *testing.T) {
 		}
 		if got := strings.HasPrefix(string(b), "time="); got != tt.time {
 			t.Errorf("%s (JOURNAL_STREAM=%q): %q; want the time: %v", tt.name, tt.env, b, tt.time)
+		}
+	}
+}
+
+// TestRunHelpEnvironment: every variable a listener gets is documented in
+// jobctl run --help, where a user looks for them; the runner is their
+// owner.
+func TestRunHelpEnvironment(t *testing.T) {
+	code := 1
+	full := runner.Event{Name: runner.JobError, JobID: "j", Run: &store.Run{Seq: 1, Outcome: store.Failed,
+		ExitCode: &code, Signal: "SIGKILL", Reason: "killed"}}
+	help := newRunCmd(Streams{}).Long
+	for _, kv := range full.Env() {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.Contains(help, "  "+name+" ") {
+			t.Errorf("jobctl run --help does not document %s", name)
 		}
 	}
 }

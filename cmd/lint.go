@@ -16,7 +16,7 @@ type lintOptions struct {
 func newLintCmd(s Streams) *cobra.Command {
 	o := &lintOptions{now: time.Now}
 	return &cobra.Command{
-		Use:   "lint FILE|-...",
+		Use:   "lint FILE...",
 		Short: "Check jobfiles without applying them",
 		Long: `lint reads jobfiles (- is standard input) and reports every error, each
 with its line and column,

@@ -69,6 +69,9 @@ func runAdd(o *addOptions, s Streams, c *cobra.Command, args []string) error {
 		// apply (a delayed "once" is --at).
 		spec.At = "now"
 	}
+	if spec, err = zoned(spec); err != nil {
+		return err
+	}
 	j := &store.Job{ID: o.id, Command: command, Trigger: spec, Options: jobfile.DefaultOptions(), State: store.Active}
 	if err := o.options.apply(c.Flags(), j, true); err != nil {
 		return err
@@ -84,7 +87,7 @@ func runAdd(o *addOptions, s Streams, c *cobra.Command, args []string) error {
 		return asUsage(err)
 	}
 	if j.State == store.Finished {
-		return usagef("trigger %s has no fire times after now (%s)", spec, localTime(now))
+		return usagef("trigger %s has no fire times after now (%s)", spec, zoneTime(now, j.Location()))
 	}
 	if o.paused {
 		j.State, j.NextRun = store.Paused, time.Time{}
@@ -136,7 +139,7 @@ func nextRunText(j *store.Job, now time.Time) string {
 	case store.Finished:
 		return "finished: its trigger has no fire times left"
 	}
-	return "next run " + whenRelative(j.NextRun, now)
+	return "next run " + whenRelative(j.NextRun, now, j.Location())
 }
 
 // commandArg makes the command string from add's arguments: one argument

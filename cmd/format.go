@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/spf13/pflag"
 	"golang.org/x/text/width"
@@ -66,12 +68,13 @@ type jobJSON struct {
 }
 
 func newJobJSON(j *store.Job) jobJSON {
+	loc := j.Location()
 	v := jobJSON{
 		ID: j.ID, Name: j.Name, Command: j.Command, Trigger: j.Trigger.String(),
-		NextRunTime: jsonTime(j.NextRun), State: jobState(j), Paused: j.State == store.Paused,
+		NextRunTime: jsonTime(j.NextRun, loc), State: jobState(j), Paused: j.State == store.Paused,
 		Executor: j.Options.Executor, MaxInstances: j.Options.MaxInstances, Coalesce: j.Options.Coalesce,
 		Jitter: j.Options.Jitter.Seconds(), Dir: j.Options.Dir, Env: map[string]string{},
-		Created: jsonTime(j.Created), Updated: jsonTime(j.Updated), Broken: j.Broken,
+		Created: jsonTime(j.Created, loc), Updated: jsonTime(j.Updated, loc), Broken: j.Broken,
 	}
 	if j.Broken == "" {
 		spec := j.Trigger
@@ -98,6 +101,7 @@ type runJSON struct {
 	Seq         uint64  `json:"seq"`
 	FireTime    *string `json:"fire_time"`
 	Coalesced   int     `json:"coalesced"`
+	Requested   bool    `json:"requested"` // by jobctl run-now
 	SubmittedAt *string `json:"submitted_at"`
 	StartedAt   *string `json:"started_at"`
 	EndedAt     *string `json:"ended_at"`
@@ -105,25 +109,33 @@ type runJSON struct {
 	ExitCode    *int    `json:"exit_code"`
 	Signal      string  `json:"signal,omitempty"`
 	Reason      string  `json:"reason,omitempty"`
-	Output      string  `json:"output"`
+	Output      string  `json:"output"` // as text: bytes that are not UTF-8 read U+FFFD
+	// OutputBase64 is the output byte for byte, when it is not UTF-8.
+	OutputBase64 string `json:"output_base64,omitempty"`
 }
 
-func newRunJSON(r *store.Run) runJSON {
+// newRunJSON is r with its times in the zone loc, its job's.
+func newRunJSON(r *store.Run, loc *time.Location) runJSON {
+	var raw string
+	if !utf8.ValidString(r.Output) {
+		raw = base64.StdEncoding.EncodeToString([]byte(r.Output))
+	}
 	return runJSON{
-		JobID: r.JobID, Seq: r.Seq, FireTime: jsonTime(r.FireTime), Coalesced: r.Coalesced,
-		SubmittedAt: jsonTime(r.Submitted), StartedAt: jsonTime(r.Started), EndedAt: jsonTime(r.Ended),
-		Outcome: string(r.Outcome), ExitCode: r.ExitCode, Signal: r.Signal, Reason: r.Reason, Output: r.Output,
+		JobID: r.JobID, Seq: r.Seq, FireTime: jsonTime(r.FireTime, loc), Coalesced: r.Coalesced, Requested: r.Requested,
+		SubmittedAt: jsonTime(r.Submitted, loc), StartedAt: jsonTime(r.Started, loc), EndedAt: jsonTime(r.Ended, loc),
+		Outcome: string(r.Outcome), ExitCode: r.ExitCode, Signal: r.Signal, Reason: r.Reason, Output: r.Output, OutputBase64: raw,
 	}
 }
 
-// jsonTime is t in RFC 3339 in the local zone, or nil (null) for the zero
-// time. (Jobs' times are of this era, so the zone's offset is whole minutes,
-// as RFC 3339 requires.)
-func jsonTime(t time.Time) *string {
+// jsonTime is t in RFC 3339 in the zone loc (a job's: as APScheduler gives
+// next_run_time in its trigger's zone), or nil (null) for the zero time.
+// (Jobs' times are of this era, so the zone's offset is whole minutes, as
+// RFC 3339 requires.)
+func jsonTime(t time.Time, loc *time.Location) *string {
 	if t.IsZero() {
 		return nil
 	}
-	s := t.Local().Format(time.RFC3339Nano)
+	s := t.In(loc).Format(time.RFC3339Nano)
 	return &s
 }
 
@@ -135,15 +147,15 @@ func jobState(j *store.Job) string {
 	return string(j.State)
 }
 
-// localTime writes t for people: local time with the zone's offset.
-func localTime(t time.Time) string {
-	return t.Local().Format("2006-01-02 15:04:05 -07:00")
+// zoneTime writes t for people, in the zone loc with its offset.
+func zoneTime(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format("2006-01-02 15:04:05 -07:00")
 }
 
-// whenRelative writes t with how far it is from now: "2026-03-01
-// 14:00:00 +01:00 (in 4m)".
-func whenRelative(t, now time.Time) string {
-	return localTime(t) + " (" + relative(t, now) + ")"
+// whenRelative writes t in the zone loc with how far it is from now:
+// "2026-03-01 14:00:00 +01:00 (in 4m)".
+func whenRelative(t, now time.Time, loc *time.Location) string {
+	return zoneTime(t, loc) + " (" + relative(t, now) + ")"
 }
 
 // relative writes how far t is from now in at most two units, rounded

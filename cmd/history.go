@@ -65,8 +65,12 @@ func runHistory(o *historyOptions, s Streams, id string) error {
 	}
 	defer db.Close()
 	var runs []*store.Run
+	var zones map[string]*time.Location
 	err = db.View(func(tx store.Tx) (err error) {
-		runs, err = tx.Runs(id, o.n)
+		if runs, err = tx.Runs(id, o.n); err != nil {
+			return err
+		}
+		zones, err = jobZones(tx, runs)
 		return err
 	})
 	if err != nil {
@@ -75,7 +79,7 @@ func runHistory(o *historyOptions, s Streams, id string) error {
 	if o.output == outputJSON {
 		out := make([]runJSON, len(runs))
 		for i, r := range runs {
-			out[i] = newRunJSON(r)
+			out[i] = newRunJSON(r, zones[r.JobID])
 		}
 		return writeJSON(s.Out, out)
 	}
@@ -90,7 +94,7 @@ func runHistory(o *historyOptions, s Streams, id string) error {
 	now := o.now()
 	t := &table{header: append([]string{"JOB", "RUN"}, runHeader...)}
 	for _, r := range runs {
-		t.add(append([]string{r.JobID, strconv.FormatUint(r.Seq, 10)}, runCells(r, now)...)...)
+		t.add(append([]string{r.JobID, strconv.FormatUint(r.Seq, 10)}, runCells(r, now, zones[r.JobID])...)...)
 	}
 	return t.write(s.Out, useColor(s.Out))
 }
@@ -99,8 +103,8 @@ func runHistory(o *historyOptions, s Streams, id string) error {
 var runHeader = []string{"FIRE TIME", "STARTED", "DURATION", "RESULT", "NOTE"}
 
 // runCells are the columns a table of runs gives each run, in history and
-// in show alike.
-func runCells(r *store.Run, now time.Time) []string {
+// in show alike; loc is the zone of the run's job.
+func runCells(r *store.Run, now time.Time, loc *time.Location) []string {
 	started, took := "-", "-"
 	if !r.Started.IsZero() {
 		started = relative(r.Started, now)
@@ -108,7 +112,24 @@ func runCells(r *store.Run, now time.Time) []string {
 			took = schedule.FormatDuration(r.Ended.Sub(r.Started).Round(time.Millisecond))
 		}
 	}
-	return []string{localTime(r.FireTime), started, took, runResult(r), orDash(runNote(r))}
+	return []string{zoneTime(r.FireTime, loc), started, took, runResult(r), orDash(runNote(r))}
+}
+
+// jobZones maps the jobs of runs to their zones, in which their times are
+// shown.
+func jobZones(tx store.Tx, runs []*store.Run) (map[string]*time.Location, error) {
+	zones := make(map[string]*time.Location)
+	for _, r := range runs {
+		if zones[r.JobID] != nil {
+			continue
+		}
+		j, err := tx.Job(r.JobID)
+		if err != nil {
+			return nil, err
+		}
+		zones[r.JobID] = j.Location()
+	}
+	return zones, nil
 }
 
 // runNote says why a run ended as it did, and what it stands for.
@@ -127,6 +148,13 @@ func runNote(r *store.Run) string {
 		} else {
 			parts = append(parts, fmt.Sprintf("%s%d earlier %s coalesced", atLeast, n, plural(n, "fire time", "fire times")))
 		}
+	}
+	if r.Requested {
+		note := "run-now"
+		if late := r.Started.Sub(r.FireTime); !r.Started.IsZero() && late >= time.Second {
+			note += ", started " + schedule.FormatDuration(late.Round(time.Second)) + " late"
+		}
+		parts = append(parts, note)
 	}
 	// A failure's exit code or signal is in the result already; a run that
 	// could not start has only its reason to say why.

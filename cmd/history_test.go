@@ -38,7 +38,7 @@ func TestRunNote(t *testing.T) {
 	}
 	// show and history give a run the same cells.
 	r := &store.Run{Outcome: store.Failed, Reason: "cannot start: x", FireTime: time.Unix(0, 0)}
-	if cells := runCells(r, time.Unix(60, 0)); len(cells) != len(runHeader) || cells[len(cells)-1] != "cannot start: x" {
+	if cells := runCells(r, time.Unix(60, 0), time.UTC); len(cells) != len(runHeader) || cells[len(cells)-1] != "cannot start: x" {
 		t.Errorf("cells %q under %q", cells, runHeader)
 	}
 }

@@ -100,7 +100,11 @@ func runImport(s Streams, o *importOptions) error {
 		}
 		in = f
 	}
-	res, err := crontab.Parse(in, crontab.Options{System: o.system, User: o.user, Prefix: o.prefix, Defaults: jobfile.DefaultOptions()})
+	zone, err := store.LocalZone()
+	if err != nil {
+		return asUsage(err)
+	}
+	res, err := crontab.Parse(in, crontab.Options{System: o.system, User: o.user, Prefix: o.prefix, Defaults: jobfile.DefaultOptions(), Zone: zone})
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}

@@ -43,7 +43,7 @@ func (f *optionFlags) register(c *cobra.Command, withDefaults bool) {
 		grace, timeout, jitter = jobfile.FormatGrace(def.MisfireGrace), "0", "0"
 	}
 	fs.StringVar(&f.name, "name", "", "a name for people (ids are for commands)")
-	fs.StringVar(&f.grace, "misfire-grace", grace, "how late a run may still start: a DURATION, or none for no limit")
+	fs.StringVar(&f.grace, "misfire-grace", grace, "how late a run may still start: a DURATION of at least 1s, or none for no limit")
 	fs.BoolVar(&f.coalesce, "coalesce", def.Coalesce, "run once, not once per fire time, after a delay or downtime")
 	fs.BoolVar(&f.noCoalesce, "no-coalesce", false, "run once for every missed fire time still within the misfire grace")
 	fs.IntVar(&f.maxInstances, "max-instances", def.MaxInstances, "how many runs of the job may be in progress at once (a run beyond is skipped)")
@@ -141,6 +141,17 @@ func setEnv(env []string, kv string) []string {
 	env = append(env, kv)
 	slices.Sort(env)
 	return env
+}
+
+// zoned gives spec the local zone's name when it names none, so that the
+// stored job means the same instants to every process that reads it.
+func zoned(spec schedule.Spec) (schedule.Spec, error) {
+	tz, err := store.ZoneOr(spec.Timezone)
+	if err != nil {
+		return spec, asUsage(err)
+	}
+	spec.Timezone = tz
+	return spec, nil
 }
 
 // checkTriggerFlags builds the Spec the trigger flags describe, checked by

@@ -82,7 +82,7 @@ func runList(o *listOptions, s Streams) error {
 		j := l.job
 		next := "-"
 		if !j.NextRun.IsZero() && j.Broken == "" {
-			next = whenRelative(j.NextRun, now)
+			next = whenRelative(j.NextRun, now, j.Location())
 		}
 		last := "-"
 		if l.last != nil {

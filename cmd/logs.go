@@ -46,8 +46,9 @@ func runLogs(s Streams, args []string) error {
 	}
 	defer db.Close()
 	var r *store.Run
-	err = db.View(func(tx store.Tx) error {
-		if _, err := tx.Job(id); err != nil {
+	var j *store.Job
+	err = db.View(func(tx store.Tx) (err error) {
+		if j, err = tx.Job(id); err != nil {
 			return err
 		}
 		if seq != 0 {
@@ -66,7 +67,7 @@ func runLogs(s Streams, args []string) error {
 	if r == nil {
 		return fmt.Errorf("job %s has not run yet", id)
 	}
-	status := fmt.Sprintf("run %d of job %s, fire time %s: %s", r.Seq, id, localTime(r.FireTime), runResult(r))
+	status := fmt.Sprintf("run %d of job %s, fire time %s: %s", r.Seq, id, zoneTime(r.FireTime, j.Location()), runResult(r))
 	if r.Outcome == store.Running {
 		status += "; its output is recorded when it ends"
 	}

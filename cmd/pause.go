@@ -52,7 +52,7 @@ func runPause(o *pauseOptions, s Streams, ids []string) error {
 		case store.Finished:
 			return false, fmt.Sprintf("job %s is finished: nothing to pause", j.ID), nil
 		}
-		j.State, j.NextRun = store.Paused, time.Time{}
+		jobfile.Pause(j)
 		return true, fmt.Sprintf("paused job %s", j.ID), nil
 	})
 }

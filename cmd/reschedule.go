@@ -44,6 +44,9 @@ func runReschedule(o *rescheduleOptions, s Streams, id string) error {
 	if !ok {
 		return usagef("no trigger: give --cron, --every, --at or keyword fields such as --hour")
 	}
+	if spec, err = zoned(spec); err != nil {
+		return err
+	}
 	now := o.now()
 	return updateJobs([]string{id}, now, s.Err, func(j *store.Job) (bool, string, error) {
 		paused := j.State == store.Paused
@@ -52,10 +55,10 @@ func runReschedule(o *rescheduleOptions, s Streams, id string) error {
 			return false, "", asUsage(err)
 		}
 		if j.State == store.Finished {
-			return false, "", usagef("trigger %s has no fire times after now (%s)", spec, localTime(now))
+			return false, "", usagef("trigger %s has no fire times after now (%s)", spec, zoneTime(now, j.Location()))
 		}
 		if paused {
-			j.State, j.NextRun = store.Paused, time.Time{}
+			jobfile.Pause(j)
 		}
 		return true, fmt.Sprintf("rescheduled job %s (%s): %s", j.ID, spec, nextRunText(j, now)), nil
 	})

@@ -35,7 +35,7 @@ type runOptions struct {
 }
 
 func newRunCmd(s Streams) *cobra.Command {
-	o := &runOptions{now: time.Now, signals: func(c chan<- os.Signal) { signal.Notify(c, syscall.SIGINT, syscall.SIGTERM) }}
+	o := &runOptions{now: time.Now, signals: notifyStop}
 	c := &cobra.Command{
 		Use:   "run [-f JOBFILE [--memory]] [--paused] [--once] [flags]",
 		Short: "Run the scheduler in the foreground",
@@ -82,13 +82,18 @@ job_missed and job_max_instances):
     JOBCTL_SIGNAL      the signal that ended it, such as SIGKILL
     JOBCTL_REASON      why it failed, was missed or was skipped
 
-SIGINT or SIGTERM stops scheduling and waits for the submitted runs to end,
-then exits 0; a second signal, or --shutdown-timeout elapsing, terminates
-their process groups. --no-wait terminates them at once.
+SIGINT, SIGTERM or SIGHUP stops scheduling: from then on no job starts (the
+runs not started yet, waiting for a worker or in their jitter delay, are
+recorded missed, with why), and the running ones are waited for; then
+jobctl exits 0. A second signal, or --shutdown-timeout elapsing, terminates
+their process groups. --no-wait terminates them at once. A closed stdout
+(jobctl run | head) does not stop the scheduler: the jobs' output still goes
+to their run records and --log-dir.
 
---once runs the jobs due now, waits for them and exits: for running jobctl
-from a systemd timer or from cron itself rather than as a service, and for
-scripts. The misfire grace, coalescing and max instances apply as always.`,
+--once runs the jobs due now, waits for them (those waiting for a worker
+too) and exits: for running jobctl from a systemd timer or from cron itself
+rather than as a service, and for scripts. The misfire grace, coalescing and
+max instances apply as always; a signal stops it as it stops a scheduler.`,
 		Example: `  jobctl run
   jobctl run -f jobs.toml --log-format json
   jobctl run -f jobs.toml --memory --log-level debug
@@ -99,7 +104,7 @@ scripts. The misfire grace, coalescing and max instances apply as always.`,
 	f := c.Flags()
 	f.StringVarP(&o.file, "file", "f", "", "apply this jobfile first (- reads standard input)")
 	f.BoolVar(&o.memory, "memory", false, "run only the jobfile's jobs, in memory, storing nothing (needs -f)")
-	f.BoolVar(&o.paused, "paused", false, "start with the scheduler paused (jobctl scheduler resume resumes it)")
+	f.BoolVar(&o.paused, "paused", false, "pause the scheduler as it starts: kept in the database, as jobctl scheduler pause, until jobctl scheduler resume")
 	f.BoolVar(&o.once, "once", false, "run the jobs due now, wait for them, and exit")
 	f.BoolVar(&o.noWait, "no-wait", false, "at shutdown, terminate the running jobs instead of waiting for them")
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 0, "at shutdown, wait at most this long for running jobs (0: no limit)")
@@ -116,6 +121,17 @@ scripts. The misfire grace, coalescing and max instances apply as always.`,
 }
 
 func init() { commands = append(commands, newRunCmd) }
+
+// notifyStop sends the signals that stop the scheduler to c: SIGINT,
+// SIGTERM, and SIGHUP (its terminal closed, or nohup's absent). SIGPIPE is
+// caught too, and dropped: a write to a closed stdout or stderr (jobctl run
+// | head) then fails with EPIPE instead of killing the scheduler, and jobs
+// start with SIGPIPE as usual (a caught signal is reset by exec; an ignored
+// one would not be).
+func notifyStop(c chan<- os.Signal) {
+	signal.Notify(c, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+}
 
 func runRun(o *runOptions, s Streams) error {
 	log, err := o.logger(s.Err, os.Getenv("JOURNAL_STREAM"))
@@ -208,24 +224,38 @@ func runRun(o *runOptions, s Streams) error {
 	if err := sched.Start(); err != nil {
 		return err
 	}
-	if !o.once {
-		sig := <-sigs
-		log.Info("signal: stopping", "signal", sig.String())
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if o.shutdownTimeout > 0 {
-		ctx, cancel = context.WithTimeout(ctx, o.shutdownTimeout)
-		defer cancel()
-	}
+	// The first signal stops scheduling; the second terminates the jobs.
+	stopping, stop := context.WithCancel(context.Background())
+	defer stop()
+	killing, kill := context.WithCancel(context.Background())
+	defer kill()
 	go func() {
-		select {
-		case sig := <-sigs:
-			log.Warn("second signal: terminating the running jobs", "signal", sig.String())
-			cancel()
-		case <-ctx.Done():
+		for first := true; ; first = false {
+			select {
+			case sig := <-sigs:
+				if first {
+					log.Info("signal: stopping", "signal", sig.String())
+					stop()
+					continue
+				}
+				log.Warn("signal: terminating the running jobs", "signal", sig.String())
+				kill()
+			case <-killing.Done():
+			}
+			return
 		}
 	}()
+	if o.once {
+		_ = sched.Drain(stopping) // a signal ends the wait: Shutdown follows
+	} else {
+		<-stopping.Done()
+	}
+	ctx := killing
+	if o.shutdownTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(killing, o.shutdownTimeout)
+		defer cancel()
+	}
 	return sched.Shutdown(ctx, !o.noWait)
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/jobfile"
 )
 
 type runNowOptions struct {
@@ -18,10 +19,12 @@ func newRunNowCmd(s Streams) *cobra.Command {
 	return &cobra.Command{
 		Use:   "run-now ID...",
 		Short: "Make jobs due now, keeping their triggers",
-		Long: `run-now sets the next run of jobs to now, so a running scheduler runs each
-once within a second (or the next scheduler to start does). After that run
-the job follows its trigger again. A finished job runs once more and stays
-finished; a paused job must be resumed first.`,
+		Long: `run-now asks for one run of each job now, besides its trigger's fire times: a
+running scheduler runs it within a second, or the next scheduler to start
+does, however much later that is (a requested run is never missed; its
+record says how late it started). After that run the job follows its
+trigger again. A finished job runs once more and stays finished; a paused
+job must be resumed first, and pausing a job drops a run requested of it.`,
 		Args:              cobra.MinimumNArgs(1),
 		ValidArgsFunction: completeJobIDs(false),
 		RunE:              func(_ *cobra.Command, ids []string) error { return runRunNow(o, s, ids) },
@@ -33,10 +36,9 @@ func init() { commands = append(commands, newRunNowCmd) }
 func runRunNow(o *runNowOptions, s Streams, ids []string) error {
 	now := o.now()
 	return updateJobs(ids, now, s.Err, func(j *store.Job) (bool, string, error) {
-		if j.State == store.Paused {
-			return false, "", fmt.Errorf("paused: resume it first (jobctl resume %s)", j.ID)
+		if err := jobfile.RunNow(j, now); err != nil {
+			return false, "", err
 		}
-		j.State, j.NextRun = store.Active, now
 		return true, fmt.Sprintf("job %s is due now", j.ID), nil
 	})
 }

@@ -116,6 +116,7 @@ func runSchedulerStatus(o *schedulerOptions, s Streams) error {
 	defer db.Close()
 	st := statusJSON{Jobs: map[string]int{"active": 0, "paused": 0, "finished": 0, "broken": 0}}
 	var next time.Time
+	nextZone := time.Local
 	err = db.View(func(tx store.Tx) error {
 		set, err := tx.Settings()
 		if err != nil {
@@ -138,10 +139,10 @@ func runSchedulerStatus(o *schedulerOptions, s Streams) error {
 		if err != nil || next.IsZero() {
 			return err
 		}
-		st.NextRunTime = jsonTime(next)
 		if due, err := tx.Due(next, 1); err == nil && len(due) == 1 {
-			st.NextJob = due[0].ID
+			st.NextJob, nextZone = due[0].ID, due[0].Location()
 		}
+		st.NextRunTime = jsonTime(next, nextZone)
 		return nil
 	})
 	if err != nil {
@@ -162,7 +163,7 @@ func runSchedulerStatus(o *schedulerOptions, s Streams) error {
 	}
 	nextRun := "-"
 	if !next.IsZero() {
-		nextRun = whenRelative(next, o.now()) + ", job " + st.NextJob
+		nextRun = whenRelative(next, o.now(), nextZone) + ", job " + st.NextJob
 	}
 	fmt.Fprintf(s.Out, "%-17s %s\n", "Running:", running)
 	fmt.Fprintf(s.Out, "%-17s %v\n", "Paused:", st.Paused)

@@ -74,10 +74,10 @@ func runShow(o *showOptions, s Streams, id string) error {
 	if o.output == outputJSON {
 		v := showJSON{jobJSON: newJobJSON(j), NextFireTimes: []string{}, Runs: []runJSON{}}
 		for _, t := range fires {
-			v.NextFireTimes = append(v.NextFireTimes, *jsonTime(t))
+			v.NextFireTimes = append(v.NextFireTimes, *jsonTime(t, j.Location()))
 		}
 		for _, r := range runs {
-			v.Runs = append(v.Runs, newRunJSON(r))
+			v.Runs = append(v.Runs, newRunJSON(r, j.Location()))
 		}
 		return writeJSON(s.Out, v)
 	}
@@ -107,11 +107,12 @@ func nextFireTimes(j *store.Job, now time.Time) []time.Time {
 func writeShow(w io.Writer, j *store.Job, fires []time.Time, runs []*store.Run, now time.Time) error {
 	var b strings.Builder
 	field := func(k, v string) { fmt.Fprintf(&b, "%-15s %s\n", k+":", v) }
+	loc := j.Location()
 	at := func(t time.Time) string {
 		if t.IsZero() {
 			return "-"
 		}
-		return whenRelative(t, now)
+		return whenRelative(t, now, loc) + alsoLocal(t, loc)
 	}
 	o := j.Options
 	field("ID", j.ID)
@@ -123,6 +124,7 @@ func writeShow(w io.Writer, j *store.Job, fires []time.Time, runs []*store.Run, 
 	}
 	field("State", state)
 	field("Trigger", orDash(j.Trigger.String()))
+	field("Time zone", zoneName(loc))
 	field("Next run", at(j.NextRun))
 	field("Misfire grace", jobfile.FormatGrace(o.MisfireGrace))
 	field("Coalesce", strconv.FormatBool(o.Coalesce))
@@ -140,7 +142,7 @@ func writeShow(w io.Writer, j *store.Job, fires []time.Time, runs []*store.Run, 
 		b.WriteString("  none\n")
 	}
 	for _, t := range fires {
-		fmt.Fprintf(&b, "  %s\n", whenRelative(t, now))
+		fmt.Fprintf(&b, "  %s\n", at(t))
 	}
 	fmt.Fprintf(&b, "\nLast runs:\n")
 	if len(runs) == 0 {
@@ -151,9 +153,28 @@ func writeShow(w io.Writer, j *store.Job, fires []time.Time, runs []*store.Run, 
 	}
 	t := &table{header: append([]string{"  RUN"}, runHeader...)}
 	for _, r := range runs {
-		t.add(append([]string{"  " + strconv.FormatUint(r.Seq, 10)}, runCells(r, now)...)...)
+		t.add(append([]string{"  " + strconv.FormatUint(r.Seq, 10)}, runCells(r, now, loc)...)...)
 	}
 	return t.write(w, useColor(w))
+}
+
+// alsoLocal is t in the viewer's local zone, when that reads differently
+// from the job's zone loc: ", 15:00:00 +01:00 here".
+func alsoLocal(t time.Time, loc *time.Location) string {
+	_, off := t.In(loc).Zone()
+	if _, here := t.Local().Zone(); here == off {
+		return ""
+	}
+	return ", " + t.Local().Format("2006-01-02 15:04:05 -07:00") + " here"
+}
+
+// zoneName names loc for people; a job stored without a zone by an older
+// jobctl is read in each reader's local zone.
+func zoneName(loc *time.Location) string {
+	if loc == time.Local {
+		return "local (stored without a zone: read in each reader's local zone)"
+	}
+	return loc.String()
 }
 
 func durationOrNone(d time.Duration) string {

@@ -37,7 +37,7 @@ func (f *triggerFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.at, "at", nil, "date trigger: fire once at TIME; repeatable")
 	fs.StringVar(&f.start, "start", "", "TIME the trigger starts (inclusive; an interval's anchor; 'now')")
 	fs.StringVar(&f.end, "end", "", "TIME the trigger ends (inclusive)")
-	fs.StringVar(&f.tz, "tz", "", "IANA time zone of the trigger (default: the local zone)")
+	fs.StringVar(&f.tz, "tz", "", "IANA time zone of the trigger (default: the local zone's name, stored with the job)")
 	fs.StringVar(&f.combine, "combine", "any", "with several triggers: any (union of fire times) or all (instants all agree on)")
 }
 
@@ -45,7 +45,7 @@ func (f *triggerFlags) register(fs *pflag.FlagSet) {
 var fieldFlags = []string{"year", "month", "day", "week", "day-of-week", "hour", "minute", "second"}
 
 // spec returns the Spec the flags describe; ok is false when no trigger flag
-// was given (start, end and tz alone make no trigger).
+// was given (start, end and tz alone make no trigger, but are in s).
 func (f *triggerFlags) spec() (s schedule.Spec, ok bool, err error) {
 	// An empty value would read as no trigger of its kind: said here, in
 	// the flag's words, rather than as a Spec with none.
@@ -89,7 +89,6 @@ func (f *triggerFlags) spec() (s schedule.Spec, ok bool, err error) {
 	}
 	switch {
 	case len(parts) == 0:
-		return s, false, nil
 	case len(parts) == 1:
 		s = parts[0]
 	case f.combine == "all":
@@ -98,5 +97,5 @@ func (f *triggerFlags) spec() (s schedule.Spec, ok bool, err error) {
 		s = schedule.Spec{Any: parts}
 	}
 	s.Timezone, s.Start, s.End = f.tz, f.start, f.end
-	return s, true, nil
+	return s, len(parts) > 0, nil
 }

@@ -76,21 +76,27 @@ func (t *tail) String() string {
 }
 
 // lineWriter writes whole lines to w, each with a prefix, serialising them
-// so that the lines of concurrent jobs never mix within a line.
+// so that the lines of concurrent jobs never mix within a line. A write
+// that fails (a closed pipe: jobctl run | head) stops the writing, not the
+// jobs: failed hears of it, once.
 type lineWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu     sync.Mutex
+	w      io.Writer // nil: discard
+	failed func(error)
 }
 
 func (l *lineWriter) writeLine(prefix string, line []byte) {
-	if l == nil || l.w == nil {
-		return
-	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.w == nil {
+		return
+	}
 	buf := make([]byte, 0, len(prefix)+len(line)+1)
 	buf = append(append(append(buf, prefix...), line...), '\n')
-	l.w.Write(buf) // a failing output must not stop the job
+	if _, err := l.w.Write(buf); err != nil {
+		l.w = nil
+		l.failed(err)
+	}
 }
 
 // readers are the buffers of copyLines, kept between runs: a run that

@@ -39,6 +39,10 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 	return b.b.Write(p)
 }
 
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
 func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -419,7 +423,8 @@ func TestNoZombies(t *testing.T) {
 }
 
 // Run blocks until its context is done, then shuts down waiting for the
-// runs submitted: here, a run that is still going when ctx ends.
+// running jobs: here, a run that is still going when ctx ends (its first
+// line of output ends ctx).
 func TestRun(t *testing.T) {
 	st := store.NewMemory()
 	defer st.Close()
@@ -432,11 +437,10 @@ func TestRun(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var out syncBuffer
-	s, err := New(Config{Store: st, Output: &out, Events: func(e Event) {
-		if e.Name == JobSubmitted {
-			cancel()
-		}
-	}})
+	s, err := New(Config{Store: st, Output: writerFunc(func(p []byte) (int, error) {
+		cancel()
+		return out.Write(p)
+	})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -448,16 +452,30 @@ func TestRun(t *testing.T) {
 	}
 }
 
-// Shutdown with wait lets the runs waiting for a worker run too, as
-// APScheduler's shutdown(wait=True) does.
-func TestShutdownRunsQueued(t *testing.T) {
-	a, b := cmdJob("a", "sleep 0.1; echo a"), cmdJob("b", "echo b")
+// Shutdown with wait waits for the running process, and starts none of
+// the runs waiting for a worker: they are recorded missed, with why.
+func TestShutdownStartsNoQueued(t *testing.T) {
+	a, b := cmdJob("a", "echo started; sleep 0.1; echo a"), cmdJob("b", "echo b")
 	a.Options.Executor, b.Options.Executor = "one", "one"
 	l := startLive(t, Config{Executors: map[string]int{"one": 1}}, a, b)
-	l.shutdown(true)
-	for range 2 {
-		if r := l.next(); r.Outcome != store.Success {
-			t.Errorf("job %s: %s (%s)", r.JobID, r.Outcome, r.Reason)
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(l.out.String(), "[a] started"); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("a did not start")
 		}
+	}
+	l.shutdown(true)
+	got := map[string]*store.Run{}
+	for range 2 {
+		r := l.next()
+		got[r.JobID] = r
+	}
+	if r := got["a"]; r.Outcome != store.Success {
+		t.Errorf("job a: %s (%s)", r.Outcome, r.Reason)
+	}
+	if r := got["b"]; r.Outcome != store.Missed || r.Reason != "the scheduler shut down while it waited for a worker" {
+		t.Errorf("job b: %s (%s)", r.Outcome, r.Reason)
+	}
+	if out := l.out.String(); out != "[a] started\n[a] a\n" {
+		t.Errorf("output %q", out)
 	}
 }

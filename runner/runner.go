@@ -97,7 +97,8 @@ type Config struct {
 	Listeners []Listener
 	Logger    *slog.Logger // nil: discard
 	// Output receives every line the jobs print, stdout and stderr, each
-	// tagged with its job's id: "[backup] done". nil: discard.
+	// tagged with its job's id: "[backup] done". nil: discard. After a
+	// write fails, nothing more is written to it.
 	Output io.Writer
 	// LogDir, if set, is a directory where each job's output is appended
 	// to ID.log.
@@ -129,6 +130,9 @@ type Scheduler struct {
 	out     *lineWriter
 	environ []string
 	ls      *listeners
+	// zone is the local zone's name, given to jobs stored without a zone
+	// (by an older jobctl) as they are planned: the zone they fired in.
+	zone string
 
 	mu        sync.Mutex
 	state     int
@@ -137,8 +141,9 @@ type Scheduler struct {
 	lastSeq   uint64         // the last journal entry read
 	paused    bool
 
-	stopLoop context.CancelFunc
-	loopDone chan struct{}
+	stopLoop  context.CancelFunc
+	loopDone  chan struct{}
+	loopEnded sync.Once
 	// stopping is done when runs not yet started are no longer to start;
 	// killing, when running processes are to be terminated.
 	stopping context.Context
@@ -211,6 +216,10 @@ func New(cfg Config) (*Scheduler, error) {
 		syncReq:   make(chan chan struct{}),
 		exec:      (*process).run,
 	}
+	s.zone, _ = store.LocalZone()
+	s.out.failed = func(err error) {
+		s.log.Warn("cannot write the jobs' output: no more is written there (it is still recorded in their runs)", "err", err)
+	}
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	s.killing, s.kill = context.WithCancel(context.Background())
 	s.ls = newListeners(cfg.Listeners, s.log, s.runListener)
@@ -280,6 +289,11 @@ func (s *Scheduler) Start() error {
 		s.emit(Event{Name: JobError, JobID: r.JobID, Run: r})
 	}
 	s.log.Info("scheduler started", "owner", s.cfg.Owner, "paused", paused)
+	if paused {
+		// The pause is kept in the store: a scheduler started after a
+		// run --paused or a scheduler pause is still paused, and says so.
+		s.log.Warn("the scheduler is paused: no job starts until jobctl scheduler resume (the pause is kept in the database, across restarts)")
+	}
 	s.emit(Event{Name: SchedulerStarted})
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -298,13 +312,14 @@ func (s *Scheduler) Start() error {
 	return nil
 }
 
-// Shutdown stops scheduling. With wait, the runs already submitted still
-// run (those waiting for a worker too, each checked against its misfire
-// grace as it starts), until ctx is done. Then, or at once without wait,
-// the runs not yet started are recorded missed, and the running processes'
-// groups are terminated (SIGTERM, then SIGKILL after the kill grace) and
-// recorded interrupted. It returns when every run is recorded and the
-// listeners have had their say (ctx bounds that too).
+// Shutdown stops scheduling, and from then on starts no process: the runs
+// not started yet (waiting for a worker, in their jitter delay, or planned
+// ahead of their fire time) are recorded missed, with why. With wait, the
+// running processes go on until they end or ctx is done; then, or at once
+// without wait, their groups are terminated (SIGTERM, then SIGKILL after
+// the kill grace) and their runs recorded interrupted. It returns when
+// every run is recorded and the listeners have had their say (ctx bounds
+// that too).
 func (s *Scheduler) Shutdown(ctx context.Context, wait bool) error {
 	s.mu.Lock()
 	if s.state != stateRunning {
@@ -312,31 +327,76 @@ func (s *Scheduler) Shutdown(ctx context.Context, wait bool) error {
 		return errors.New("runner: scheduler not running")
 	}
 	s.state = stateStopped
-	n := 0
-	for _, k := range s.instances {
-		n += k
-	}
 	s.mu.Unlock()
-
-	s.stopLoop()
-	<-s.loopDone
-	idle := make(chan struct{})
-	go func() {
-		s.work.Wait()
-		close(idle)
-	}()
-	if wait && n > 0 {
-		s.log.Info("shutting down: waiting for the runs submitted to end", "runs", n)
-		select {
-		case <-idle:
-		case <-ctx.Done():
-			s.log.Warn("shutting down: terminating the runs still going")
-		}
-	}
+	s.endLoop()
 	s.stop()
 	s.drainQueues()
+	s.mu.Lock()
+	running := 0
+	for _, p := range s.pools {
+		running += p.busy
+	}
+	s.mu.Unlock()
+	if wait && running > 0 {
+		s.log.Info("shutting down: waiting for the running jobs to end; nothing new starts", "running", running)
+		s.waitIdle(ctx, "shutting down: terminating the runs still going")
+	}
+	return s.finish(ctx)
+}
+
+// Drain stops scheduling (no fire time is planned after it returns) and
+// waits until every run already submitted has run, those waiting for a
+// worker or in their jitter delay too, each checked against its misfire
+// grace as it starts; or until ctx is done. Shutdown follows it: jobctl run
+// --once is Start, Drain and Shutdown.
+func (s *Scheduler) Drain(ctx context.Context) error {
+	s.mu.Lock()
+	state := s.state
+	s.mu.Unlock()
+	if state != stateRunning {
+		return errors.New("runner: scheduler not running")
+	}
+	s.endLoop()
+	select {
+	case <-s.idle():
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// endLoop stops the loop, once, and waits for it to return.
+func (s *Scheduler) endLoop() {
+	s.loopEnded.Do(func() {
+		s.stopLoop()
+		<-s.loopDone
+	})
+}
+
+// waitIdle waits until no instance is submitted or running, or ctx is
+// done, when it logs why it stops waiting.
+func (s *Scheduler) waitIdle(ctx context.Context, giveUp string) {
+	select {
+	case <-s.idle():
+	case <-ctx.Done():
+		s.log.Warn(giveUp)
+	}
+}
+
+// idle is closed once no instance is submitted or running.
+func (s *Scheduler) idle() <-chan struct{} {
+	ch := make(chan struct{})
+	go func() {
+		s.work.Wait()
+		close(ch)
+	}()
+	return ch
+}
+
+// finish terminates what still runs, records every run and says goodbye.
+func (s *Scheduler) finish(ctx context.Context) error {
 	s.kill()
-	<-idle
+	<-s.idle()
 	err := s.w.close(ctx)
 	s.log.Info("scheduler shut down")
 	s.emit(Event{Name: SchedulerShutdown})
@@ -526,11 +586,23 @@ func (s *Scheduler) plan(tx store.Tx, j *store.Job, at, now time.Time, inFlight 
 		t.broken = append(t.broken, j)
 		return nil
 	}
+	if j.Trigger.Timezone == "" && s.zone != "" {
+		j.Trigger.Timezone = s.zone
+	}
 	o := j.Options
-	p := schedule.Due(trig, j.NextRun, at, o.Coalesce, o.MisfireGrace, maxCatchUp)
+	next, req := j.NextRun, j.Requested
+	if !req.IsZero() && !next.Before(req) {
+		// run-now made the job due at req, in place of its next fire time.
+		next = trig.Next(req.Add(-time.Nanosecond))
+	}
+	p := schedule.Due(trig, next, at, o.Coalesce, o.MisfireGrace, maxCatchUp)
+	if !req.IsZero() && !req.After(at) {
+		p = p.WithRequest(req, o.Coalesce)
+		j.Requested = time.Time{}
+	}
 	var inst *instance
 	for _, f := range p.Fires {
-		r := &store.Run{JobID: j.ID, FireTime: f.Time, Coalesced: f.Coalesced, Submitted: now, Owner: s.cfg.Owner}
+		r := &store.Run{JobID: j.ID, FireTime: f.Time, Coalesced: f.Coalesced, Requested: f.Requested, Submitted: now, Owner: s.cfg.Owner}
 		switch {
 		case f.Missed:
 			r.Outcome = store.Missed
@@ -554,7 +626,10 @@ func (s *Scheduler) plan(tx store.Tx, j *store.Job, at, now time.Time, inFlight 
 		}
 	}
 	j.NextRun = p.Next
-	if p.Next.IsZero() {
+	if r := j.Requested; !r.IsZero() && (j.NextRun.IsZero() || r.Before(j.NextRun)) {
+		j.NextRun = r // requested after a fire time due now: next
+	}
+	if j.NextRun.IsZero() {
 		j.State = store.Finished
 		t.finished = append(t.finished, j.ID)
 	}
@@ -788,7 +863,7 @@ func (s *Scheduler) execute(inst *instance) {
 		now := s.clock.Now()
 		due := r.FireTime.Add(inst.jitter)
 		var e Event
-		if j.Options.MisfireGrace.Late(due, now) {
+		if !r.Requested && j.Options.MisfireGrace.Late(due, now) {
 			r.Outcome = store.Missed
 			r.Reason = fmt.Sprintf("started late by %s, more than the misfire grace of %s (waited for a worker)",
 				now.Sub(due).Round(time.Millisecond), time.Duration(j.Options.MisfireGrace))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/jobfile"
 )
 
 // t0 is when the fake clock starts, unless a test says otherwise.
@@ -881,4 +882,183 @@ func TestPlannedAhead(t *testing.T) {
 	h.advance(lead)
 	h.wantHistory("b", "10:00:00 success\n10:01:00 success\n")
 	h.wantHistory("a", "10:00:00 success\n10:01:00 success\n")
+}
+
+// A job stored without a zone (by an older jobctl) keeps the zone it has
+// fired in, the scheduler's local zone, once it is planned: from then on
+// every process reads it as the same instants.
+func TestZonelessJobGetsLocalZone(t *testing.T) {
+	zone, err := store.LocalZone()
+	if err != nil {
+		t.Skipf("this machine's local zone has no name: %v", err)
+	}
+	h := newHarness(t, t0)
+	h.put(job("a", schedule.Spec{Every: "1m"}))
+	h.start(Config{})
+	h.advance(time.Minute)
+	h.wantHistory("a", "10:01:00 success\n")
+	if got := h.getJob("a").Trigger.Timezone; got != zone {
+		t.Errorf("stored zone %q, want %q", got, zone)
+	}
+}
+
+// A run asked for with run-now is not a fire time: it runs however late
+// the next scheduler starts, even past a full executor, and the job then
+// follows its trigger again, its missed fire times still recorded.
+func TestRunNowRunsHoweverLate(t *testing.T) {
+	h := newHarness(t, t0)
+	j := job("a", cron("0 * * * *")) // hourly, 1m grace
+	j.NextRun = t0.Add(time.Hour)
+	h.put(j)
+	h.runNow("a", t0.Add(30*time.Minute))
+	// The scheduler starts three days later, the last fire time 10m ago.
+	h.clock.Set(t0.Add(72*time.Hour + 10*time.Minute))
+	h.start(Config{})
+	h.wantHistory("a", "10:30:00 success\n10:00:00 missed +71\n")
+	r := h.run("a", 1)
+	if !r.Requested || r.Reason != "" {
+		t.Errorf("requested run recorded %+v", r)
+	}
+	got := h.getJob("a")
+	if !got.Requested.IsZero() || !got.NextRun.Equal(t0.Add(73*time.Hour)) || got.State != store.Active {
+		t.Errorf("after the requested run: requested %v, next run %v, state %s", got.Requested, got.NextRun, got.State)
+	}
+}
+
+// A requested run that waits for a worker beyond the misfire grace still
+// runs, where a fire time would be missed.
+func TestRunNowWaitsForAWorker(t *testing.T) {
+	h := newHarness(t, t0)
+	for _, id := range []string{"a", "b", "c"} {
+		j := job(id, schedule.Spec{At: t0.Add(time.Hour).Format(time.RFC3339)})
+		j.Options.Executor = "one"
+		if id == "a" {
+			j.Trigger.At = t0.Format(time.RFC3339)
+		}
+		h.put(j)
+	}
+	h.runNow("b", t0)
+	h.hold("a")
+	h.start(Config{Executors: map[string]int{"one": 1}})
+	h.advance(2 * time.Minute) // a runs for two minutes
+	h.release("a")
+	h.wantHistory("b", "10:00:00 success\n")
+	if r := h.run("b", 1); !r.Requested || r.Reason != "" || r.Started.Sub(r.FireTime) != 2*time.Minute {
+		t.Errorf("requested run recorded %+v", r)
+	}
+	h.wantHistory("c", "")
+}
+
+// runNow requests a run of job id at req, as jobctl run-now does.
+func (h *harness) runNow(id string, req time.Time) {
+	h.t.Helper()
+	err := h.st.Update(func(tx store.Tx) error {
+		j, err := tx.Job(id)
+		if err != nil {
+			return err
+		}
+		if err := jobfile.RunNow(j, req); err != nil {
+			return err
+		}
+		return tx.PutJob(j)
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// run returns run seq of job id.
+func (h *harness) run(id string, seq uint64) *store.Run {
+	h.t.Helper()
+	var r *store.Run
+	err := h.st.View(func(tx store.Tx) (err error) {
+		r, err = tx.Run(id, seq)
+		return err
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return r
+}
+
+// Once shutting down, the scheduler starts no process: a run waiting for a
+// worker, or in its jitter delay, is recorded missed with why; the running
+// one is waited for.
+func TestShutdownStartsNothingNew(t *testing.T) {
+	h := newHarness(t, t0)
+	h.putWaiting()
+	h.hold("a")
+	s := h.start(Config{Executors: map[string]int{"one": 1}})
+	h.waitFor("a to start", func() bool { return h.started() == 1 })
+	done := make(chan error, 1)
+	go func() { done <- s.Shutdown(context.Background(), true) }()
+	h.waitFor("b and c to be recorded", func() bool {
+		return h.history("b") == "10:00:00 missed\n" && h.history("c") == "10:00:00 missed\n"
+	})
+	h.clock.Advance(time.Hour) // past c's jitter
+	h.release("a")
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	h.wantHistory("a", "10:00:00 success\n")
+	for id, want := range map[string]string{
+		"b": "the scheduler shut down while it waited for a worker",
+		"c": "the scheduler shut down before it started",
+	} {
+		if r := h.run(id, 1); r.Reason != want {
+			t.Errorf("%s: reason %q, want %q", id, r.Reason, want)
+		}
+	}
+	if n := h.started(); n != 1 {
+		t.Errorf("%d processes started, want only a's", n)
+	}
+}
+
+// Drain (run --once) runs what was submitted, those waiting for a worker or
+// their jitter too, and plans no more.
+func TestDrain(t *testing.T) {
+	h := newHarness(t, t0)
+	h.putWaiting()
+	later := job("later", cron("* * * * *"))
+	later.NextRun = t0.Add(time.Minute)
+	h.put(later)
+	h.hold("a")
+	s := h.start(Config{Executors: map[string]int{"one": 1}})
+	h.waitFor("a to start", func() bool { return h.started() == 1 })
+	done := make(chan error, 1)
+	go func() { done <- s.Drain(context.Background()) }()
+	h.release("a")
+	h.clock.Advance(time.Hour) // past c's jitter, and later's fire times
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Shutdown(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"a", "b", "c"} {
+		h.wantHistory(id, "10:00:00 success\n")
+	}
+	h.wantHistory("later", "")
+}
+
+// putWaiting stores three jobs due at t0: a and b in executor "one" of one
+// worker (b waits for a), c with a minute of jitter.
+func (h *harness) putWaiting() {
+	for _, id := range []string{"a", "b", "c"} {
+		j := job(id, schedule.Spec{At: t0.Format(time.RFC3339)})
+		j.Options.MisfireGrace = schedule.NoGrace
+		if id == "c" {
+			j.Options.Jitter = time.Minute
+		} else {
+			j.Options.Executor = "one"
+		}
+		h.put(j)
+	}
+}
+
+// started is how many fake processes have started.
+func (h *harness) started() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.starts)
 }

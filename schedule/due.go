@@ -1,6 +1,9 @@
 package schedule
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // CountLimit bounds how many fire times Due counts one by one. A folded
 // stretch longer than that (a per-second job after a long downtime) has its
@@ -14,6 +17,9 @@ type Fire struct {
 	First     time.Time // the earliest fire time folded in; Time if none was
 	Coalesced int       // how many fire times before Time were folded in
 	Missed    bool      // beyond the misfire grace: report it, do not run it
+	// Requested is a run asked for at Time (jobctl run-now), or a fire time
+	// that stands for such a request too: it is never missed.
+	Requested bool
 }
 
 // A Plan is what the scheduler does about a job whose next fire time has
@@ -65,6 +71,30 @@ func Due(t Trigger, next, now time.Time, coalesce bool, grace Grace, maxRuns int
 		f = t.Next(f)
 	}
 	p.Next = f
+	return p
+}
+
+// WithRequest adds to p a run requested at req (jobctl run-now). A request
+// is not a fire time: it runs however late. A fire time at req stands for
+// it, and so, with coalesce, does the run p already makes; otherwise it is
+// one more entry, in time order.
+func (p Plan) WithRequest(req time.Time, coalesce bool) Plan {
+	fires := make([]Fire, 0, len(p.Fires)+1)
+	for _, f := range p.Fires {
+		if f.Time.Equal(req) || (coalesce && !f.Missed) {
+			f.Requested, f.Missed = true, false
+			req = time.Time{}
+		}
+		fires = append(fires, f)
+	}
+	if !req.IsZero() {
+		i := 0
+		for i < len(fires) && fires[i].Time.Before(req) {
+			i++
+		}
+		fires = slices.Insert(fires, i, Fire{Time: req, First: req, Requested: true})
+	}
+	p.Fires = fires
 	return p
 }
 

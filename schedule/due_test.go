@@ -20,6 +20,9 @@ func formatPlan(p Plan) string {
 		if f.Missed {
 			b.WriteString(" missed")
 		}
+		if f.Requested {
+			b.WriteString(" requested")
+		}
 		b.WriteString("; ")
 	}
 	if p.Next.IsZero() {
@@ -99,5 +102,48 @@ func TestLatest(t *testing.T) {
 		if got := latest(tr, mustTime(t, tt.lo), mustTime(t, tt.x)); !got.Equal(mustTime(t, tt.want)) {
 			t.Errorf("%s: latest(%s, %s) = %v, want %s", tt.spec, tt.lo, tt.x, got, tt.want)
 		}
+	}
+}
+
+func TestWithRequest(t *testing.T) {
+	hourly := parseTestSpec(t, "cron 0 * * * *", time.UTC)
+	const grace = Grace(time.Minute)
+	at := func(s string) time.Time {
+		t.Helper()
+		v, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	tests := []struct {
+		name      string
+		next, now string
+		coalesce  bool
+		req       string
+		want      string
+	}{
+		{"on time, between fire times", "2026-06-01T11:00:00Z", "2026-06-01T10:30:00Z", true, "2026-06-01T10:30:00Z",
+			"2026-06-01T10:30:00 requested; next 2026-06-01T11:00:00"},
+		{"days late: run however late", "2026-06-04T11:00:00Z", "2026-06-04T10:30:00Z", true, "2026-06-01T10:30:00Z",
+			"2026-06-01T10:30:00 requested; next 2026-06-04T11:00:00"},
+		{"missed fire times stay missed; the request runs", "2026-06-01T09:00:00Z", "2026-06-01T10:30:00Z", false, "2026-06-01T09:30:00Z",
+			"2026-06-01T09:30:00 requested; 2026-06-01T10:00:00 from 2026-06-01T09:00:00 +1 missed; next 2026-06-01T11:00:00"},
+		{"coalesce: the run made stands for the request", "2026-06-01T09:00:00Z", "2026-06-01T10:00:30Z", true, "2026-06-01T09:30:00Z",
+			"2026-06-01T10:00:00 from 2026-06-01T09:00:00 +1 requested; next 2026-06-01T11:00:00"},
+		{"no coalesce: in time order", "2026-06-01T10:00:00Z", "2026-06-01T10:00:30Z", false, "2026-06-01T09:30:00Z",
+			"2026-06-01T09:30:00 requested; 2026-06-01T10:00:00; next 2026-06-01T11:00:00"},
+		{"a fire time at the request is the request", "2026-06-01T10:00:00Z", "2026-06-01T10:00:30Z", false, "2026-06-01T10:00:00Z",
+			"2026-06-01T10:00:00 requested; next 2026-06-01T11:00:00"},
+		{"a missed fire time at the request is the request", "2026-06-01T10:00:00Z", "2026-06-01T10:05:00Z", false, "2026-06-01T10:00:00Z",
+			"2026-06-01T10:00:00 requested; next 2026-06-01T11:00:00"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := Due(hourly, at(tt.next), at(tt.now), tt.coalesce, grace, 10).WithRequest(at(tt.req), tt.coalesce)
+			if got := formatPlan(p); got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
 	}
 }

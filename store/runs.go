@@ -108,7 +108,14 @@ func (t *tx) PutRun(r *Run) error {
 	if err := t.write(); err != nil {
 		return err
 	}
-	return t.putRun(runs, r)
+	if err := t.putRun(runs, r); err != nil {
+		return err
+	}
+	if r.Outcome == Running {
+		return nil
+	}
+	// A run that ends is one more finished run to count against the limit.
+	return t.prune(runs, r.JobID)
 }
 
 func (t *tx) Run(jobID string, seq uint64) (*Run, error) {

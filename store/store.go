@@ -16,7 +16,8 @@
 //
 //	jobs             job id -> Job as JSON
 //	index            time(NextRun) + job id -> empty
-//	runs/<job id>    run seq -> Run as JSON; the bucket's sequence numbers runs
+//	runs/<job id>    run seq -> Run as JSON (output that is not UTF-8 as
+//	                 base64 in output_bytes); the bucket's sequence numbers runs
 //	running          run seq + job id -> empty, for every run whose outcome is Running
 //	changes          change seq -> Change as JSON; the bucket's sequence numbers them
 //	meta             "magic" -> "jobctl"; "schema" -> version (1);
@@ -32,8 +33,8 @@
 //   - A job that cannot be decoded, or whose trigger no longer parses, is
 //     returned with Broken set and is never rewritten by PutJob; Due reports
 //     it and, in an Update, drops it from the index, so it is not scheduled.
-//   - AddRun numbers a job's runs from 1 and keeps its newest HistoryLimit
-//     finished runs (default 100) and every run in progress.
+//   - AddRun numbers a job's runs from 1; AddRun and PutRun keep its newest
+//     HistoryLimit finished runs (default 100) and every run in progress.
 //   - The journal keeps the latest 1000 changes; a reader that finds a gap
 //     after the seq it last saw has missed some.
 //   - Every Update that writes increments the commit counter. A Watch
@@ -106,8 +107,11 @@ type Job struct {
 	Options Options   `json:"options"`
 	State   State     `json:"state"`
 	NextRun time.Time `json:"next_run,omitzero"` // zero unless Active
-	Created time.Time `json:"created"`
-	Updated time.Time `json:"updated"`
+	// Requested is when jobctl run-now asked for a run that has not been
+	// made yet: it runs however late (NextRun is then no later).
+	Requested time.Time `json:"requested,omitzero"`
+	Created   time.Time `json:"created"`
+	Updated   time.Time `json:"updated"`
 
 	// Broken is why a stored job could not be decoded or its trigger parsed.
 	// A broken job is kept, listed and never scheduled.
@@ -135,6 +139,7 @@ type Run struct {
 	Seq       uint64    `json:"seq"` // per job, from 1, assigned by AddRun
 	FireTime  time.Time `json:"fire_time"`
 	Coalesced int       `json:"coalesced,omitempty"` // earlier fire times folded into this one
+	Requested bool      `json:"requested,omitempty"` // asked for by jobctl run-now: never missed
 	Submitted time.Time `json:"submitted"`           // when the scheduler decided
 	Started   time.Time `json:"started,omitzero"`
 	Ended     time.Time `json:"ended,omitzero"`
@@ -188,7 +193,8 @@ type Tx interface {
 	// finished runs beyond the history limit; runs in progress are kept.
 	// ErrNotFound if the job does not exist.
 	AddRun(r *Run) error
-	// PutRun replaces the run r.JobID/r.Seq.
+	// PutRun replaces the run r.JobID/r.Seq; a run it finishes counts
+	// against the history limit at once.
 	PutRun(r *Run) error
 	// Runs returns up to n runs (n <= 0: all), newest first, of one job
 	// (by seq; ErrNotFound if there is no such job) or, with jobID "", of
@@ -257,8 +263,9 @@ type Listener struct {
 // DefaultHistoryLimit is how many runs per job are kept unless configured.
 const DefaultHistoryLimit = 100
 
-// ParseTrigger parses the job's trigger in the local zone (unless the Spec
-// names one), against the job's Anchor.
+// ParseTrigger parses the job's trigger in its zone, against the job's
+// Anchor; a job stored without a zone (by an older jobctl) is read in the
+// local zone.
 func (j *Job) ParseTrigger() (schedule.Trigger, error) {
 	return j.Trigger.Parse(time.Local, j.Anchor)
 }

@@ -339,6 +339,19 @@ func testHistoryRetention(t *testing.T, s Store) {
 	if got := view(t, s, func(tx Tx) ([]*Run, error) { return tx.Runs("a", 2) }); !slices.Equal(seqs(got), []uint64{5, 4}) {
 		t.Errorf("Runs(a, 2) = %v", seqs(got))
 	}
+	// Runs recorded running and finished later count as they finish: the
+	// limit holds between runs, not just after AddRun.
+	for i := range 3 {
+		r := runOf("a", 10+i, Running)
+		addRuns(t, s, r)
+		r.Outcome = Success
+		if err := s.Update(func(tx Tx) error { return tx.PutRun(r) }); err != nil {
+			t.Fatal(err)
+		}
+		if got := view(t, s, func(tx Tx) ([]*Run, error) { return tx.Runs("a", 0) }); len(got) != 3 {
+			t.Fatalf("kept %d runs after run %d ended, want 3", len(got), r.Seq)
+		}
+	}
 	// The default limit applies when the setting is 0.
 	if err := s.Update(func(tx Tx) error { return tx.PutSettings(Settings{}) }); err != nil {
 		t.Fatal(err)
@@ -435,6 +448,16 @@ func testPutRunAndRunning(t *testing.T, s Store) {
 	got := view(t, s, func(tx Tx) (*Run, error) { return tx.Run("a", 1) })
 	if got.Outcome != Failed || got.ExitCode == nil || *got.ExitCode != 3 || got.Output != "boom\n" {
 		t.Errorf("Run(a, 1) = %+v", got)
+	}
+	// Output is kept byte for byte, whether or not it is UTF-8.
+	for _, out := range []string{"A\x00B\xff\xfe\xc3(Z\n", "caf\u00e9 \u2713\n", ""} {
+		ra.Output = out
+		if err := s.Update(func(tx Tx) error { return tx.PutRun(ra) }); err != nil {
+			t.Fatal(err)
+		}
+		if got := view(t, s, func(tx Tx) (*Run, error) { return tx.Run("a", 1) }); got.Output != out {
+			t.Errorf("output %q read back as %q", out, got.Output)
+		}
 	}
 	err := s.Update(func(tx Tx) error { return tx.PutRun(&Run{JobID: "a", Seq: 9, Outcome: Success}) })
 	if !errors.Is(err, ErrNotFound) {

@@ -14,8 +14,8 @@
 //     quotes around the value) are environment variables of the job lines
 //     below them, recorded in the job's Env. CRON_TZ is the time zone of the
 //     triggers below it; TZ is passed to the jobs and is also the triggers'
-//     zone where no CRON_TZ is set (with neither, jobs follow the scheduler's
-//     local zone, as cron does). MAILTO and MAILFROM are dropped with a
+//     zone where no CRON_TZ is set (with neither, Options.Zone: the
+//     importer's local zone, as cron reads them in its own). MAILTO and MAILFROM are dropped with a
 //     warning: jobctl keeps output in its run history instead of mailing it.
 //   - SHELL is recorded in Env and, unless it is /bin/sh, the command is
 //     wrapped as "exec SHELL -c 'command'": jobctl runs every command with
@@ -87,6 +87,10 @@ type Options struct {
 	// coalesce, max instances, executor); Env is replaced by the crontab's
 	// variables.
 	Defaults store.Options
+	// Zone is the zone of the triggers where the crontab sets neither
+	// CRON_TZ nor TZ: the importer's local zone, as cron reads them in its
+	// own.
+	Zone string
 }
 
 // Entry is a job converted from a line of the crontab.
@@ -254,17 +258,17 @@ func (p *parser) job(n int, s string) {
 			return
 		}
 	}
-	var spec schedule.Spec
+	spec := schedule.Spec{Timezone: p.opts.Zone}
 	if when[0] == "@reboot" {
 		spec.At = "now"
 	} else {
 		spec.Cron = strings.Join(when, " ")
-		var from string
-		if spec.Timezone, from = p.zone(); spec.Timezone != "" {
-			if _, err := schedule.LoadLocation(spec.Timezone); err != nil {
+		if tz, from := p.zone(); tz != "" {
+			if _, err := schedule.LoadLocation(tz); err != nil {
 				p.problem(n, "%v (set by %s)", err, from)
 				return
 			}
+			spec.Timezone = tz
 		}
 		// Before looking for the command: a missing field leaves the
 		// command in the day-of-week field, and the error says which.

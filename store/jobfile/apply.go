@@ -19,8 +19,9 @@ func SetTrigger(j *store.Job, now time.Time) error {
 }
 
 // Resume makes j active from now on, keeping its anchor: NextRun is the
-// first fire time at or after now, or j is finished when there is none.
-// A paused job is left paused; the caller sets State to resume it.
+// first fire time at or after now, or j is finished when there is none
+// (and no run of it is requested). A paused job is left paused; the caller
+// sets State to resume it.
 func Resume(j *store.Job, now time.Time) error {
 	t, err := j.ParseTrigger()
 	if err != nil {
@@ -34,7 +35,39 @@ func Resume(j *store.Job, now time.Time) error {
 	if next := t.Next(now.Add(-time.Nanosecond)); !next.IsZero() {
 		j.State, j.NextRun = store.Active, next
 	}
+	requestRun(j)
 	return nil
+}
+
+// RunNow asks for a run of j at now, besides its trigger's fire times: the
+// scheduler runs it however late it starts (it is not a fire time to miss),
+// and then j follows its trigger again; a finished job runs once more and
+// stays finished. A paused job cannot be run.
+func RunNow(j *store.Job, now time.Time) error {
+	if j.State == store.Paused {
+		return fmt.Errorf("paused: resume it first (jobctl resume %s)", j.ID)
+	}
+	if j.Requested.IsZero() {
+		j.Requested = now
+	}
+	requestRun(j)
+	return nil
+}
+
+// requestRun makes j due by its requested run, if it has one.
+func requestRun(j *store.Job) {
+	if j.Requested.IsZero() || j.State == store.Paused {
+		return
+	}
+	if j.State == store.Finished || j.NextRun.After(j.Requested) {
+		j.State, j.NextRun = store.Active, j.Requested
+	}
+}
+
+// Pause keeps j from running until it is resumed, and drops a run of it
+// requested meanwhile.
+func Pause(j *store.Job) {
+	j.State, j.NextRun, j.Requested = store.Paused, time.Time{}, time.Time{}
 }
 
 // ApplyOptions change what Apply does.
@@ -189,13 +222,17 @@ func applyJob(tx store.Tx, fj, old *store.Job, now time.Time) (store.ChangeKind,
 	}
 	fj.Created = old.Created
 	wantPaused := fj.State == store.Paused
+	if !wantPaused {
+		fj.Requested = old.Requested // a run-now still to be made
+	}
 	switch {
 	case old.Broken != "" || !reflect.DeepEqual(old.Trigger, fj.Trigger):
 		if err := SetTrigger(fj, now); err != nil {
 			return "", err
 		}
 	case wantPaused:
-		fj.Anchor, fj.State, fj.NextRun = old.Anchor, store.Paused, time.Time{}
+		fj.Anchor = old.Anchor
+		Pause(fj)
 	case old.State == store.Paused:
 		fj.Anchor, fj.State = old.Anchor, store.Active
 		if err := Resume(fj, now); err != nil {
@@ -213,7 +250,7 @@ func applyJob(tx store.Tx, fj, old *store.Job, now time.Time) (store.ChangeKind,
 // sameJob compares what a jobfile sets and what scheduling derives from it.
 func sameJob(a, b *store.Job) bool {
 	return a.Name == b.Name && a.Command == b.Command && a.State == b.State &&
-		a.Anchor.Equal(b.Anchor) && a.NextRun.Equal(b.NextRun) &&
+		a.Anchor.Equal(b.Anchor) && a.NextRun.Equal(b.NextRun) && a.Requested.Equal(b.Requested) &&
 		reflect.DeepEqual(a.Trigger, b.Trigger) && reflect.DeepEqual(normalEnv(a.Options), normalEnv(b.Options))
 }
 

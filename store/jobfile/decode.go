@@ -35,6 +35,10 @@ type decoder struct {
 	src  []byte
 	pos  map[string]Position
 	errs Errors
+	// zone is the zone of triggers that name none, once looked up;
+	// zoneErr says why there is none.
+	zone    string
+	zoneErr error
 }
 
 func newDecoder(name string, src []byte) *decoder { return &decoder{name: name, src: src} }
@@ -276,8 +280,10 @@ func (d *decoder) job(f *File, i int, m map[string]any) Job {
 	j.TriggerPos = d.at(tpath)
 	if ok {
 		if spec.Timezone == "" {
-			spec.Timezone = f.Scheduler.Timezone
+			spec.Timezone, ok = d.defaultZone(f, tpath, label)
 		}
+	}
+	if ok {
 		if err := spec.Validate(); err != nil {
 			d.errorf(tpath, label, "%v", err)
 		}
@@ -327,6 +333,20 @@ func (d *decoder) job(f *File, i int, m map[string]any) Job {
 		}
 	}
 	return j
+}
+
+// defaultZone is the zone of a job whose trigger names none: [scheduler]
+// timezone, else the local zone's name, so that the stored job means the
+// same instants to every process. A local zone with no name is reported at
+// the first job that needs it.
+func (d *decoder) defaultZone(f *File, path, label string) (string, bool) {
+	if d.zone == "" && d.zoneErr == nil {
+		d.zone, d.zoneErr = store.ZoneOr(f.Scheduler.Timezone)
+		if d.zoneErr != nil {
+			d.errorf(path, label, "%v", d.zoneErr)
+		}
+	}
+	return d.zone, d.zoneErr == nil
 }
 
 // env reads a table of strings into sorted KEY=VALUE entries.

@@ -283,7 +283,13 @@ func ResolveDir(dir, base string) (string, error) {
 	return abs, nil
 }
 
-// ParseGrace parses a misfire grace time: a duration, or "none" for no limit.
+// MinGrace is the shortest misfire grace time. A process starts some
+// milliseconds after its fire time, so a shorter grace would have every run
+// missed; APScheduler refuses less than a second too.
+const MinGrace = schedule.Grace(time.Second)
+
+// ParseGrace parses a misfire grace time: a duration of at least MinGrace,
+// or "none" for no limit.
 func ParseGrace(s string) (schedule.Grace, error) {
 	if strings.EqualFold(strings.TrimSpace(s), "none") {
 		return schedule.NoGrace, nil
@@ -292,10 +298,19 @@ func ParseGrace(s string) (schedule.Grace, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%w, or none", err)
 	}
-	if d < 0 {
-		return 0, fmt.Errorf("%s is negative (want a duration, or none)", s)
+	if err := checkGrace(schedule.Grace(d)); err != nil {
+		return 0, err
 	}
 	return schedule.Grace(d), nil
+}
+
+// checkGrace refuses a grace time below MinGrace (none is NoGrace).
+func checkGrace(g schedule.Grace) error {
+	if g != schedule.NoGrace && g < MinGrace {
+		return fmt.Errorf("%s is less than %s: every run would be missed, as no process starts exactly on time (want at least %s, or none)",
+			schedule.FormatDuration(time.Duration(g)), schedule.FormatDuration(time.Duration(MinGrace)), schedule.FormatDuration(time.Duration(MinGrace)))
+	}
+	return nil
 }
 
 // FormatGrace writes g as ParseGrace reads it.
@@ -325,6 +340,9 @@ func CheckEnv(kv string) error {
 // CheckOptions reports the first invalid option, naming it as the jobfile
 // does.
 func CheckOptions(o store.Options) error {
+	if err := checkGrace(o.MisfireGrace); err != nil {
+		return fmt.Errorf("misfire_grace_time: %w", err)
+	}
 	switch {
 	case o.MaxInstances < 1:
 		return fmt.Errorf("max_instances: %d is less than 1", o.MaxInstances)

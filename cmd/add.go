@@ -45,7 +45,7 @@ pipes and redirections. add prints the job's id on stdout.`,
 	// Flags end at the command, so "add --every 1h ls -la" needs no "--".
 	c.Flags().SetInterspersed(false)
 	o.trigger.register(c.Flags())
-	o.options.register(c)
+	o.options.register(c, true)
 	c.Flags().StringVar(&o.id, "id", "", "the job's id (default: 8 random hex digits)")
 	c.Flags().BoolVar(&o.paused, "paused", false, "store the job paused (jobctl resume starts it)")
 	c.Flags().BoolVar(&o.replace, "replace", false, "replace a job with the same id instead of failing")

@@ -3,6 +3,7 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,13 +22,19 @@ type applyOptions struct {
 func newApplyCmd(s Streams) *cobra.Command {
 	o := &applyOptions{now: time.Now}
 	c := &cobra.Command{
-		Use:   "apply -f FILE [--prune] [--dry-run]",
+		Use:   "apply -f FILE|- [--prune] [--dry-run]",
 		Short: "Store the jobs of a jobfile",
 		Long: `apply adds or updates every job of a TOML jobfile, matched by id, in one
 transaction: if the file has an error, nothing changes. A job whose trigger
 did not change keeps its next run, so applying the same file again changes
 nothing. The file decides whether a job is paused. --prune also removes the
 jobs the file does not name.
+
+The file speaks for the scheduler too: its [executors] and [[listener]]
+tables replace the stored ones (a file with none leaves none), and jobctl
+run uses them, with or without -f; a running scheduler takes them at its
+next start. Its [scheduler] history_limit, when set, replaces the stored
+one; a file that does not set it leaves it as it is.
 
 apply prints one line per job that changes on stdout ("+ id" added, "~ id"
 changed, "- id" removed); --dry-run prints them without changing anything.
@@ -37,7 +44,7 @@ See testdata/jobfile.toml for a documented example.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return runApply(o, s) },
 	}
-	c.Flags().StringVarP(&o.file, "file", "f", "", "the jobfile (required)")
+	c.Flags().StringVarP(&o.file, "file", "f", "", "the jobfile (required); - reads standard input")
 	c.Flags().BoolVar(&o.prune, "prune", false, "remove the stored jobs the file does not name")
 	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "print what would change, and change nothing")
 	_ = c.MarkFlagRequired("file")
@@ -51,7 +58,7 @@ func init() { commands = append(commands, newApplyCmd) }
 var errDryRun = errors.New("dry run")
 
 func runApply(o *applyOptions, s Streams) error {
-	f, err := loadJobfile(o.file)
+	f, err := loadJobfile(o.file, s.In)
 	if err != nil {
 		return err
 	}
@@ -89,20 +96,39 @@ func runApply(o *applyOptions, s Streams) error {
 	if o.dryRun {
 		verb = "would apply (dry run, nothing changed)"
 	}
-	fmt.Fprintf(s.Err, "%s %s: %d added, %d changed, %d removed, %d unchanged\n", verb, o.file,
-		len(r.Added), len(r.Changed), len(r.Removed), len(r.Unchanged))
+	settings := ""
+	if r.Settings {
+		settings = "; the scheduler's settings changed"
+	}
+	fmt.Fprintf(s.Err, "%s %s: %d added, %d changed, %d removed, %d unchanged%s\n", verb, inputName(o.file),
+		len(r.Added), len(r.Changed), len(r.Removed), len(r.Unchanged), settings)
 	return nil
 }
 
-// loadJobfile reads a jobfile; its problems are usage errors, one per line.
-func loadJobfile(path string) (*jobfile.File, error) {
-	f, err := jobfile.Load(path)
+// loadJobfile reads the jobfile at path, or from in for "-"; its problems
+// are usage errors, one per line.
+func loadJobfile(path string, in io.Reader) (*jobfile.File, error) {
+	var f *jobfile.File
+	var err error
+	if path == "-" {
+		f, err = jobfile.Read(inputName(path), in)
+	} else {
+		f, err = jobfile.Load(path)
+	}
 	var es jobfile.Errors
 	if errors.As(err, &es) {
-		return nil, asUsage(fmt.Errorf("%d %s in %s:\n%w", len(es), plural(len(es), "error", "errors"), path, es))
+		return nil, asUsage(fmt.Errorf("%d %s in %s:\n%w", len(es), plural(len(es), "error", "errors"), inputName(path), es))
 	}
 	if err != nil {
 		return nil, asUsage(err)
 	}
 	return f, nil
+}
+
+// inputName names a file argument in messages: "-" is standard input.
+func inputName(path string) string {
+	if path == "-" {
+		return "stdin"
+	}
+	return path
 }

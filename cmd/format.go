@@ -8,9 +8,11 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/text/width"
 
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
@@ -240,7 +242,7 @@ func (t *table) write(w io.Writer, color bool) error {
 	widths := make([]int, len(t.header))
 	for _, row := range append([][]string{t.header}, t.rows...) {
 		for i, c := range row {
-			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+			widths[i] = max(widths[i], displayWidth(c))
 		}
 	}
 	var b strings.Builder
@@ -252,13 +254,31 @@ func (t *table) write(w io.Writer, color bool) error {
 			}
 			b.WriteString(text)
 			if i < len(row)-1 {
-				b.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2))
+				b.WriteString(strings.Repeat(" ", widths[i]-displayWidth(c)+2))
 			}
 		}
 		b.WriteByte('\n')
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// displayWidth is how many columns of a terminal s takes: two for East
+// Asian wide and fullwidth characters (CJK, most emoji), none for combining
+// marks and invisible format characters (a zero-width joiner), one for the
+// rest. Counting runes misaligned every table holding such ids or names.
+func displayWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		switch {
+		case unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf):
+		case width.LookupRune(r).Kind() == width.EastAsianWide, width.LookupRune(r).Kind() == width.EastAsianFullwidth:
+			n += 2
+		default:
+			n++
+		}
+	}
+	return n
 }
 
 func plural(n int, one, many string) string {

@@ -55,3 +55,29 @@ func TestTableColor(t *testing.T) {
 		t.Errorf("colour table:\n%q", got)
 	}
 }
+
+// TestTableWidth: columns line up in a terminal whatever the ids hold: wide
+// (CJK, fullwidth) characters take two columns, combining marks none.
+func TestTableWidth(t *testing.T) {
+	tb := &table{header: []string{"ID", "STATE"}}
+	for _, id := range []string{"日本語", "ａｂ", "cafe\u0301", "plain"} {
+		tb.add(id, "active")
+	}
+	var b strings.Builder
+	if err := tb.write(&b, false); err != nil {
+		t.Fatal(err)
+	}
+	want := "ID      STATE\n" +
+		"日本語  active\n" +
+		"ａｂ    active\n" +
+		"cafe\u0301    active\n" +
+		"plain   active\n"
+	if b.String() != want {
+		t.Errorf("table:\n%s\nwant\n%s", b.String(), want)
+	}
+	for s, w := range map[string]int{"": 0, "abc": 3, "日本": 4, "e\u0301": 1, "👍": 2, "a\u200db": 2} {
+		if got := displayWidth(s); got != w {
+			t.Errorf("displayWidth(%q) = %d, want %d", s, got, w)
+		}
+	}
+}

@@ -92,18 +92,27 @@ func runHistory(o *historyOptions, s Streams, id string) error {
 		return nil
 	}
 	now := o.now()
-	t := &table{header: []string{"JOB", "RUN", "FIRE TIME", "STARTED", "DURATION", "RESULT", "NOTE"}}
+	t := &table{header: append([]string{"JOB", "RUN"}, runHeader...)}
 	for _, r := range runs {
-		started, took := "-", "-"
-		if !r.Started.IsZero() {
-			started = relative(r.Started, now)
-			if !r.Ended.IsZero() {
-				took = schedule.FormatDuration(r.Ended.Sub(r.Started).Round(time.Millisecond))
-			}
-		}
-		t.add(r.JobID, strconv.FormatUint(r.Seq, 10), zoneTime(r.FireTime, zones[r.JobID]), started, took, runResult(r), orDash(runNote(r)))
+		t.add(append([]string{r.JobID, strconv.FormatUint(r.Seq, 10)}, runCells(r, now, zones[r.JobID])...)...)
 	}
 	return t.write(s.Out, useColor(s.Out))
+}
+
+// runHeader heads the columns of runCells.
+var runHeader = []string{"FIRE TIME", "STARTED", "DURATION", "RESULT", "NOTE"}
+
+// runCells are the columns a table of runs gives each run, in history and
+// in show alike; loc is the zone of the run's job.
+func runCells(r *store.Run, now time.Time, loc *time.Location) []string {
+	started, took := "-", "-"
+	if !r.Started.IsZero() {
+		started = relative(r.Started, now)
+		if !r.Ended.IsZero() {
+			took = schedule.FormatDuration(r.Ended.Sub(r.Started).Round(time.Millisecond))
+		}
+	}
+	return []string{zoneTime(r.FireTime, loc), started, took, runResult(r), orDash(runNote(r))}
 }
 
 // jobZones maps the jobs of runs to their zones, in which their times are
@@ -126,8 +135,19 @@ func jobZones(tx store.Tx, runs []*store.Run) (map[string]*time.Location, error)
 // runNote says why a run ended as it did, and what it stands for.
 func runNote(r *store.Run) string {
 	var parts []string
-	if r.Coalesced > 0 {
-		parts = append(parts, fmt.Sprintf("%d earlier %s coalesced", r.Coalesced, plural(r.Coalesced, "fire time", "fire times")))
+	if n := r.Coalesced; n > 0 {
+		// Due stops counting at CountLimit-1.
+		atLeast := ""
+		if n >= schedule.CountLimit-1 {
+			atLeast = "at least "
+		}
+		if r.Outcome == store.Missed {
+			// The fire times folded into a missed record were missed
+			// too, whether the job coalesces or not.
+			parts = append(parts, fmt.Sprintf("stands for %s%d missed fire times, up to this one", atLeast, n+1))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s%d earlier %s coalesced", atLeast, n, plural(n, "fire time", "fire times")))
+		}
 	}
 	if r.Requested {
 		note := "run-now"
@@ -136,8 +156,9 @@ func runNote(r *store.Run) string {
 		}
 		parts = append(parts, note)
 	}
-	// A failure's exit code or signal is in the result already.
-	if r.Reason != "" && r.Outcome != store.Failed {
+	// A failure's exit code or signal is in the result already; a run that
+	// could not start has only its reason to say why.
+	if r.Reason != "" && (r.Outcome != store.Failed || r.ExitCode == nil && r.Signal == "") {
 		parts = append(parts, r.Reason)
 	}
 	return strings.Join(parts, "; ")

@@ -74,7 +74,7 @@ func runImport(s Streams, o *importOptions) error {
 	if o.crontab == "" {
 		return usagef("--crontab: no file given (want a crontab FILE, or - for standard input)")
 	}
-	if err := jobfile.CheckID(o.prefix + "0"); err != nil {
+	if err := crontab.CheckPrefix(o.prefix); err != nil {
 		return usagef("--prefix: %v", err)
 	}
 	if o.user != "" && !o.system {
@@ -87,15 +87,17 @@ func runImport(s Streams, o *importOptions) error {
 		}
 		o.user = u.Username
 	}
-	name, in := o.crontab, s.In
-	if name == "-" {
-		name = "stdin"
-	} else {
+	name, in := inputName(o.crontab), s.In
+	if o.crontab != "-" {
+		// A crontab that cannot be read is bad input, as a jobfile is.
 		f, err := os.Open(name)
 		if err != nil {
-			return err
+			return asUsage(err)
 		}
 		defer f.Close()
+		if fi, err := f.Stat(); err == nil && fi.IsDir() {
+			return usagef("%s: is a directory, not a crontab", name)
+		}
 		in = f
 	}
 	zone, err := store.LocalZone()
@@ -137,7 +139,7 @@ func runImport(s Streams, o *importOptions) error {
 				return err
 			}
 			var err error
-			if report, err = jobfile.Apply(tx, file, o.now(), jobfile.ApplyOptions{}); err != nil {
+			if report, err = jobfile.Apply(tx, file, o.now(), jobfile.ApplyOptions{JobsOnly: true}); err != nil {
 				return err
 			}
 			if o.dryRun {

@@ -10,8 +10,8 @@ import (
 )
 
 // TestImportExitStatus pins the exit statuses scripts rely on: 0 all
-// imported, 1 some lines not imported (or no file), 2 bad usage; and a dry
-// run creates no database.
+// imported, 1 some lines not imported, 2 bad usage or a crontab that cannot
+// be read (as for a jobfile); and a dry run creates no database.
 func TestImportExitStatus(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "jobs.db")
 	t.Setenv("JOBCTL_DB", db)
@@ -22,7 +22,8 @@ func TestImportExitStatus(t *testing.T) {
 	}{
 		{[]string{"import", "--crontab", filepath.Join(crontabs, "errors.crontab"), "--dry-run"}, ExitFailure},
 		{[]string{"import", "--crontab", filepath.Join(crontabs, "user.crontab"), "--dry-run"}, ExitOK},
-		{[]string{"import", "--crontab", filepath.Join(crontabs, "missing.crontab")}, ExitFailure},
+		{[]string{"import", "--crontab", filepath.Join(crontabs, "missing.crontab")}, ExitUsage},
+		{[]string{"import", "--crontab", crontabs}, ExitUsage},
 		{[]string{"import"}, ExitUsage},
 		{[]string{"import", "--crontab", "-", "--prefix", "-x"}, ExitUsage},
 		{[]string{"import", "--crontab", "-", "--user", "root"}, ExitUsage},

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -29,18 +30,27 @@ type optionFlags struct {
 	env          []string
 }
 
-func (f *optionFlags) register(c *cobra.Command) {
+// register wires the flags into c. add (withDefaults) applies every flag,
+// so its help shows the defaults it stores; modify applies only the flags
+// given, the others leave the job as it is, so its help shows no default
+// (pflag shows none for a zero value).
+func (f *optionFlags) register(c *cobra.Command, withDefaults bool) {
 	fs := c.Flags()
-	def := jobfile.DefaultOptions()
+	var def store.Options
+	grace, timeout, jitter := "", "", ""
+	if withDefaults {
+		def = jobfile.DefaultOptions()
+		grace, timeout, jitter = jobfile.FormatGrace(def.MisfireGrace), "0", "0"
+	}
 	fs.StringVar(&f.name, "name", "", "a name for people (ids are for commands)")
-	fs.StringVar(&f.grace, "misfire-grace", jobfile.FormatGrace(def.MisfireGrace), "how late a run may still start: a DURATION of at least 1s, or none for no limit")
+	fs.StringVar(&f.grace, "misfire-grace", grace, "how late a run may still start: a DURATION of at least 1s, or none for no limit")
 	fs.BoolVar(&f.coalesce, "coalesce", def.Coalesce, "run once, not once per fire time, after a delay or downtime")
 	fs.BoolVar(&f.noCoalesce, "no-coalesce", false, "run once for every missed fire time still within the misfire grace")
 	fs.IntVar(&f.maxInstances, "max-instances", def.MaxInstances, "how many runs of the job may be in progress at once (a run beyond is skipped)")
 	fs.StringVar(&f.executor, "executor", def.Executor, "NAME of the worker pool the job runs in")
-	fs.StringVar(&f.timeout, "timeout", "0", "DURATION after which a run is terminated (0: none)")
-	fs.StringVar(&f.jitter, "jitter", "0", "random start delay of up to DURATION")
-	fs.StringVar(&f.dir, "dir", "", "PATH of the directory the command runs in (default: the scheduler's)")
+	fs.StringVar(&f.timeout, "timeout", timeout, "DURATION after which a run is terminated (0: none)")
+	fs.StringVar(&f.jitter, "jitter", jitter, "random start delay of up to DURATION")
+	fs.StringVar(&f.dir, "dir", "", "PATH of the directory the command runs in, relative to this one (empty: the scheduler's)")
 	fs.StringArrayVar(&f.env, "env", nil, "KEY=VALUE environment variable for the command; repeatable")
 	_ = c.RegisterFlagCompletionFunc("executor", completeExecutors)
 	_ = c.RegisterFlagCompletionFunc("misfire-grace", cobra.FixedCompletions([]string{"30s", "1m", "5m", "1h", "none"}, cobra.ShellCompDirectiveNoFileComp))
@@ -53,6 +63,9 @@ func (f *optionFlags) apply(fs *pflag.FlagSet, j *store.Job, all bool) error {
 	set := func(name string) bool { return all || fs.Changed(name) }
 	o := &j.Options
 	if set("name") {
+		if err := jobfile.CheckName(f.name); err != nil {
+			return usagef("--name: %v", err)
+		}
 		j.Name = f.name
 	}
 	if set("misfire-grace") {
@@ -97,7 +110,16 @@ func (f *optionFlags) apply(fs *pflag.FlagSet, j *store.Job, all bool) error {
 		*d.to = v
 	}
 	if set("dir") {
-		o.Dir = f.dir
+		o.Dir = "" // the scheduler's
+		if f.dir != "" {
+			wd, err := os.Getwd()
+			if err != nil {
+				return err
+			}
+			if o.Dir, err = jobfile.ResolveDir(f.dir, wd); err != nil {
+				return usagef("--dir: %v", err)
+			}
+		}
 	}
 	for _, kv := range f.env {
 		if err := jobfile.CheckEnv(kv); err != nil {

@@ -18,7 +18,8 @@ func newLintCmd(s Streams) *cobra.Command {
 	return &cobra.Command{
 		Use:   "lint FILE...",
 		Short: "Check jobfiles without applying them",
-		Long: `lint reads jobfiles and reports every error, each with its line and column,
+		Long: `lint reads jobfiles (- is standard input) and reports every error, each
+with its line and column,
 and warns about the pitfalls of valid files: a crontab that restricts both
 day-of-month and day-of-week (cron fires when EITHER matches), a step that
 does not divide its range (*/35 minutes fires at :00 and :35), fixed times
@@ -37,7 +38,7 @@ func init() { commands = append(commands, newLintCmd) }
 func runLint(o *lintOptions, s Streams, files []string) error {
 	bad := 0
 	for _, path := range files {
-		f, err := loadJobfile(path)
+		f, err := loadJobfile(path, s.In)
 		if err != nil {
 			fmt.Fprintln(s.Err, err)
 			bad++
@@ -47,7 +48,7 @@ func runLint(o *lintOptions, s Streams, files []string) error {
 		for _, w := range ws {
 			fmt.Fprintf(s.Err, "warning: %s\n", w)
 		}
-		fmt.Fprintf(s.Err, "%s: %d %s, %d %s\n", path, len(f.Jobs), plural(len(f.Jobs), "job", "jobs"),
+		fmt.Fprintf(s.Err, "%s: %d %s, %d %s\n", inputName(path), len(f.Jobs), plural(len(f.Jobs), "job", "jobs"),
 			len(ws), plural(len(ws), "warning", "warnings"))
 	}
 	if bad > 0 {

@@ -32,7 +32,7 @@ trigger and next run stay (change the trigger with jobctl reschedule).
 		ValidArgsFunction: completeJobIDs(true),
 		RunE:              func(c *cobra.Command, args []string) error { return runModify(o, s, c, args[0]) },
 	}
-	o.options.register(c)
+	o.options.register(c, false)
 	c.Flags().StringVar(&o.command, "command", "", "the new shell command")
 	c.Flags().StringArrayVar(&o.unsetEnv, "unset-env", nil, "KEY of an environment variable to remove; repeatable")
 	return c

@@ -26,7 +26,8 @@ func newNextCmd(s Streams) *cobra.Command {
 		Short: "Print a trigger's next fire times",
 		Long: `next prints the next N fire times of a trigger, one per line in RFC 3339 with
 the zone's offset; the first is the first fire time at or after --from. It
-prints fewer when the trigger ends.
+prints fewer when the trigger ends, and none (saying why on stderr, with
+exit status 0) when it has no fire times left.
 
 TIME is RFC 3339, a local YYYY-MM-DD[ HH:MM[:SS]] read in the trigger's zone,
 or now. Cron triggers match wall-clock time: a time that a DST change skips
@@ -73,13 +74,29 @@ func runNext(o *nextOptions, s Streams) error {
 		return asUsage(err)
 	}
 	t := from.Add(-time.Nanosecond)
-	for range o.n {
+	for i := range o.n {
 		if t = trig.Next(t); t.IsZero() {
+			if i == 0 {
+				// Not an error (the trigger is valid, and the conformance
+				// contract wants exit status 0), but an empty stdout alone
+				// does not say why.
+				fmt.Fprintln(s.Err, noFireTimes(spec, "at or after "+formatTime(from.In(loc))))
+			}
 			break
 		}
 		fmt.Fprintln(s.Out, formatTime(t.In(loc)))
 	}
 	return nil
+}
+
+// noFireTimes says that the trigger of spec has no fire times when, and
+// why that may be.
+func noFireTimes(spec schedule.Spec, when string) string {
+	msg := fmt.Sprintf("trigger %s has no fire times %s", spec, when)
+	if spec.All != nil {
+		msg += ": with --combine all, it fires only at instants all its triggers agree on"
+	}
+	return msg
 }
 
 // formatTime writes t in RFC 3339 with its zone's offset, or in UTC when the

@@ -814,7 +814,9 @@ const stubborn = `trap '' TERM; sh -c "trap '' TERM; sleep 1000" & sleep 1000`
 // zombie and no process.
 func testProcessHygiene(t *testing.T, c *cli) {
 	runs := size(50, 1000)
-	const forkers = 10
+	// Intervals are a second at least: enough jobs that the runs come in a
+	// few seconds.
+	forkers := size(25, 100)
 	// Each job's processes carry a mark of their own in their environment.
 	mark := func(id string) string { return fmt.Sprintf("JOBCTL_HYGIENE=%s-%d", id, os.Getpid()) }
 	c.ok("apply", "-f", c.writeJobfile(fmt.Sprintf(`
@@ -831,11 +833,11 @@ command = %[1]q
 at = "now"
 env = { JOBCTL_HYGIENE = %[3]q }
 `, stubborn, strings.TrimPrefix(mark("timeout"), "JOBCTL_HYGIENE="), strings.TrimPrefix(mark("shutdown"), "JOBCTL_HYGIENE="))))
-	// Every 100 ms, jobs whose shell starts a child and exits at once.
+	// Every second, jobs whose shell starts a child and exits at once.
 	var ids []string
 	for i := range forkers {
 		ids = append(ids, fmt.Sprintf("fork-%d", i))
-		c.ok("add", "--id", ids[i], "--every", "100ms", "--env", mark("fork"), "--", "sleep 5 & echo started")
+		c.ok("add", "--id", ids[i], "--every", "1s", "--env", mark("fork"), "--", "sleep 5 & echo started")
 	}
 	s := c.start("--kill-grace", "300ms", "--shutdown-timeout", "300ms")
 

@@ -46,21 +46,46 @@ grace), skipped (max instances running), interrupted (the scheduler died
 while it ran). Changes made with other jobctl commands reach it within a
 second. One scheduler runs on a database at a time; a second one refuses.
 
-Each job runs in a process group of its own, in its directory, with its
-environment plus JOBCTL_JOB_ID, JOBCTL_FIRE_TIME (RFC 3339), JOBCTL_RUN_ID
-and JOBCTL_SCHEDULER (host:pid of the scheduler). A scheduler killed outright
-leaves what its jobs started running: the next one records those runs
-interrupted and counts their processes that still run (found by these
-variables) against max instances until they end. Its output goes to stdout line by line, tagged with its id
-("[backup] done"), and the last 64 KiB of it to the run's record (jobctl
-logs); the scheduler's own log goes to stderr. A job that runs past its
-timeout gets SIGTERM, its whole group with it, then SIGKILL after
---kill-grace.
+Each job runs in a process group of its own, in its directory. Its output
+goes to stdout line by line, tagged with its id ("[backup] done"), and the
+last 64 KiB of it to the run's record (jobctl logs); the scheduler's own log
+goes to stderr, each line with its time unless stderr is the systemd
+journal ($JOURNAL_STREAM), which adds it. A job that runs past its timeout
+gets SIGTERM, its whole group with it, then SIGKILL after --kill-grace.
 
-With -f, the jobfile is applied to the database first (as jobctl apply) and
-its [executors] and [[listener]] tables are used; with --memory too, only
-the jobfile's jobs run, in memory, and nothing is stored. Without -f, the
-default executor (10 workers) runs every job.
+A job's environment is that of jobctl run, its own env, and:
+
+    JOBCTL_JOB_ID      the job's id
+    JOBCTL_FIRE_TIME   the fire time the run is for, in RFC 3339
+    JOBCTL_RUN_ID      the run's number (jobctl logs ID RUN)
+    JOBCTL_SCHEDULER   the scheduler that runs it, as host:pid
+
+A scheduler killed outright leaves what its jobs started running: the next
+one records those runs interrupted, and counts their processes that still
+run (found by these variables) against max instances until they end.
+
+With -f, the jobfile is applied to the database first (as jobctl apply);
+with --memory too, only the jobfile's jobs run, in memory, and nothing is
+stored. The executors and listeners are those of the jobfile applied last,
+by -f or jobctl apply, which the database keeps; without any, the default
+executor (10 workers) runs every job.
+
+A listener runs its command with the shell, for at most a minute, on each
+of its events, in the environment of jobctl run and the event's:
+
+    JOBCTL_EVENT       the event: scheduler_started, job_error... (jobctl(5))
+    JOBCTL_JOB_ID      the job, for job_* events
+
+and for the events about a run (job_submitted, job_executed, job_error,
+job_missed and job_max_instances):
+
+    JOBCTL_RUN_ID      its number
+    JOBCTL_FIRE_TIME   its fire time, in RFC 3339
+    JOBCTL_OUTCOME     running, success, failed, timeout, interrupted, missed
+                       or skipped
+    JOBCTL_EXIT_CODE   its exit status, when it exited
+    JOBCTL_SIGNAL      the signal that ended it, such as SIGKILL
+    JOBCTL_REASON      why it failed, was missed or was skipped
 
 SIGINT, SIGTERM or SIGHUP stops scheduling: from then on no job starts (the
 runs not started yet, waiting for a worker or in their jitter delay, are
@@ -82,7 +107,7 @@ max instances apply as always; a signal stops it as it stops a scheduler.`,
 		RunE: func(*cobra.Command, []string) error { return runRun(o, s) },
 	}
 	f := c.Flags()
-	f.StringVarP(&o.file, "file", "f", "", "apply this jobfile first, and use its executors and listeners")
+	f.StringVarP(&o.file, "file", "f", "", "apply this jobfile first (- reads standard input)")
 	f.BoolVar(&o.memory, "memory", false, "run only the jobfile's jobs, in memory, storing nothing (needs -f)")
 	f.BoolVar(&o.paused, "paused", false, "pause the scheduler as it starts: kept in the database, as jobctl scheduler pause, until jobctl scheduler resume")
 	f.BoolVar(&o.once, "once", false, "run the jobs due now, wait for them, and exit")
@@ -114,7 +139,7 @@ func notifyStop(c chan<- os.Signal) {
 }
 
 func runRun(o *runOptions, s Streams) error {
-	log, err := o.logger(s.Err)
+	log, err := o.logger(s.Err, os.Getenv("JOURNAL_STREAM"))
 	if err != nil {
 		return err
 	}
@@ -139,11 +164,14 @@ func runRun(o *runOptions, s Streams) error {
 	var f *jobfile.File
 	if o.file != "" {
 		// The jobfile's commands run as this user: refused if others
-		// could have written them.
-		if err := store.CheckPrivate(o.file); err != nil {
-			return err
+		// could have written them. (Standard input is what this user
+		// gave it.)
+		if o.file != "-" {
+			if err := store.CheckPrivate(o.file); err != nil {
+				return err
+			}
 		}
-		if f, err = loadJobfile(o.file); err != nil {
+		if f, err = loadJobfile(o.file, s.In); err != nil {
 			return err
 		}
 	}
@@ -160,9 +188,9 @@ func runRun(o *runOptions, s Streams) error {
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("applying %s: %w", o.file, err)
+			return fmt.Errorf("applying %s: %w", inputName(o.file), err)
 		}
-		log.Info("jobfile applied", "file", o.file, "added", len(r.Added), "changed", len(r.Changed), "unchanged", len(r.Unchanged))
+		log.Info("jobfile applied", "file", inputName(o.file), "added", len(r.Added), "changed", len(r.Changed), "unchanged", len(r.Unchanged))
 	}
 
 	cfg := runner.Config{
@@ -178,14 +206,21 @@ func runRun(o *runOptions, s Streams) error {
 	if cfg.ReapOrphans {
 		log.Info("running as PID 1: reaping the orphaned processes that jobs leave behind")
 	}
-	if f != nil {
-		cfg.Executors = make(map[string]int, len(f.Executors))
-		for _, e := range f.Executors {
-			cfg.Executors[e.Name] = e.MaxWorkers
-		}
-		for _, l := range f.Listeners {
-			cfg.Listeners = append(cfg.Listeners, runner.Listener{Events: l.Events, Command: l.Command})
-		}
+	// The executors and listeners are those of the jobfile applied last,
+	// whether just now (-f) or by an earlier apply.
+	var set store.Settings
+	if err := db.View(func(tx store.Tx) (err error) { set, err = tx.Settings(); return err }); err != nil {
+		return err
+	}
+	cfg.Executors = make(map[string]int, len(set.Executors))
+	for _, e := range set.Executors {
+		cfg.Executors[e.Name] = e.MaxWorkers
+	}
+	for _, l := range set.Listeners {
+		cfg.Listeners = append(cfg.Listeners, runner.Listener{Events: l.Events, Command: l.Command})
+	}
+	if len(set.Executors)+len(set.Listeners) > 0 {
+		log.Info("executors and listeners of the jobfile applied last", "executors", len(set.Executors), "listeners", len(set.Listeners))
 	}
 	sched, err := runner.New(cfg)
 	if err != nil {
@@ -263,10 +298,11 @@ func (o *runOptions) open(log *slog.Logger) (store.Store, func() error, error) {
 	return db, unlock, nil
 }
 
-// logger builds the scheduler's logger. When w is not a terminal (a
-// service's journal, a file) the text format leaves out the time, which
-// the journal adds.
-func (o *runOptions) logger(w io.Writer) (*slog.Logger, error) {
+// logger builds the scheduler's logger. When w is the systemd journal (as
+// $JOURNAL_STREAM, passed as journal, says) the text format leaves out the
+// time, which the journal adds; anywhere else, a file (2>sched.log, nohup)
+// as much as a terminal, the time is the log's only record of when.
+func (o *runOptions) logger(w io.Writer, journal string) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
 		return nil, usagef("--log-level: %q is not debug, info, warn or error", o.logLevel)
@@ -276,7 +312,7 @@ func (o *runOptions) logger(w io.Writer) (*slog.Logger, error) {
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	case "text":
-		if !isTerminal(w) {
+		if journalStream(w, journal) {
 			opts.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {
 				if a.Key == slog.TimeKey && len(groups) == 0 {
 					return slog.Attr{}

@@ -151,16 +151,9 @@ func writeShow(w io.Writer, j *store.Job, fires []time.Time, runs []*store.Run, 
 	if _, err := io.WriteString(w, b.String()); err != nil || len(runs) == 0 {
 		return err
 	}
-	t := &table{header: []string{"  RUN", "FIRE TIME", "STARTED", "DURATION", "RESULT"}}
+	t := &table{header: append([]string{"  RUN"}, runHeader...)}
 	for _, r := range runs {
-		started, took := "-", "-"
-		if !r.Started.IsZero() {
-			started = relative(r.Started, now)
-		}
-		if !r.Started.IsZero() && !r.Ended.IsZero() {
-			took = schedule.FormatDuration(r.Ended.Sub(r.Started).Round(time.Millisecond))
-		}
-		t.add("  "+strconv.FormatUint(r.Seq, 10), zoneTime(r.FireTime, loc), started, took, runResult(r))
+		t.add(append([]string{"  " + strconv.FormatUint(r.Seq, 10)}, runCells(r, now, loc)...)...)
 	}
 	return t.write(w, useColor(w))
 }

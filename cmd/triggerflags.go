@@ -1,6 +1,8 @@
 package cmd
 
 import (
+	"strings"
+
 	"github.com/spf13/pflag"
 
 	"github.com/jobctl/jobctl/schedule"
@@ -17,9 +19,11 @@ type triggerFlags struct {
 	end     string
 	tz      string
 	combine string
+	fs      *pflag.FlagSet // to tell a keyword field set empty from one not given
 }
 
 func (f *triggerFlags) register(fs *pflag.FlagSet) {
+	f.fs = fs
 	fs.StringArrayVar(&f.cron, "cron", nil, "crontab expression: 5 fields (min hour dom mon dow), 6 with seconds first, or @daily etc.; repeatable")
 	fs.StringVar(&f.fields.Year, "year", "", "keyword cron field: year (4 digits)")
 	fs.StringVar(&f.fields.Month, "month", "", "keyword cron field: month (1-12 or jan-dec)")
@@ -29,7 +33,7 @@ func (f *triggerFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.fields.Hour, "hour", "", "keyword cron field: hour (0-23)")
 	fs.StringVar(&f.fields.Minute, "minute", "", "keyword cron field: minute (0-59)")
 	fs.StringVar(&f.fields.Second, "second", "", "keyword cron field: second (0-59)")
-	fs.StringArrayVar(&f.every, "every", nil, "interval trigger: a duration such as 90s, 1h30m, 2d, 1w; repeatable")
+	fs.StringArrayVar(&f.every, "every", nil, "interval trigger: a duration such as 90s, 1h30m, 2d, 1w (1s at least); repeatable")
 	fs.StringArrayVar(&f.at, "at", nil, "date trigger: fire once at TIME; repeatable")
 	fs.StringVar(&f.start, "start", "", "TIME the trigger starts (inclusive; an interval's anchor; 'now')")
 	fs.StringVar(&f.end, "end", "", "TIME the trigger ends (inclusive)")
@@ -37,9 +41,33 @@ func (f *triggerFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.combine, "combine", "any", "with several triggers: any (union of fire times) or all (instants all agree on)")
 }
 
+// fieldFlags are the keyword cron fields' flags.
+var fieldFlags = []string{"year", "month", "day", "week", "day-of-week", "hour", "minute", "second"}
+
 // spec returns the Spec the flags describe; ok is false when no trigger flag
 // was given (start, end and tz alone make no trigger, but are in s).
 func (f *triggerFlags) spec() (s schedule.Spec, ok bool, err error) {
+	// An empty value would read as no trigger of its kind: said here, in
+	// the flag's words, rather than as a Spec with none.
+	for _, e := range []struct {
+		flag, want string
+		values     []string
+	}{
+		{"cron", "expression (want e.g. '30 2 * * *' or @daily)", f.cron},
+		{"every", "duration (want e.g. 90s, 1h30m, 2d, 1w)", f.every},
+		{"at", "time (want RFC 3339, a local YYYY-MM-DD[ HH:MM[:SS]], or now)", f.at},
+	} {
+		for _, v := range e.values {
+			if strings.TrimSpace(v) == "" {
+				return s, false, usagef("--%s: empty %s", e.flag, e.want)
+			}
+		}
+	}
+	for _, name := range fieldFlags {
+		if f.fs != nil && f.fs.Changed(name) && strings.TrimSpace(f.fs.Lookup(name).Value.String()) == "" {
+			return s, false, usagef("--%s: empty field (want e.g. --hour 9, --day-of-week mon-fri)", name)
+		}
+	}
 	var parts []schedule.Spec
 	for _, c := range f.cron {
 		parts = append(parts, schedule.Spec{Cron: c})

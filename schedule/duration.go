@@ -12,6 +12,22 @@ const (
 	week = 7 * day
 )
 
+// maxDuration is the longest time.Duration, about 292 years.
+const maxDuration = time.Duration(1<<63 - 1)
+
+// units are the units ParseDuration reads, with their sizes: Go's, a day
+// and a week.
+var units = map[string]time.Duration{
+	"ns": time.Nanosecond, "us": time.Microsecond, "µs": time.Microsecond, "μs": time.Microsecond,
+	"ms": time.Millisecond, "s": time.Second, "m": time.Minute, "h": time.Hour, "d": day, "w": week,
+}
+
+// isDecimal reports whether num is a decimal number as time.ParseDuration
+// reads it: digits with at most one point, and at least one digit.
+func isDecimal(num string) bool {
+	return strings.Count(num, ".") <= 1 && strings.Trim(num, ".") != ""
+}
+
 // ParseDuration parses a duration in Go's syntax (time.ParseDuration) with
 // two more units: d (24h) and w (7d), as in "90s", "1h30m", "2d", "1w2d".
 func ParseDuration(s string) (time.Duration, error) {
@@ -28,6 +44,9 @@ func ParseDuration(s string) (time.Duration, error) {
 	if rest == "0" {
 		return 0, nil
 	}
+	tooLong := func() error {
+		return fmt.Errorf("duration %q: too long (at most %s, about 292 years)", s, FormatDuration(maxDuration.Truncate(time.Second)))
+	}
 	var total time.Duration
 	for rest != "" {
 		// One term: a decimal number and a unit.
@@ -41,32 +60,25 @@ func ParseDuration(s string) (time.Duration, error) {
 		}
 		num, unit := rest[:i], rest[i:j]
 		rest = rest[j:]
-		var mult time.Duration
-		switch unit {
-		case "d":
-			mult = day
-		case "w":
-			mult = week
-		}
-		var term time.Duration
-		var err error
-		if mult == 0 {
-			term, err = time.ParseDuration(num + unit)
-		} else {
-			// Go knows hours; a day or a week is a whole number of them.
-			term, err = time.ParseDuration(num + "h")
-			if err == nil {
-				if term > time.Duration(1<<63-1)/(mult/time.Hour) {
-					err = fmt.Errorf("overflow")
-				}
-				term *= mult / time.Hour
-			}
-		}
-		if err != nil || num == "" {
+		mult, known := units[unit]
+		if !known || !isDecimal(num) {
 			return 0, fmt.Errorf("duration %q: %q is not a number with a unit (ns, us, ms, s, m, h, d, w)", s, num+unit)
 		}
-		if total > time.Duration(1<<63-1)-term {
-			return 0, fmt.Errorf("duration %q: too long (at most about 292 years)", s)
+		// The syntax is good: time.ParseDuration fails only by overflow.
+		// It knows hours, and a day or a week is a whole number of them.
+		goUnit := unit
+		if mult >= day {
+			goUnit = "h"
+		}
+		term, err := time.ParseDuration(num + goUnit)
+		if err != nil || mult >= day && term > maxDuration/(mult/time.Hour) {
+			return 0, tooLong()
+		}
+		if mult >= day {
+			term *= mult / time.Hour
+		}
+		if total > maxDuration-term {
+			return 0, tooLong()
 		}
 		total += term
 	}

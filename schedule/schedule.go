@@ -25,7 +25,8 @@
 //     is given, else its minimum (month and day 1, hour, minute, second 0;
 //     week and day_of_week stay *). */n steps from the field's minimum, so
 //     week */2 is the odd weeks and year */2 the even years.
-//   - Interval: start + k·every for k >= 0, in elapsed time.
+//   - Interval: start + k·every for k >= 0, in elapsed time; every is at
+//     least MinInterval.
 //   - Date: one fire time.
 //   - Any and All: the union of their triggers' fire times, or the instants
 //     all of them share (found in a bounded search: triggers that never

@@ -102,6 +102,8 @@ func TestParseErrors(t *testing.T) {
 		{Spec{Fields: &Fields{}}, "cron fields: no field given"},
 		{Spec{Every: "5"}, `every: duration "5": "5" is not a number with a unit`},
 		{Spec{Every: "0s"}, "every: 0s is not a positive duration"},
+		{Spec{Every: "1ns"}, "every: 1ns is shorter than the shortest interval, 1s"},
+		{Spec{Every: "999ms"}, "every: 999ms is shorter than the shortest interval, 1s"},
 		{Spec{At: "2026-02-30"}, "at: time \"2026-02-30\": day 30 is out of range 1-28 for 2026-02"},
 		{Spec{At: "tomorrow"}, `at: time "tomorrow": date "tomorrow" is not YYYY-MM-DD`},
 		{Spec{Cron: "* * * * *", Timezone: "Mars/Base"}, `time zone "Mars/Base": unknown`},
@@ -200,10 +202,28 @@ func TestDuration(t *testing.T) {
 			t.Errorf("FormatDuration(%v) = %q, want %q", tt.want, s, tt.out)
 		}
 	}
-	for _, bad := range []string{"", "5", "1x", "h", "1h30", "--1s", "100000w", "1.2.3s"} {
-		if _, err := ParseDuration(bad); err == nil || !strings.Contains(err.Error(), "duration") {
-			t.Errorf("ParseDuration(%q): got %v, want an error", bad, err)
+	for _, tt := range []struct{ in, want string }{
+		{"", "duration: empty"},
+		{"5", `duration "5": "5" is not a number with a unit`},
+		{"1x", `"1x" is not a number with a unit`},
+		{"h", `"h" is not a number with a unit`},
+		{"1h30", `"30" is not a number with a unit`},
+		{"--1s", `"-" is not a number with a unit`},
+		{"1.2.3s", `"1.2.3s" is not a number with a unit`},
+		{".s", `".s" is not a number with a unit`},
+		// Numbers too large for a Duration say so, with the limit.
+		{"2562048h", `duration "2562048h": too long (at most 15250w1d23h47m16s, about 292 years)`},
+		{"100000w", `duration "100000w": too long (at most 15250w1d23h47m16s`},
+		{"106752d", `duration "106752d": too long`},
+		{"99999999999999999999ns", `too long`},
+		{"2562047h1h", `duration "2562047h1h": too long`},
+	} {
+		if _, err := ParseDuration(tt.in); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("ParseDuration(%q): got %v, want an error containing %q", tt.in, err, tt.want)
 		}
+	}
+	if d, err := ParseDuration("15250w1d23h47m16s"); err != nil || d != maxDuration.Truncate(time.Second) {
+		t.Errorf("the limit the error names: %v, %v", d, err)
 	}
 }
 
@@ -230,6 +250,9 @@ func TestParseTime(t *testing.T) {
 		{"2026-6-1", `date "2026-6-1" is not YYYY-MM-DD`},
 		{"2026-06-01 8", `time of day "8" is not HH:MM[:SS]`},
 		{"0000-01-01", "year 0 is out of range 1-9999"},
+		{"2026-12-01T10:00:00+25:00", `time "2026-12-01T10:00:00+25:00": offset +25:00 is out of range (want -23:59 to +23:59)`},
+		{"2026-12-01T10:00:00-24:00", "offset -24:00 is out of range"},
+		{"2026-12-01T10:00:00+01:60", "offset +01:60 is out of range"},
 	} {
 		if _, err := ParseTime(tt.in, berlin, ref); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("ParseTime(%q): got %v, want %q", tt.in, err, tt.want)

@@ -37,6 +37,12 @@ type Fields struct {
 	Second    string `json:"second,omitempty"`
 }
 
+// MinInterval is the shortest interval a Spec may give. A scheduler wakes
+// for each fire time and records a run for each, so an interval of
+// nanoseconds would make it record misses about 1,000 times a second; cron
+// triggers, with their whole seconds, cannot go below a second either.
+const MinInterval = time.Second
+
 // Parse builds the Trigger that s describes. loc is the zone used when s
 // names none; ref is the instant relative parts of s are read against
 // ("now" in Start, and the anchor of an interval without Start, which first
@@ -109,6 +115,9 @@ func (s Spec) Parse(loc *time.Location, ref time.Time) (Trigger, error) {
 		}
 		if d <= 0 {
 			return nil, fmt.Errorf("every: %s is not a positive duration", s.Every)
+		}
+		if d < MinInterval {
+			return nil, fmt.Errorf("every: %s is shorter than the shortest interval, %s", s.Every, MinInterval)
 		}
 		anchor := start
 		if anchor.IsZero() {

@@ -16,6 +16,11 @@ func ParseTime(s string, loc *time.Location, ref time.Time) (time.Time, error) {
 	if strings.EqualFold(text, "now") {
 		return ref, nil
 	}
+	// Checked first: with an offset out of range, RFC 3339 fails and the
+	// message of the local form would blame the time of day.
+	if err := checkOffset(text); err != nil {
+		return time.Time{}, fmt.Errorf("time %q: %v", s, err)
+	}
 	t, err := time.Parse(time.RFC3339Nano, text)
 	if err != nil {
 		L, err := parseWall(text)
@@ -72,4 +77,22 @@ func parseWall(s string) (int64, error) {
 		return 0, fmt.Errorf("second %d is out of range 0-59", v[5])
 	}
 	return daysFromCivil(y, m, int64(d))*secondsPerDay + int64(v[3]*3600+v[4]*60+v[5]), nil
+}
+
+// checkOffset checks the numeric offset ("+HH:MM") text ends with, if any:
+// RFC 3339 takes hours 00-23 and minutes 00-59 (Go's time.Parse lets
+// +24:00 and +23:60 through, and refuses +25:00 in words of its own).
+func checkOffset(text string) error {
+	n := len(text)
+	if n < 6 || (text[n-6] != '+' && text[n-6] != '-') || text[n-3] != ':' ||
+		!isDigits(text[n-5:n-3]) || !isDigits(text[n-2:]) {
+		return nil
+	}
+	off := text[n-6:]
+	hh, _ := strconv.Atoi(off[1:3])
+	mm, _ := strconv.Atoi(off[4:])
+	if hh > 23 || mm > 59 {
+		return fmt.Errorf("offset %s is out of range (want -23:59 to +23:59)", off)
+	}
+	return nil
 }

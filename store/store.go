@@ -241,6 +241,23 @@ type Change struct {
 type Settings struct {
 	Paused       bool `json:"paused"`        // the whole scheduler is paused
 	HistoryLimit int  `json:"history_limit"` // finished runs kept per job; 0: DefaultHistoryLimit
+	// Executors and Listeners are those of the jobfile applied last (its
+	// [executors] and [[listener]] tables), for a scheduler started
+	// without one; by name, and in file order.
+	Executors []Executor `json:"executors,omitempty"`
+	Listeners []Listener `json:"listeners,omitempty"`
+}
+
+// Executor is a named pool of workers that jobs run in.
+type Executor struct {
+	Name       string `json:"name"`
+	MaxWorkers int    `json:"max_workers"`
+}
+
+// Listener is a command the scheduler runs on the events it names.
+type Listener struct {
+	Events  []string `json:"events"`
+	Command string   `json:"command"`
 }
 
 // DefaultHistoryLimit is how many runs per job are kept unless configured.

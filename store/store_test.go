@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -730,19 +731,25 @@ func testJournal(t *testing.T, s Store) {
 }
 
 func testSettings(t *testing.T, s Store) {
-	if got := view(t, s, func(tx Tx) (Settings, error) { return tx.Settings() }); got != (Settings{}) {
+	if got := view(t, s, func(tx Tx) (Settings, error) { return tx.Settings() }); !reflect.DeepEqual(got, Settings{}) {
 		t.Errorf("settings of a new store = %+v", got)
 	}
-	want := Settings{Paused: true, HistoryLimit: 7}
+	want := Settings{Paused: true, HistoryLimit: 7,
+		Executors: []Executor{{Name: "heavy", MaxWorkers: 2}},
+		Listeners: []Listener{{Events: []string{"job_error", "job_missed"}, Command: "notify"}}}
 	if err := s.Update(func(tx Tx) error { return tx.PutSettings(want) }); err != nil {
 		t.Fatal(err)
 	}
-	if got := view(t, s, func(tx Tx) (Settings, error) { return tx.Settings() }); got != want {
+	if got := view(t, s, func(tx Tx) (Settings, error) { return tx.Settings() }); !reflect.DeepEqual(got, want) {
 		t.Errorf("Settings = %+v, want %+v", got, want)
 	}
 	err := s.Update(func(tx Tx) error { return tx.PutSettings(Settings{HistoryLimit: -1}) })
 	if err == nil || !strings.Contains(err.Error(), "-1") {
 		t.Errorf("negative history limit: %v", err)
+	}
+	err = s.Update(func(tx Tx) error { return tx.PutSettings(Settings{Executors: []Executor{{Name: "x"}}}) })
+	if err == nil || !strings.Contains(err.Error(), `executor "x": max workers 0 is less than 1`) {
+		t.Errorf("an executor of no workers: %v", err)
 	}
 }
 

@@ -8,7 +8,8 @@
 //     the prefix and the first 8 hex digits of the SHA-256 of the normalised
 //     line (fields separated by one space, the command trimmed), so importing
 //     the same file twice gives the same ids; a line repeated in the file
-//     gets "-2", "-3" after the id, as cron runs it that many times.
+//     gets "-2", "-3" after the id, as cron runs it that many times. An id
+//     jobfile.CheckID refuses (a prefix too long) makes the line a Problem.
 //   - "NAME=value" lines (with cron's optional spaces around "=" and optional
 //     quotes around the value) are environment variables of the job lines
 //     below them, recorded in the job's Env. CRON_TZ is the time zone of the
@@ -49,11 +50,27 @@ import (
 
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/jobfile"
 )
 
 // DefaultPrefix starts the id of every imported job unless Options say
 // otherwise.
 const DefaultPrefix = "cron-"
+
+// hashDigits is how many hex digits of the line's hash follow the prefix in
+// an id.
+const hashDigits = 8
+
+// CheckPrefix reports whether prefix can start the ids of imported jobs: an
+// id is the prefix and hashDigits hex digits, and must pass jobfile.CheckID,
+// which bounds it to jobfile.MaxIDLen bytes.
+func CheckPrefix(prefix string) error {
+	if n := len(prefix) + hashDigits; n > jobfile.MaxIDLen {
+		return fmt.Errorf("%q is %d bytes: with the %d hex digits of a line's hash after it, ids would be %d bytes, over the limit of %d (want a prefix of at most %d bytes)",
+			prefix, len(prefix), hashDigits, n, jobfile.MaxIDLen, jobfile.MaxIDLen-hashDigits)
+	}
+	return jobfile.CheckID(prefix + strings.Repeat("0", hashDigits))
+}
 
 // maxLine bounds a line; cron itself refuses much shorter ones.
 const maxLine = 1 << 20
@@ -285,9 +302,15 @@ func (p *parser) job(n int, s string) {
 	}
 	norm += " " + command
 	sum := sha256.Sum256([]byte(norm))
-	id := p.opts.Prefix + hex.EncodeToString(sum[:4])
+	id := p.opts.Prefix + hex.EncodeToString(sum[:hashDigits/2])
 	if p.seen[id]++; p.seen[id] > 1 {
 		id += "-" + strconv.Itoa(p.seen[id])
+	}
+	// CheckPrefix leaves room for the hash, not for the suffix of a
+	// repeated line; and a caller may not have checked at all.
+	if err := jobfile.CheckID(id); err != nil {
+		p.problem(n, "%v (use a shorter prefix)", err)
+		return
 	}
 
 	opts := p.opts.Defaults

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/jobfile"
 )
 
 var defaults = store.Options{MisfireGrace: schedule.Grace(time.Minute), Coalesce: true, MaxInstances: 1, Executor: "default"}
@@ -277,4 +278,29 @@ func FuzzParse(f *testing.F) {
 			lines[p.Line] = true
 		}
 	})
+}
+
+// TestLongPrefix: every id an import makes fits jobfile.MaxIDLen, or its line
+// is a Problem; CheckPrefix counts the hash digits the prefix is followed by.
+func TestLongPrefix(t *testing.T) {
+	max := strings.Repeat("p", jobfile.MaxIDLen-hashDigits)
+	if err := CheckPrefix(max); err != nil {
+		t.Errorf("a prefix of %d bytes: %v", len(max), err)
+	}
+	if err := CheckPrefix(max + "q"); err == nil || !strings.Contains(err.Error(), "ids would be 65 bytes, over the limit of 64 (want a prefix of at most 56 bytes)") {
+		t.Errorf("a prefix of %d bytes: %v", len(max)+1, err)
+	}
+	if err := CheckPrefix("a b"); err == nil || !strings.Contains(err.Error(), "contains ' '") {
+		t.Errorf("a prefix with a space: %v", err)
+	}
+	res := parse(t, "0 1 * * * echo a\n0 1 * * * echo a\n", Options{Prefix: max})
+	if len(res.Entries) != 1 || len(res.Entries[0].Job.ID) != jobfile.MaxIDLen {
+		t.Errorf("entries %+v, want one with an id of %d bytes", res.Entries, jobfile.MaxIDLen)
+	}
+	if len(res.Problems) != 1 || res.Problems[0].Line != 2 || !strings.Contains(res.Problems[0].Reason, "is longer than 64 bytes (use a shorter prefix)") {
+		t.Errorf("problems %+v, want line 2: the repeated line's id is too long", res.Problems)
+	}
+	if res := parse(t, "0 1 * * * echo a\n", Options{Prefix: max + "q"}); len(res.Entries) != 0 || len(res.Problems) != 1 {
+		t.Errorf("an unchecked prefix too long: %+v", res)
+	}
 }

@@ -74,6 +74,10 @@ func Pause(j *store.Job) {
 type ApplyOptions struct {
 	// Prune removes the stored jobs the file does not name.
 	Prune bool
+	// JobsOnly leaves the stored settings alone: for a File that is not a
+	// jobfile (the jobs of a crontab), which has no [scheduler],
+	// [executors] or [[listener]] to speak for.
+	JobsOnly bool
 }
 
 // Report says what Apply did (or, rolled back, would do), by job id.
@@ -82,7 +86,8 @@ type Report struct {
 	// Finished are the added or changed jobs whose trigger has no fire
 	// time left: they are stored finished.
 	Finished []string
-	// Settings reports that [scheduler] changed the stored settings.
+	// Settings reports that the stored settings changed: history_limit,
+	// executors or listeners.
 	Settings bool
 }
 
@@ -104,7 +109,11 @@ func (r Report) Changes() bool {
 //     not mark paused is resumed, its next run computed from now;
 //   - with Prune, stored jobs the file does not name are removed.
 //
-// The [scheduler] history_limit, when set, is stored in the settings.
+// Unless JobsOnly, the file's executors and listeners replace the stored
+// ones, for a scheduler started without the file (a file with none leaves
+// none: it is authoritative for the scheduler it describes); and its
+// [scheduler] history_limit, when set, replaces the stored one (a file
+// that does not set it leaves it, as lowering it would drop history).
 func Apply(tx store.Tx, f *File, now time.Time, opts ApplyOptions) (Report, error) {
 	var r Report
 	inFile := make(map[string]bool, len(f.Jobs))
@@ -157,20 +166,47 @@ func Apply(tx store.Tx, f *File, now time.Time, opts ApplyOptions) (Report, erro
 		}
 		r.Removed = gone
 	}
-	if limit := f.Scheduler.HistoryLimit; limit != 0 {
-		s, err := tx.Settings()
+	if !opts.JobsOnly {
+		changed, err := applySettings(tx, f)
 		if err != nil {
 			return r, err
 		}
-		if s.HistoryLimit != limit {
-			s.HistoryLimit = limit
-			if err := tx.PutSettings(s); err != nil {
-				return r, err
-			}
-			r.Settings = true
-		}
+		r.Settings = changed
 	}
 	return r, nil
+}
+
+// applySettings stores what the file says of the scheduler, and reports
+// whether that changed anything.
+func applySettings(tx store.Tx, f *File) (bool, error) {
+	old, err := tx.Settings()
+	if err != nil {
+		return false, err
+	}
+	s := old
+	if limit := f.Scheduler.HistoryLimit; limit != 0 {
+		s.HistoryLimit = limit
+	}
+	s.Executors = slices.Clone(f.Executors)
+	s.Listeners = nil
+	for _, l := range f.Listeners {
+		s.Listeners = append(s.Listeners, store.Listener{Events: slices.Clone(l.Events), Command: l.Command})
+	}
+	if reflect.DeepEqual(normalSettings(s), normalSettings(old)) {
+		return false, nil
+	}
+	return true, tx.PutSettings(s)
+}
+
+// normalSettings treats nil and empty lists alike, as JSON does.
+func normalSettings(s store.Settings) store.Settings {
+	if len(s.Executors) == 0 {
+		s.Executors = nil
+	}
+	if len(s.Listeners) == 0 {
+		s.Listeners = nil
+	}
+	return s
 }
 
 // applyJob stores fj in place of old (nil: none) and says which change that

@@ -198,6 +198,10 @@ func TestExportRoundTrip(t *testing.T) {
 			t.Errorf("job %s after the round trip:\n%+v\nwant\n%+v", j.ID, got, j)
 		}
 	}
+	// The executors' sizes and the listeners come back too.
+	if got := settings(t, b); !reflect.DeepEqual(got, st) || len(st.Executors) != 1 || len(st.Listeners) != 1 {
+		t.Errorf("settings after the round trip:\n%+v\nwant\n%+v", got, st)
+	}
 	again, _ := Export(st, jobs)
 	if string(again) != string(out) {
 		t.Errorf("export is not stable")
@@ -214,5 +218,59 @@ func TestTOMLString(t *testing.T) {
 		if got := tomlString(in); got != want {
 			t.Errorf("tomlString(%q) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+func settings(t *testing.T, s store.Store) store.Settings {
+	t.Helper()
+	var st store.Settings
+	if err := s.View(func(tx store.Tx) (err error) { st, err = tx.Settings(); return err }); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// TestApplySettings: a jobfile's executors and listeners are stored, for a
+// scheduler started without the file, and replace the stored ones; a file
+// without them leaves none. A crontab's jobs (JobsOnly) leave them alone.
+func TestApplySettings(t *testing.T) {
+	s := store.NewMemory()
+	withAll := mustParse(t, `
+[executors.heavy]
+max_workers = 2
+[executors.light]
+[[listener]]
+events = ["job_error", "job_missed"]
+command = "notify"
+`+base)
+	want := store.Settings{HistoryLimit: 50,
+		Executors: []store.Executor{{Name: "heavy", MaxWorkers: 2}, {Name: "light", MaxWorkers: DefaultMaxWorkers}},
+		Listeners: []store.Listener{{Events: []string{"job_error", "job_missed"}, Command: "notify"}}}
+	if r := apply(t, s, withAll, now, ApplyOptions{}); !r.Settings {
+		t.Error("the first apply reports no change of settings")
+	}
+	if got := settings(t, s); !reflect.DeepEqual(got, want) {
+		t.Errorf("stored %+v, want %+v", got, want)
+	}
+	if r := apply(t, s, withAll, now, ApplyOptions{}); r.Settings || r.Changes() {
+		t.Errorf("the same file again: %+v", r)
+	}
+	// The jobs of a crontab leave the scheduler's settings alone.
+	if r := apply(t, s, &File{Defaults: DefaultOptions()}, now, ApplyOptions{JobsOnly: true}); r.Settings {
+		t.Error("JobsOnly changed the settings")
+	}
+	if got := settings(t, s); !reflect.DeepEqual(got, want) {
+		t.Errorf("after JobsOnly: %+v", got)
+	}
+	// A jobfile without them leaves none; history_limit unset stays.
+	if r := apply(t, s, mustParse(t, `[[job]]
+id = "tick"
+command = "echo tick"
+every = "10m"
+`), now, ApplyOptions{}); !r.Settings {
+		t.Error("dropping the executors and listeners reports no change")
+	}
+	if got := settings(t, s); !reflect.DeepEqual(got, store.Settings{HistoryLimit: 50}) {
+		t.Errorf("after a file with none: %+v", got)
 	}
 }

@@ -3,7 +3,7 @@ package jobfile
 import (
 	"errors"
 	"fmt"
-	"math"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,6 +42,16 @@ type decoder struct {
 }
 
 func newDecoder(name string, src []byte) *decoder { return &decoder{name: name, src: src} }
+
+// base is the directory relative dirs are read against: the file's own, or
+// the working directory for a name with no directory ("stdin").
+func (d *decoder) base() string {
+	base, err := filepath.Abs(filepath.Dir(d.name))
+	if err != nil { // no working directory: dirs stay relative, and Stat says why
+		return filepath.Dir(d.name)
+	}
+	return base
+}
 
 // at is where path is written, or where the nearest enclosing key is (keys
 // inside inline tables and array elements have no position of their own).
@@ -164,7 +174,7 @@ func (d *decoder) options(path, label string, m map[string]any, o *store.Options
 func (d *decoder) executors(f *File, m map[string]any) {
 	for _, name := range sortedKeys(m) {
 		path, label := "executors."+name, fmt.Sprintf("executors.%s", name)
-		if err := checkName("executor name", name); err != nil {
+		if err := checkIdent("executor name", name); err != nil {
 			d.errorf(path, "executors", "%v", err)
 			continue
 		}
@@ -258,7 +268,12 @@ func (d *decoder) job(f *File, i int, m map[string]any) Job {
 	d.unknown(path, label, m, jobKeys...)
 	j.Command, _ = d.command(path, label, m)
 	if v, has := m["name"]; has {
-		j.Name, _ = d.str(path+".name", label+": name", v)
+		if name, isStr := d.str(path+".name", label+": name", v); isStr {
+			if err := CheckName(name); err != nil {
+				d.errorf(path+".name", label, "%v", err)
+			}
+			j.Name = name
+		}
 	}
 
 	spec, tpath, ok := d.trigger(path, label, m, true)
@@ -300,7 +315,13 @@ func (d *decoder) job(f *File, i int, m map[string]any) Job {
 		}
 	}
 	if v, has := m["dir"]; has {
-		j.Options.Dir, _ = d.str(path+".dir", label+": dir", v)
+		if dir, isStr := d.str(path+".dir", label+": dir", v); isStr {
+			if abs, err := ResolveDir(dir, d.base()); err != nil {
+				d.errorf(path+".dir", label+": dir", "%v", err)
+			} else {
+				j.Options.Dir = abs
+			}
+		}
 	}
 	if v, has := m["env"]; has {
 		j.Options.Env = d.env(path+".env", label+": env", v)
@@ -454,178 +475,4 @@ func (d *decoder) fields(path, label string, m map[string]any) (*schedule.Fields
 		d.errorf(path, label, "no field given (want some of %s)", strings.Join(fieldKeys, ", "))
 	}
 	return &f, len(d.errs) == ok
-}
-
-// unknown reports every key of m not in allowed, by name.
-func (d *decoder) unknown(path, label string, m map[string]any, allowed ...string) {
-	for _, k := range sortedKeys(m) {
-		if !slices.Contains(allowed, k) {
-			where := label
-			if where == "" {
-				where = "top level"
-			}
-			d.errorf(joinPath(path, k), "", "unknown key %q in %s (want one of %s)", k, where, strings.Join(allowed, ", "))
-		}
-	}
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
-// describe names a TOML value's type, with the value, for errors.
-func describe(v any) string {
-	switch v := v.(type) {
-	case string:
-		return fmt.Sprintf("%q is a string", v)
-	case int64:
-		return fmt.Sprintf("%d is an integer", v)
-	case float64:
-		return fmt.Sprintf("%v is a float", v)
-	case bool:
-		return fmt.Sprintf("%v is a boolean", v)
-	case time.Time:
-		return fmt.Sprintf("%v is a datetime", v)
-	case []any, []map[string]any:
-		return "an array"
-	case map[string]any:
-		return "a table"
-	}
-	return fmt.Sprintf("%v is a %T", v, v)
-}
-
-// table reads an optional table (nil: absent, ok false).
-func (d *decoder) table(path, label string, v any) (map[string]any, bool) {
-	if v == nil {
-		return nil, false
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		d.errorf(path, label, "%s, want a table", describe(v))
-	}
-	return m, ok
-}
-
-// tables reads an optional array of tables ([[job]]).
-func (d *decoder) tables(key string, v any) []map[string]any {
-	switch v := v.(type) {
-	case nil:
-		return nil
-	case []map[string]any:
-		return v
-	}
-	d.errorf(key, key, "%s, want an array of tables ([[%s]])", describe(v), key)
-	return nil
-}
-
-func (d *decoder) array(path, label string, v any) ([]any, bool) {
-	list, ok := v.([]any)
-	if !ok {
-		d.errorf(path, label, "%s, want an array", describe(v))
-	}
-	return list, ok
-}
-
-func (d *decoder) str(path, label string, v any) (string, bool) {
-	s, ok := v.(string)
-	if !ok {
-		d.errorf(path, label, "%s, want a string", describe(v))
-	}
-	return s, ok
-}
-
-func (d *decoder) boolean(path, label string, v any) (bool, bool) {
-	b, ok := v.(bool)
-	if !ok {
-		d.errorf(path, label, "%s, want true or false", describe(v))
-	}
-	return b, ok
-}
-
-func (d *decoder) integer(path, label string, v any) (int, bool) {
-	n, ok := v.(int64)
-	if !ok {
-		d.errorf(path, label, "%s, want an integer", describe(v))
-		return 0, false
-	}
-	if n > math.MaxInt32 || n < math.MinInt32 {
-		d.errorf(path, label, "%d is too large", n)
-		return 0, false
-	}
-	return int(n), true
-}
-
-// durationText reads a duration as text: a string as written, or an
-// integer of seconds as APScheduler users write them.
-func (d *decoder) durationText(path, label string, v any) (string, bool) {
-	switch v := v.(type) {
-	case string:
-		return v, true
-	case int64:
-		if v > math.MaxInt64/int64(time.Second) || v < 0 {
-			d.errorf(path, label, "%d seconds is out of range", v)
-			return "", false
-		}
-		return schedule.FormatDuration(time.Duration(v) * time.Second), true
-	}
-	d.errorf(path, label, "%s, want a duration such as \"90s\" or an integer of seconds", describe(v))
-	return "", false
-}
-
-func (d *decoder) duration(path, label string, v any) (time.Duration, bool) {
-	text, ok := d.durationText(path, label, v)
-	if !ok {
-		return 0, false
-	}
-	dur, err := schedule.ParseDuration(text)
-	if err != nil {
-		d.errorf(path, label, "%v", err)
-		return 0, false
-	}
-	return dur, true
-}
-
-func (d *decoder) grace(path, label string, v any) (schedule.Grace, bool) {
-	text, ok := d.durationText(path, label, v)
-	if !ok {
-		return 0, false
-	}
-	g, err := ParseGrace(text)
-	if err != nil {
-		d.errorf(path, label, "%v", err)
-		return 0, false
-	}
-	return g, true
-}
-
-// timeText reads a TIME as text: a string as written, an offset datetime
-// in RFC 3339, a local datetime or date as the wall time it names (read in
-// the trigger's zone).
-func (d *decoder) timeText(path, label string, v any) (string, bool) {
-	switch v := v.(type) {
-	case string:
-		return v, true
-	case time.Time:
-		switch v.Location().String() {
-		case "datetime-local":
-			if v.Nanosecond() != 0 {
-				d.errorf(path, label, "%s has fractional seconds (want whole seconds)", v.Format("2006-01-02T15:04:05.999999999"))
-				return "", false
-			}
-			return v.Format("2006-01-02 15:04:05"), true
-		case "date-local":
-			return v.Format("2006-01-02"), true
-		case "time-local":
-			d.errorf(path, label, "%s is a time of day without a date (want a date and time)", v.Format("15:04:05"))
-			return "", false
-		}
-		return v.Format(time.RFC3339Nano), true
-	}
-	d.errorf(path, label, "%s, want a datetime or a string", describe(v))
-	return "", false
 }

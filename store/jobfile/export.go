@@ -2,6 +2,7 @@ package jobfile
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,31 +13,42 @@ import (
 	"github.com/jobctl/jobctl/store"
 )
 
-// Export writes jobs, and the settings a jobfile can hold, as a jobfile that
-// Parse reads back to the same jobs: applied to an empty store it gives the
-// same ids, commands, triggers, options and paused states; a finished job's
-// "now" is written as the instant it was, so that it stays finished. Options equal to
+// Export writes jobs, and the settings a jobfile can hold (history limit,
+// executors, listeners), as a jobfile that Parse reads back to the same jobs
+// and settings: applied to an empty store it gives the same ids, commands,
+// triggers, options and paused states; a finished job's "now" is written as
+// the instant it was, so that it stays finished. Options equal to
 // DefaultOptions are left out. A broken job cannot be written; the caller
-// leaves it out. Every executor a job names is declared with
-// DefaultMaxWorkers, since the store does not keep pool sizes.
+// leaves it out. An executor a job names that the settings do not hold
+// (named with jobctl add) is declared with DefaultMaxWorkers, the size a
+// scheduler gives it, since a jobfile must declare it.
 func Export(settings store.Settings, jobs []*store.Job) ([]byte, error) {
 	var b strings.Builder
 	b.WriteString("# A jobctl jobfile, written by jobctl export. Apply it with: jobctl apply -f FILE\n")
 	if settings.HistoryLimit != 0 {
 		fmt.Fprintf(&b, "\n[scheduler]\nhistory_limit = %d\n", settings.HistoryLimit)
 	}
-	var executors []string
+	executors := map[string]int{}
+	for _, e := range settings.Executors {
+		executors[e.Name] = e.MaxWorkers
+	}
 	for _, j := range jobs {
 		if j.Broken != "" {
 			return nil, fmt.Errorf("job %q is broken (%s)", j.ID, j.Broken)
 		}
-		if e := j.Options.Executor; e != DefaultExecutor && !slices.Contains(executors, e) {
-			executors = append(executors, e)
+		if e := j.Options.Executor; e != DefaultExecutor && executors[e] == 0 {
+			executors[e] = DefaultMaxWorkers
 		}
 	}
-	slices.Sort(executors)
-	for _, e := range executors {
-		fmt.Fprintf(&b, "\n[executors.%s]\nmax_workers = %d # pool sizes are not stored: check this one\n", tomlKey(e), DefaultMaxWorkers)
+	for _, name := range slices.Sorted(maps.Keys(executors)) {
+		fmt.Fprintf(&b, "\n[executors.%s]\nmax_workers = %d\n", tomlKey(name), executors[name])
+	}
+	for _, l := range settings.Listeners {
+		events := make([]string, len(l.Events))
+		for i, e := range l.Events {
+			events[i] = tomlString(e)
+		}
+		fmt.Fprintf(&b, "\n[[listener]]\nevents = [%s]\ncommand = %s\n", strings.Join(events, ", "), tomlString(l.Command))
 	}
 	def := DefaultOptions()
 	for _, j := range jobs {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/jobctl/jobctl/store"
@@ -43,12 +44,12 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		first := applied(t, file)
+		first, settings := applied(t, file)
 		jobs := make([]*store.Job, 0, len(first))
 		for _, j := range first {
 			jobs = append(jobs, j)
 		}
-		out, err := Export(store.Settings{HistoryLimit: file.Scheduler.HistoryLimit}, jobs)
+		out, err := Export(settings, jobs)
 		if err != nil {
 			t.Fatalf("exporting what was applied: %v", err)
 		}
@@ -56,19 +57,35 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			t.Fatalf("parsing the export: %v\n%s", err, out)
 		}
-		if second := applied(t, again); !reflect.DeepEqual(first, second) {
+		second, settingsAgain := applied(t, again)
+		if !reflect.DeepEqual(first, second) {
 			t.Fatalf("the jobs exported and applied again differ:\n%v\n%v\nexport:\n%s", first, second, out)
+		}
+		// An executor only a job names is declared by the export.
+		for _, e := range settings.Executors {
+			if !slices.Contains(settingsAgain.Executors, e) {
+				t.Fatalf("executor %+v lost by the round trip:\n%s", e, out)
+			}
+		}
+		if !reflect.DeepEqual(settings.Listeners, settingsAgain.Listeners) || settings.HistoryLimit != settingsAgain.HistoryLimit {
+			t.Fatalf("the settings exported and applied again differ:\n%+v\n%+v\nexport:\n%s", settings, settingsAgain, out)
 		}
 	})
 }
 
-// applied applies f to an empty store and returns its jobs by id.
-func applied(t *testing.T, f *File) map[string]*store.Job {
+// applied applies f to an empty store and returns its jobs by id, and its
+// settings.
+func applied(t *testing.T, f *File) (map[string]*store.Job, store.Settings) {
 	s := store.NewMemory()
 	defer s.Close()
 	jobs := map[string]*store.Job{}
+	var settings store.Settings
 	err := s.Update(func(tx store.Tx) error {
 		if _, err := Apply(tx, f, now, ApplyOptions{}); err != nil {
+			return err
+		}
+		var err error
+		if settings, err = tx.Settings(); err != nil {
 			return err
 		}
 		return tx.Jobs(func(j *store.Job) error {
@@ -79,5 +96,5 @@ func applied(t *testing.T, f *File) map[string]*store.Job {
 	if err != nil {
 		t.Fatalf("applying a file Parse accepted: %v", err)
 	}
-	return jobs
+	return jobs, settings
 }

@@ -29,7 +29,8 @@
 // = [...] lists of inline tables holding one trigger each. timezone, start
 // and end bound the trigger. A job takes every option of jobctl add:
 // name, misfire_grace_time, coalesce, max_instances, executor, timeout,
-// jitter, dir, env (a table of strings) and paused. Unknown keys are errors.
+// jitter, dir (relative to the jobfile's directory), env (a table of
+// strings) and paused. Unknown keys are errors.
 //
 // Parse reports every error it finds, each with its line and column, not
 // just the first; only a TOML syntax error stops it, since nothing after one
@@ -38,14 +39,18 @@ package jobfile
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
@@ -69,17 +74,13 @@ type Scheduler struct {
 	HistoryLimit int    // 0: not set
 }
 
-// Executor is a named pool of workers.
-type Executor struct {
-	Name       string
-	MaxWorkers int
-}
+// Executor is a named pool of workers, as the store keeps it.
+type Executor = store.Executor
 
 // Listener runs Command on the events it names.
 type Listener struct {
-	Events  []string
-	Command string
-	Pos     Position
+	store.Listener
+	Pos Position
 }
 
 // Job is a job as the file describes it: ready to store, its State Active or
@@ -168,26 +169,34 @@ func Load(path string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	tooBig := fmt.Errorf("%s: larger than a jobfile may be (%d MiB)", path, MaxSize>>20)
 	switch {
 	case fi.IsDir():
 		return nil, fmt.Errorf("%s: is a directory, not a jobfile", path)
 	case fi.Size() > MaxSize:
-		return nil, tooBig
+		return nil, fmt.Errorf("%s: larger than a jobfile may be (%d MiB)", path, MaxSize>>20)
 	}
+	return Read(path, f)
+}
+
+// Read reads a jobfile from r, at most MaxSize bytes of it, and parses it;
+// name is as for Parse ("stdin" for standard input: relative dirs are then
+// read from the working directory).
+func Read(name string, r io.Reader) (*File, error) {
 	// A device or a pipe has no size to check beforehand.
-	src, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	src, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
 	if err != nil {
 		return nil, err
 	}
 	if len(src) > MaxSize {
-		return nil, tooBig
+		return nil, fmt.Errorf("%s: larger than a jobfile may be (%d MiB)", name, MaxSize>>20)
 	}
-	return Parse(path, src)
+	return Parse(name, src)
 }
 
-// Parse parses a jobfile; name is used in errors. The error, if any, is
-// Errors.
+// Parse parses a jobfile. name is its path, used in errors and as the
+// place a relative dir is read from (its directory; the working directory
+// for a bare name such as "stdin"); every dir must be an existing
+// directory, and is made absolute. The error, if any, is Errors.
 func Parse(name string, src []byte) (*File, error) {
 	d := newDecoder(name, src)
 	f := d.file()
@@ -200,23 +209,28 @@ func Parse(name string, src []byte) (*File, error) {
 	return f, nil
 }
 
-// maxIDLen bounds ids: they are typed, printed in tables and used as keys.
-const maxIDLen = 64
+// MaxIDLen bounds ids, in bytes: they are typed, printed in tables and used
+// as keys.
+const MaxIDLen = 64
 
-// CheckID reports whether id can name a job or an executor: 1 to 64
-// printable characters with no whitespace or slash, not starting with "-"
-// (it would read as a flag).
-func CheckID(id string) error { return checkName("id", id) }
+// CheckID reports whether id can name a job or an executor: 1 to 64 bytes
+// of UTF-8, printable characters with no whitespace or slash, not starting
+// with "-" (it would read as a flag).
+func CheckID(id string) error { return checkIdent("id", id) }
 
-// checkName checks an id or an executor's name; what names it in errors.
-func checkName(what, name string) error {
+// checkIdent checks an id or an executor's name; what names it in errors.
+func checkIdent(what, name string) error {
 	switch {
 	case name == "":
 		return fmt.Errorf("empty %s", what)
-	case len(name) > maxIDLen:
-		return fmt.Errorf("%s %q is longer than %d bytes", what, name, maxIDLen)
+	case len(name) > MaxIDLen:
+		return fmt.Errorf("%s %q is longer than %d bytes", what, name, MaxIDLen)
 	case strings.HasPrefix(name, "-"):
 		return fmt.Errorf("%s %q starts with '-'", what, name)
+	case !utf8.ValidString(name):
+		// Ranging over it would read each bad byte as U+FFFD, a printable
+		// character; stored, the id could be neither typed nor exported.
+		return fmt.Errorf("%s %q is not valid UTF-8", what, name)
 	}
 	for _, r := range name {
 		if unicode.IsSpace(r) || r == '/' || !unicode.IsPrint(r) {
@@ -224,6 +238,49 @@ func checkName(what, name string) error {
 		}
 	}
 	return nil
+}
+
+// CheckName reports whether name can be a job's name: any text for people,
+// spaces included, but UTF-8 with no control characters or line breaks. A
+// newline or an escape sequence in a name would break the lines of every
+// table that shows it, or drive the terminal showing it.
+func CheckName(name string) error {
+	if !utf8.ValidString(name) {
+		return fmt.Errorf("name %q is not valid UTF-8", name)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return fmt.Errorf("name %q contains %q (want no control characters or line breaks)", name, r)
+		}
+	}
+	return nil
+}
+
+// ResolveDir makes dir, a job's working directory, absolute against base
+// (itself absolute) and checks that it is a directory. A relative dir is
+// read where it was written (the shell of jobctl add, a jobfile's
+// directory), not in whatever directory the scheduler runs; and a dir that
+// does not exist would fail every run ("cannot start") rather than now.
+// An empty dir is the scheduler's and stays empty.
+func ResolveDir(dir, base string) (string, error) {
+	if dir == "" {
+		return "", nil
+	}
+	abs, what := dir, fmt.Sprintf("%q", dir)
+	if !filepath.IsAbs(dir) {
+		abs = filepath.Join(base, dir)
+		what = fmt.Sprintf("%q (%s)", dir, abs)
+	}
+	fi, err := os.Stat(abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", fmt.Errorf("%s does not exist", what)
+	case err != nil:
+		return "", err
+	case !fi.IsDir():
+		return "", fmt.Errorf("%s is not a directory", what)
+	}
+	return abs, nil
 }
 
 // MinGrace is the shortest misfire grace time. A process starts some
@@ -294,7 +351,7 @@ func CheckOptions(o store.Options) error {
 	case o.Jitter < 0:
 		return fmt.Errorf("jitter: %s is negative", o.Jitter)
 	}
-	if err := checkName("executor name", o.Executor); err != nil {
+	if err := checkIdent("executor name", o.Executor); err != nil {
 		return err
 	}
 	for _, kv := range o.Env {

@@ -33,7 +33,7 @@ func TestExample(t *testing.T) {
 	if f.Defaults.MisfireGrace != schedule.Grace(5*time.Minute) || !f.Defaults.Coalesce {
 		t.Errorf("defaults: %+v", f.Defaults)
 	}
-	if len(f.Executors) != 1 || f.Executors[0] != (Executor{"heavy", 2}) {
+	if len(f.Executors) != 1 || f.Executors[0] != (Executor{Name: "heavy", MaxWorkers: 2}) {
 		t.Errorf("executors: %+v", f.Executors)
 	}
 	if len(f.Listeners) != 1 || !reflect.DeepEqual(f.Listeners[0].Events, []string{"job_error", "job_missed"}) {
@@ -219,5 +219,32 @@ max_workers = 1
 	}
 	if !reflect.DeepEqual(pos, want) {
 		t.Errorf("positions:\n%v\nwant\n%v", pos, want)
+	}
+}
+
+// TestCheckID covers what ids and executor names may hold: the same rule
+// serves flags, jobfiles and executors.
+func TestCheckID(t *testing.T) {
+	for _, tt := range []struct{ id, want string }{
+		{"backup-1.daily", ""},
+		{"日本語", ""},
+		{"", "empty id"},
+		{"a b", `id "a b" contains ' '`},
+		{"a/b", `id "a/b" contains '/'`},
+		{"-x", `id "-x" starts with '-'`},
+		{"a\x1b[31m", `id "a\x1b[31m" contains '\x1b'`},
+		{"\xff", `id "\xff" is not valid UTF-8`},
+		{"caf\xe9", `id "caf\xe9" is not valid UTF-8`},
+		{strings.Repeat("x", 65), "is longer than 64 bytes"},
+	} {
+		err := CheckID(tt.id)
+		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("CheckID(%q) = %v, want %q", tt.id, err, tt.want)
+		}
+	}
+	o := DefaultOptions()
+	o.Executor = "\xfe"
+	if err := CheckOptions(o); err == nil || !strings.Contains(err.Error(), "not valid UTF-8") {
+		t.Errorf("an executor name that is not UTF-8: %v", err)
 	}
 }

@@ -1,0 +1,78 @@
+package cmd
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jobctl/jobctl/runner"
+	"github.com/jobctl/jobctl/store"
+)
+
+// TestLoggerTimestamps: the scheduler's log leaves the time out only when
+// it goes to the journal, which adds its own: when $JOURNAL_STREAM names
+// the very stream the log is written to. A file (2>sched.log, nohup)
+// keeps its timestamps, even from a process that inherited the variable.
+func TestLoggerTimestamps(t *testing.T) {
+	dir := t.TempDir()
+	open := func(name string) *os.File {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f
+	}
+	journal := open("journal")
+	fi, err := journal.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, ino, ok := fileID(fi)
+	if !ok {
+		t.Skip("no device and inode numbers here")
+	}
+	journalStream := fmt.Sprintf("%d:%d", dev, ino)
+	for _, tt := range []struct {
+		name string
+		to   *os.File
+		env  string
+		time bool
+	}{
+		{"no journal", open("a.log"), "", true},
+		{"the journal", journal, journalStream, false},
+		{"a file, the journal's variable inherited", open("b.log"), journalStream, true},
+		{"not DEV:INO", open("c.log"), "journal", true},
+	} {
+		log, err := (&runOptions{logFormat: "text", logLevel: "info"}).logger(tt.to, tt.env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		log.Info("hello")
+		b, err := os.ReadFile(tt.to.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.HasPrefix(string(b), "time="); got != tt.time {
+			t.Errorf("%s (JOURNAL_STREAM=%q): %q; want the time: %v", tt.name, tt.env, b, tt.time)
+		}
+	}
+}
+
+// TestRunHelpEnvironment: every variable a listener gets is documented in
+// jobctl run --help, where a user looks for them; the runner is their
+// owner.
+func TestRunHelpEnvironment(t *testing.T) {
+	code := 1
+	full := runner.Event{Name: runner.JobError, JobID: "j", Run: &store.Run{Seq: 1, Outcome: store.Failed,
+		ExitCode: &code, Signal: "SIGKILL", Reason: "killed"}}
+	help := newRunCmd(Streams{}).Long
+	for _, kv := range full.Env() {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.Contains(help, "  "+name+" ") {
+			t.Errorf("jobctl run --help does not document %s", name)
+		}
+	}
+}

@@ -1,11 +1,7 @@
 package cmd
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -148,8 +144,12 @@ func runSchedulerStatus(o *schedulerOptions, s Streams) error {
 	if err != nil {
 		return err
 	}
-	if st.Running, st.PID, err = schedulerRunning(path); err != nil {
+	var pid int
+	if st.Running, pid, err = store.LockHolder(path); err != nil {
 		return err
+	}
+	if pid != 0 {
+		st.PID = &pid
 	}
 	if o.output == outputJSON {
 		return writeJSON(s.Out, st)
@@ -172,28 +172,4 @@ func runSchedulerStatus(o *schedulerOptions, s Streams) error {
 	fmt.Fprintf(s.Out, "%-17s %d\n", "Runs in progress:", st.RunsInProgress)
 	fmt.Fprintf(s.Out, "%-17s %s\n", "Next run:", nextRun)
 	return nil
-}
-
-// schedulerRunning reports whether a scheduler holds the lock of the
-// database at path, and its pid if the lock file says. It tries the lock
-// and lets it go at once; a lock file that does not exist means none ran.
-func schedulerRunning(path string) (bool, *int, error) {
-	if _, err := os.Stat(path + ".lock"); errors.Is(err, fs.ErrNotExist) {
-		return false, nil, nil
-	}
-	unlock, err := store.Lock(path)
-	if err == nil {
-		return false, nil, unlock()
-	}
-	if !errors.Is(err, store.ErrLocked) {
-		return false, nil, err
-	}
-	var pid *int
-	if b, err := os.ReadFile(path + ".lock"); err == nil {
-		var n int
-		if _, err := fmt.Sscan(strings.TrimSpace(string(b)), &n); err == nil {
-			pid = &n
-		}
-	}
-	return true, pid, nil
 }

@@ -17,17 +17,23 @@ import (
 var ErrLocked = errors.New("another scheduler is running")
 
 // Lock takes the scheduler lock of the database at path, so that only one
-// scheduler runs on it: an exclusive flock on path+".lock", which holds the
+// scheduler runs on it: an exclusive flock on the lock file, which holds the
 // owner's process id for the message another scheduler gets. It does not
-// wait. The lock is released by unlock, or by the process ending however it
-// ends, so a crashed scheduler never leaves a stale lock. The lock file
+// wait. The lock file is the database file's name plus ".lock", beside the
+// file that path names once its symbolic links are resolved (see
+// lockName), so that every path to one database takes the same lock. The
+// lock is released by unlock, or by the process ending however it ends, so
+// a crashed scheduler never leaves a stale lock. The lock file
 // itself stays: removing it would let two processes lock two different
 // files of the same name.
 //
 // The database's own lock is separate and held only for a transaction; this
 // one is held for the scheduler's lifetime.
 func Lock(path string) (unlock func() error, err error) {
-	name := path + ".lock"
+	name, err := lockName(path)
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(filepath.Dir(name), 0o700); err != nil {
 		return nil, err
 	}
@@ -65,6 +71,32 @@ func Lock(path string) (unlock func() error, err error) {
 	}, nil
 }
 
+// LockHolder reports whether a scheduler holds the lock of the database at
+// path, and its process id if the lock file says (else 0). A lock file that
+// does not exist means no scheduler ran; none is created.
+func LockHolder(path string) (held bool, pid int, err error) {
+	name, err := lockName(path)
+	if err != nil {
+		return false, 0, err
+	}
+	if _, err := os.Lstat(name); errors.Is(err, fs.ErrNotExist) {
+		return false, 0, nil
+	}
+	unlock, err := Lock(path)
+	if err == nil {
+		return false, 0, unlock()
+	}
+	if !errors.Is(err, ErrLocked) {
+		return false, 0, err
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return true, 0, nil
+	}
+	pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	return true, pid, nil
+}
+
 // holder describes the process holding the lock, as far as the file says.
 func holder(f *os.File) string {
 	buf := make([]byte, 32)
@@ -73,4 +105,60 @@ func holder(f *os.File) string {
 		return "pid " + strconv.Itoa(pid)
 	}
 	return "pid unknown"
+}
+
+// lockName returns the name of the lock file of the database at path: that
+// of the file path names, resolved, plus ".lock". Two paths to one database
+// (through a symbolic link to the file, or to a directory on the way) must
+// name one lock file, or two schedulers would run on it and each would
+// record the other's runs as interrupted. A database not created yet is
+// resolved as far as it exists, and a dangling link is followed: once the
+// file is created where it points, both paths name it.
+func lockName(path string) (string, error) {
+	abs := path
+	if !filepath.IsAbs(path) {
+		// Not filepath.Abs, which cleans "link/.." away lexically: the
+		// kernel, opening the database, goes to the link's parent.
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", err
+		}
+		abs = wd + string(filepath.Separator) + path
+	}
+	real, err := resolve(abs, 0)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	return real + ".lock", nil
+}
+
+// resolve returns the absolute path abs with its symbolic links resolved,
+// those of its parts that do not exist yet included: a dangling link is
+// followed to where it points. depth counts the links followed so, against
+// a loop.
+func resolve(abs string, depth int) (string, error) {
+	real, err := filepath.EvalSymlinks(abs)
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return real, err
+	}
+	i := strings.LastIndexByte(abs, filepath.Separator)
+	dir, base := abs[:i], abs[i+1:]
+	if dir == "" {
+		dir = "/"
+	}
+	if dir, err = resolve(dir, depth); err != nil {
+		return "", err
+	}
+	p := filepath.Join(dir, base) // dir has no links left: cleaning is safe
+	target, err := os.Readlink(p)
+	if err != nil { // not there, so no link: p is where the file will be
+		return p, nil
+	}
+	if depth++; depth > 40 { // the kernel's limit
+		return "", syscall.ELOOP
+	}
+	if !filepath.IsAbs(target) {
+		target = dir + string(filepath.Separator) + target
+	}
+	return resolve(target, depth)
 }

@@ -17,15 +17,17 @@ import (
 var ErrLocked = errors.New("another scheduler is running")
 
 // Lock takes the scheduler lock of the database at path, so that only one
-// scheduler runs on it: an exclusive flock on the lock file, which holds the
-// owner's process id for the message another scheduler gets. It does not
-// wait. The lock file is the database file's name plus ".lock", beside the
+// scheduler runs on it: an exclusive fcntl lock on the whole of the lock
+// file (an open file description lock on Linux; see tryLock), which another
+// process can ask about without taking it (LockHolder). It does not wait.
+// The lock file holds the owner's process id, for the message another
+// scheduler gets. It is the database file's name plus ".lock", beside the
 // file that path names once its symbolic links are resolved (see
 // lockName), so that every path to one database takes the same lock. The
 // lock is released by unlock, or by the process ending however it ends, so
-// a crashed scheduler never leaves a stale lock. The lock file
-// itself stays: removing it would let two processes lock two different
-// files of the same name.
+// a crashed scheduler never leaves a stale lock. The lock file itself
+// stays: removing it would let two processes lock two different files of
+// the same name.
 //
 // The database's own lock is separate and held only for a transaction; this
 // one is held for the scheduler's lifetime.
@@ -37,15 +39,8 @@ func Lock(path string) (unlock func() error, err error) {
 	if err := os.MkdirAll(filepath.Dir(name), 0o700); err != nil {
 		return nil, err
 	}
-	// The database may be in a directory others can write to (a sticky
-	// one, as /tmp; CheckPrivate lets those pass): a link planted there
-	// is not followed, and another user's file is not used.
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
+	f, err := openLockFile(name, os.O_RDWR|os.O_CREATE)
 	if err != nil {
-		// ELOOP, or in a sticky directory EACCES.
-		if fi, lerr := os.Lstat(name); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
-			return nil, fmt.Errorf("%s: is a symbolic link, not jobctl's lock file", name)
-		}
 		return nil, err
 	}
 	if fi, err := f.Stat(); err != nil {
@@ -55,10 +50,14 @@ func Lock(path string) (unlock func() error, err error) {
 		f.Close()
 		return nil, err
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := tryLock(f); err != nil {
 		defer f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%w on %s (%s)", ErrLocked, path, holder(f))
+		if errors.Is(err, errLockHeld) {
+			pid := "pid unknown"
+			if n := lockPID(f); n != 0 {
+				pid = "pid " + strconv.Itoa(n)
+			}
+			return nil, fmt.Errorf("%w on %s (%s)", ErrLocked, path, pid)
 		}
 		return nil, fmt.Errorf("locking %s: %w", name, err)
 	}
@@ -67,44 +66,71 @@ func Lock(path string) (unlock func() error, err error) {
 	}
 	return func() error {
 		f.Truncate(0)
-		return f.Close() // closing the last descriptor releases the flock
+		return f.Close() // closing the last descriptor releases the lock
 	}, nil
 }
 
 // LockHolder reports whether a scheduler holds the lock of the database at
-// path, and its process id if the lock file says (else 0). A lock file that
-// does not exist means no scheduler ran; none is created.
+// path, and its process id if the lock file says (else 0). It only asks: it
+// takes no lock, so a scheduler starting meanwhile is never refused because
+// of it, and it writes and creates nothing. A lock file that does not exist
+// means no scheduler ran.
 func LockHolder(path string) (held bool, pid int, err error) {
 	name, err := lockName(path)
 	if err != nil {
 		return false, 0, err
 	}
-	if _, err := os.Lstat(name); errors.Is(err, fs.ErrNotExist) {
+	// O_NONBLOCK: a FIFO planted under the name would make the open wait
+	// for a writer.
+	f, err := openLockFile(name, os.O_RDONLY|syscall.O_NONBLOCK)
+	if errors.Is(err, fs.ErrNotExist) {
 		return false, 0, nil
 	}
-	unlock, err := Lock(path)
-	if err == nil {
-		return false, 0, unlock()
-	}
-	if !errors.Is(err, ErrLocked) {
+	if err != nil {
 		return false, 0, err
 	}
-	b, err := os.ReadFile(name)
-	if err != nil {
-		return true, 0, nil
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return false, 0, err
+	} else if !fi.Mode().IsRegular() {
+		return false, 0, fmt.Errorf("%s: is not a regular file, not jobctl's lock file", name)
 	}
-	pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
-	return true, pid, nil
+	if held, err = lockHeld(f); err != nil {
+		return false, 0, fmt.Errorf("asking about the lock on %s: %w", name, err)
+	}
+	if !held {
+		return false, 0, nil
+	}
+	return true, lockPID(f), nil
 }
 
-// holder describes the process holding the lock, as far as the file says.
-func holder(f *os.File) string {
+// openLockFile opens the lock file called name. The database may be in a
+// directory others can write to (a sticky one, as /tmp; CheckPrivate lets
+// those pass): a link planted there is not followed.
+func openLockFile(name string, flag int) (*os.File, error) {
+	f, err := os.OpenFile(name, flag|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		// ELOOP, or in a sticky directory EACCES.
+		if fi, lerr := os.Lstat(name); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			return nil, fmt.Errorf("%s: is a symbolic link, not jobctl's lock file", name)
+		}
+		return nil, err
+	}
+	return f, nil
+}
+
+// errLockHeld is tryLock's error when another open file holds the lock.
+var errLockHeld = errors.New("lock held")
+
+// lockPID returns the process id the lock file f holds, or 0.
+func lockPID(f *os.File) int {
 	buf := make([]byte, 32)
 	n, _ := f.ReadAt(buf, 0)
-	if pid, err := strconv.Atoi(strings.TrimSpace(string(buf[:n]))); err == nil {
-		return "pid " + strconv.Itoa(pid)
+	pid, err := strconv.Atoi(strings.TrimSpace(string(buf[:n])))
+	if err != nil || pid <= 0 {
+		return 0
 	}
-	return "pid unknown"
+	return pid
 }
 
 // lockName returns the name of the lock file of the database at path: that

@@ -7,8 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -91,4 +93,81 @@ func mustLink(t *testing.T, target, link string) string {
 		t.Fatal(err)
 	}
 	return link
+}
+
+// TestLockHolderTakesNoLock: asking whether a scheduler runs (jobctl
+// scheduler status) takes no lock, so a scheduler that starts while the
+// question is being asked starts; it used to find the lock taken by the
+// asker and refuse ("another scheduler is running ... (pid unknown)"). The
+// asker's steps are interleaved with the scheduler's start at each point.
+func TestLockHolderTakesNoLock(t *testing.T) {
+	path := filepath.Join(privateDir(t), "jobs.db")
+	name := path + ".lock"
+	if held, pid, err := LockHolder(path); held || pid != 0 || err != nil {
+		t.Fatalf("LockHolder before any scheduler ran: %v %v %v", held, pid, err)
+	}
+	if _, err := os.Lstat(name); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("LockHolder created the lock file: %v", err)
+	}
+	unlock, err := Lock(path) // a scheduler ran before: the file exists
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	os.WriteFile(name, []byte("4242\n"), 0o600) // and a stale pid, say
+
+	// The asker has opened the lock file and asked; the scheduler starts.
+	f, err := openLockFile(name, os.O_RDONLY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if held, err := lockHeld(f); held || err != nil {
+		t.Fatalf("lockHeld with no scheduler: %v %v", held, err)
+	}
+	if b, _ := os.ReadFile(name); string(b) != "4242\n" {
+		t.Errorf("asking changed the lock file to %q", b)
+	}
+	unlock, err = Lock(path)
+	if err != nil {
+		t.Fatalf("a scheduler starting while another process asks: %v", err)
+	}
+	defer unlock()
+	// The asker, asking again or reading the pid, sees it.
+	if held, err := lockHeld(f); !held || err != nil {
+		t.Errorf("lockHeld with a scheduler: %v %v", held, err)
+	}
+	if held, pid, err := LockHolder(path); !held || pid != os.Getpid() || err != nil {
+		t.Errorf("LockHolder with a scheduler: %v %v %v, want true %d", held, pid, err, os.Getpid())
+	}
+	if runtime.GOOS != "linux" {
+		return // a classic fcntl lock belongs to the process: see lock_other.go
+	}
+	// The asker's descriptors closing leaves the scheduler's lock alone.
+	f.Close()
+	if _, err := Lock(path); !errors.Is(err, ErrLocked) {
+		t.Errorf("Lock after the asker closed its descriptor: %v, want ErrLocked", err)
+	}
+	unlock()
+	if held, pid, err := LockHolder(path); held || pid != 0 || err != nil {
+		t.Errorf("LockHolder after the scheduler ended: %v %v %v", held, pid, err)
+	}
+}
+
+// TestLockHolderRefusesPlantedFile: the question is asked following no link,
+// and waits for no FIFO.
+func TestLockHolderRefusesPlantedFile(t *testing.T) {
+	dir := privateDir(t)
+	db := filepath.Join(dir, "jobs.db")
+	mustLink(t, filepath.Join(dir, "elsewhere"), db+".lock")
+	if _, _, err := LockHolder(db); err == nil || !strings.Contains(err.Error(), db+".lock: is a symbolic link") {
+		t.Errorf("LockHolder through a symbolic link: %v", err)
+	}
+	os.Remove(db + ".lock")
+	if err := syscall.Mkfifo(db+".lock", 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := LockHolder(db); err == nil || !strings.Contains(err.Error(), db+".lock: is not a regular file") {
+		t.Errorf("LockHolder on a FIFO: %v", err)
+	}
 }

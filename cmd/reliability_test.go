@@ -965,17 +965,26 @@ func testInsecureFiles(t *testing.T, c *cli) {
 	for _, tt := range []struct {
 		file string
 		mode fs.FileMode
+		gid  int // the file's group, if not -1: one shared with other users
 		args []string
 		fix  string
 	}{
-		{c.db, 0o666, nil, "chmod go-w " + c.db},
-		{c.db, 0o620, nil, "chmod go-w " + c.db},
-		{jobfile, 0o602, []string{"-f", jobfile}, "chmod go-w " + jobfile},
-		{c.dir, 0o777, nil, "chmod o-w " + c.dir},
+		{c.db, 0o666, -1, nil, "chmod go-w " + c.db},
+		// nogroup (Debian), nobody (Fedora): the primary group of nobody,
+		// or not in /etc/group; either way not root's private group.
+		{c.db, 0o620, 65534, nil, "chmod go-w " + c.db},
+		{jobfile, 0o602, -1, []string{"-f", jobfile}, "chmod go-w " + jobfile},
+		{c.dir, 0o777, -1, nil, "chmod o-w " + c.dir},
 	} {
 		fi, err := os.Stat(tt.file)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if tt.gid != -1 {
+			if os.Getuid() != 0 {
+				continue // giving a file to another group takes root
+			}
+			os.Chown(tt.file, -1, tt.gid)
 		}
 		os.Chmod(tt.file, tt.mode)
 		before := fingerprint(t, c.db)
@@ -985,6 +994,7 @@ func testInsecureFiles(t *testing.T, c *cli) {
 			t.Errorf("the refused run changed the database")
 		}
 		os.Chmod(tt.file, fi.Mode())
+		os.Chown(tt.file, -1, int(fi.Sys().(*syscall.Stat_t).Gid))
 	}
 
 	add := c.command("add", "--id", "env2", "--at", "now", "--", "env >env2.out")

@@ -2,10 +2,13 @@ package cmd
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -40,6 +43,12 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"status": status},
+		Condition: func(cond string) (bool, error) {
+			if cond == "privategroup" {
+				return privateGroupPremise()
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 	})
 }
 
@@ -65,4 +74,44 @@ func status(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
 	}
+}
+
+// privateGroupPremise reports whether the files the scripts create belong to
+// a private group of the test's user: its primary group, named as the user,
+// with no other member in /etc/group nor by primary group in /etc/passwd.
+// It reads the files itself, to check the premise rather than trust the
+// code under test. In CI (CI=true), which runs as root, whose group root has
+// no other member, a missing premise is an error, not a skip that would
+// leave the case untested unnoticed.
+func privateGroupPremise() (bool, error) {
+	u, err := user.Current()
+	if err != nil {
+		return false, err
+	}
+	gid := strconv.Itoa(os.Getegid())
+	private := u.Gid == gid
+	if g, err := user.LookupGroupId(gid); err != nil || g.Name != u.Username {
+		private = false
+	}
+	for _, file := range []string{"/etc/group", "/etc/passwd"} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return false, err
+		}
+		for line := range strings.Lines(string(b)) {
+			f := strings.Split(strings.TrimSpace(line), ":")
+			switch {
+			case file == "/etc/group" && len(f) == 4 && f[2] == gid:
+				for _, m := range strings.Split(f[3], ",") {
+					private = private && (m == "" || m == u.Username)
+				}
+			case file == "/etc/passwd" && len(f) == 7 && f[3] == gid:
+				private = private && f[0] == u.Username
+			}
+		}
+	}
+	if !private && os.Getenv("CI") == "true" {
+		return false, fmt.Errorf("CI=true, but group %s of user %s is not a private group: the scripts that need one cannot run", gid, u.Username)
+	}
+	return private, nil
 }

@@ -46,7 +46,7 @@ func Lock(path string) (unlock func() error, err error) {
 	if fi, err := f.Stat(); err != nil {
 		f.Close()
 		return nil, err
-	} else if err := checkOwnerAndMode(name, fi, false); err != nil {
+	} else if err := checkFile(name, fi, systemAccounts()); err != nil {
 		f.Close()
 		return nil, err
 	}

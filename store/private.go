@@ -27,16 +27,22 @@ func (e *InsecureError) Error() string {
 
 // CheckPrivate reports, as an InsecureError, whether a user other than the
 // caller and root could change the file at path: the file being owned by
-// such a user or writable by its group or by others, or a directory on the
-// way to it (through symbolic links, whose own directories count too) being
-// owned by such a user or writable by everyone without the sticky bit (as
-// /tmp has it: others can add files there but not replace this one). cron
-// refuses an insecure crontab for the same reason: the commands of a
-// database or a jobfile run as whoever runs the scheduler. A directory
-// writable by its group is let pass, as distributions with a private group
-// per user create them so. A path that does not exist is checked as far as
-// it does, for the file that will be created there.
+// such a user, writable by others, or writable by its group unless that is
+// the private group of the file's owner (see privateGroup), or a directory
+// on the way to it (through symbolic links, whose own directories count
+// too) being owned by such a user or writable by everyone without the
+// sticky bit (as /tmp has it: others can add files there but not replace
+// this one). cron refuses an insecure crontab for the same reason: the
+// commands of a database or a jobfile run as whoever runs the scheduler. A
+// directory writable by its group is let pass, as distributions with a
+// private group per user create them so. A path that does not exist is
+// checked as far as it does, for the file that will be created there.
 func CheckPrivate(path string) error {
+	return checkPrivate(path, systemAccounts())
+}
+
+// checkPrivate is CheckPrivate, reading users and groups from etc.
+func checkPrivate(path string, etc fs.FS) error {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return err
@@ -60,7 +66,7 @@ func CheckPrivate(path string) error {
 	if err != nil {
 		return err
 	}
-	return checkOwnerAndMode(real, fi, false)
+	return checkFile(real, fi, etc)
 }
 
 // checkDirs checks dir and each directory above it that exists, following
@@ -73,7 +79,7 @@ func checkDirs(dir string) error {
 		case err != nil:
 			return err
 		default:
-			if err := checkOwnerAndMode(dir, fi, true); err != nil {
+			if err := checkDir(dir, fi); err != nil {
 				return err
 			}
 		}
@@ -85,37 +91,62 @@ func checkDirs(dir string) error {
 	}
 }
 
-// checkOwnerAndMode checks one file or directory.
-func checkOwnerAndMode(path string, fi fs.FileInfo, dir bool) error {
+// checkDir checks one directory.
+func checkDir(path string, fi fs.FileInfo) error {
+	if err := checkOwner(path, fi); err != nil {
+		return err
+	}
+	perm := fi.Mode().Perm()
+	if perm&0o002 == 0 || fi.Mode()&fs.ModeSticky != 0 {
+		return nil
+	}
+	return &InsecureError{path, fmt.Sprintf("is a directory writable by everyone, without the sticky bit (mode %v)", perm),
+		fmt.Sprintf("chmod o-w %s (or chmod +t, to let others add files there but not replace yours)", shellQuote(path))}
+}
+
+// checkFile checks one file, reading users and groups from etc if it is
+// writable by its group.
+func checkFile(path string, fi fs.FileInfo, etc fs.FS) error {
+	if err := checkOwner(path, fi); err != nil {
+		return err
+	}
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return nil
 	}
-	uid := os.Getuid()
-	if int(st.Uid) != uid && st.Uid != 0 {
-		return &InsecureError{path, fmt.Sprintf("is owned by uid %d, not by you (uid %d) or root", st.Uid, uid),
-			fmt.Sprintf("chown %d %s", uid, shellQuote(path))}
-	}
 	perm := fi.Mode().Perm()
-	if dir {
-		if perm&0o002 == 0 || fi.Mode()&fs.ModeSticky != 0 {
-			return nil
-		}
-		return &InsecureError{path, fmt.Sprintf("is a directory writable by everyone, without the sticky bit (mode %v)", perm),
-			fmt.Sprintf("chmod o-w %s (or chmod +t, to let others add files there but not replace yours)", shellQuote(path))}
-	}
-	who := ""
+	var problem string
 	switch perm & 0o022 {
 	case 0:
 		return nil
 	case 0o020:
-		who = "its group"
+		name, why, err := privateGroup(etc, st.Uid, st.Gid)
+		if err != nil {
+			why = fmt.Sprintf("whose members cannot be told (%v)", err)
+		}
+		if why == "" {
+			return nil
+		}
+		problem = fmt.Sprintf("is writable by its group %s (mode %v), %s", name, perm, why)
 	case 0o002:
-		who = "everyone"
+		problem = fmt.Sprintf("is writable by everyone (mode %v)", perm)
 	default:
-		who = "its group and everyone"
+		problem = fmt.Sprintf("is writable by its group and everyone (mode %v)", perm)
 	}
-	return &InsecureError{path, fmt.Sprintf("is writable by %s (mode %v)", who, perm), "chmod go-w " + shellQuote(path)}
+	return &InsecureError{path, problem, "chmod go-w " + shellQuote(path)}
+}
+
+// checkOwner checks that a file or directory is the caller's or root's.
+func checkOwner(path string, fi fs.FileInfo) error {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil
+	}
+	if uid := os.Getuid(); int(st.Uid) != uid && st.Uid != 0 {
+		return &InsecureError{path, fmt.Sprintf("is owned by uid %d, not by you (uid %d) or root", st.Uid, uid),
+			fmt.Sprintf("chown %d %s", uid, shellQuote(path))}
+	}
+	return nil
 }
 
 // shellQuote quotes s for a shell, if it needs it.

@@ -4,12 +4,15 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"testing/fstest"
 )
 
 func TestCheckPrivate(t *testing.T) {
@@ -38,7 +41,7 @@ func TestCheckPrivate(t *testing.T) {
 	}{
 		{"private", file(0o600), "", ""},
 		{"read by all", file(0o644), "", ""},
-		{"group-writable", file(0o660), "jobs.db", "writable by its group (mode -rw-rw----)"},
+		{"group-writable", file(0o660), "jobs.db", "writable by its group staff (mode -rw-rw----), whose members include bob"},
 		{"world-writable", file(0o602), "jobs.db", "writable by everyone"},
 		{"writable by all", file(0o666), "jobs.db", "writable by its group and everyone"},
 		{"world-writable dir", inDir(0o777), "shared", "directory writable by everyone, without the sticky bit"},
@@ -71,7 +74,8 @@ func TestCheckPrivate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := privateDir(t)
 			path := tt.setup(t, dir)
-			err := CheckPrivate(path)
+			etc := accounts(uint32(os.Getuid()), uint32(os.Getegid()), false)
+			err := checkPrivate(path, etc)
 			if tt.bad == "" {
 				if err != nil {
 					t.Fatalf("CheckPrivate(%s): %v", path, err)
@@ -90,11 +94,124 @@ func TestCheckPrivate(t *testing.T) {
 			if out, err := exec.Command("/bin/sh", "-c", fix).CombinedOutput(); err != nil {
 				t.Fatalf("the fix %q: %v %s", fix, err, out)
 			}
-			if err := CheckPrivate(path); err != nil {
+			if err := checkPrivate(path, etc); err != nil {
 				t.Errorf("after %q: %v", fix, err)
 			}
 		})
 	}
+}
+
+// TestCheckPrivateGroup: a file writable by its group is refused, unless
+// the group is its owner's private group (a umask of 002 on Debian, Ubuntu,
+// Fedora: git checks jobfiles out so); other users' write access still is.
+func TestCheckPrivateGroup(t *testing.T) {
+	dir := privateDir(t)
+	path := filepath.Join(dir, "jobs.toml")
+	uid, gid := uint32(os.Getuid()), uint32(os.Getegid())
+	for _, tt := range []struct {
+		mode    fs.FileMode
+		private bool
+		problem string // "": accepted
+	}{
+		{0o664, true, ""},
+		{0o660, true, ""},
+		{0o664, false, "is writable by its group staff (mode -rw-rw-r--), whose members include bob, besides the file's owner me"},
+		{0o666, true, "is writable by its group and everyone (mode -rw-rw-rw-)"},
+		{0o646, true, "is writable by everyone (mode -rw-r--rw-)"},
+	} {
+		os.Remove(path)
+		mustWrite(t, path, tt.mode)
+		if fi, err := os.Stat(path); err != nil {
+			t.Fatal(err)
+		} else if st := fi.Sys().(*syscall.Stat_t); st.Gid != gid {
+			t.Fatalf("%s has group %d, not the test's %d (a set-group-ID directory?)", path, st.Gid, gid)
+		}
+		err := checkPrivate(path, accounts(uid, gid, tt.private))
+		var ie *InsecureError
+		switch {
+		case tt.problem == "" && err != nil:
+			t.Errorf("mode %v, private group %v: %v", tt.mode, tt.private, err)
+		case tt.problem != "" && (!errors.As(err, &ie) || ie.Problem != tt.problem):
+			t.Errorf("mode %v, private group %v: %v, want %q", tt.mode, tt.private, err, tt.problem)
+		}
+	}
+	// Without the files to tell, the group is not taken to be private.
+	os.Chmod(path, 0o664)
+	noGroup := accounts(uid, gid, true).(fstest.MapFS)
+	delete(noGroup, "group")
+	var ie *InsecureError
+	if err := checkPrivate(path, noGroup); !errors.As(err, &ie) || !strings.Contains(ie.Problem, "whose members cannot be told (open group: file does not exist)") {
+		t.Errorf("with no group file: %v", err)
+	}
+}
+
+func TestPrivateGroupRule(t *testing.T) {
+	const passwd = `root:x:0:0:root:/root:/bin/bash
+daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin
+# a comment, a blank line and a malformed line
+
+alice:x:1000
+alice:x:1000:1000:Alice:/home/alice:/bin/bash
+bob:x:1001:1001:Bob:/home/bob:/bin/bash
+carol:x:1002:100::/home/carol:/bin/sh
+dave:x:1003:1003::/home/dave:/bin/sh
+erin:x:1004:1005::/home/erin:/bin/sh
+frank:x:1006:1006::/home/frank:/bin/sh
+`
+	const group = `root:x:0:
+daemon:x:1:
+users:x:100:
+alice:x:1000:
+bob:x:1001:bob
+dave:x:1003:
+erin:x:1004:
+shared:x:1005:
+frank:x:1006:
+frankalias:x:1006:alice
+adm:x:4:alice,bob
+`
+	for _, tt := range []struct {
+		uid, gid uint32
+		name     string
+		why      string // "": private
+	}{
+		{0, 0, "root", ""},        // root:root, as CI runs the tests
+		{1000, 1000, "alice", ""}, // Debian's user private group
+		{1001, 1001, "bob", ""},   // listing the owner as a member changes nothing
+		{1002, 100, "users", "which is not the private group of the file's owner (a group named carol with no other member)"},
+		{1000, 4, "adm", "whose members include bob, besides the file's owner alice"},
+		{1004, 1004, "erin", ""}, // erin's primary group is another one; this one is still hers alone
+		{1003, 1005, "shared", "whose members include erin, besides the file's owner dave"},
+		{1006, 1006, "frank", "whose members include alice, besides the file's owner frank"}, // a second name for the gid
+		{1000, 4242, "4242", "which is not in /etc/group"},
+		{4242, 1000, "alice", "and the file's owner, uid 4242, is not in /etc/passwd"},
+		{1000, 1001, "bob", "whose members include bob, besides the file's owner alice"},
+	} {
+		name, why := privateGroupRule(passwd, group, tt.uid, tt.gid)
+		if name != tt.name || why != tt.why {
+			t.Errorf("uid %d, gid %d: %q %q, want %q %q", tt.uid, tt.gid, name, why, tt.name, tt.why)
+		}
+	}
+	for _, tt := range []struct{ passwd, group string }{
+		{passwd + "+::::::\n", group},
+		{passwd, group + "+:::\n"},
+		{passwd, "-bob:::\n" + group},
+	} {
+		if _, why := privateGroupRule(tt.passwd, tt.group, 1000, 1000); !strings.Contains(why, "NIS") {
+			t.Errorf("with NIS entries, alice's group: %q, want it not private", why)
+		}
+	}
+}
+
+// accounts returns an /etc where user me has uid and a private group gid,
+// or where gid is staff, a group me shares with bob.
+func accounts(uid, gid uint32, private bool) fs.FS {
+	passwd := fmt.Sprintf("me:x:%d:%d::/home/me:/bin/sh\nbob:x:%d:%d::/home/bob:/bin/sh\n", uid, gid, uid+1, gid+1)
+	group := fmt.Sprintf("me:x:%d:\nbob:x:%d:\n", gid, gid+1)
+	if !private {
+		group = fmt.Sprintf("staff:x:%d:me,bob\nbob:x:%d:\n", gid, gid+1)
+	}
+	return fstest.MapFS{"passwd": {Data: []byte(passwd)}, "group": {Data: []byte(group)}}
 }
 
 func TestCheckPrivateOwner(t *testing.T) {

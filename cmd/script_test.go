@@ -76,6 +76,34 @@ func status(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
+// TestReadmeFirstCommands: the README starts with the two commands a
+// newcomer runs, the demo and the tests, and the demo is the command that
+// testdata/script/readme_demo.txtar runs (with jobctl for go run .).
+func TestReadmeFirstCommands(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, _ := strings.Cut(string(readme), "```sh\n")
+	block, _, _ = strings.Cut(block, "```")
+	lines := strings.Split(block, "\n")
+	if len(lines) < 2 || !strings.HasPrefix(lines[1], "go test -race ./... ") {
+		t.Fatalf("the README's first commands are not the demo and go test -race ./...:\n%s", block)
+	}
+	demo, _, _ := strings.Cut(lines[0], "#")
+	args, ok := strings.CutPrefix(strings.TrimSpace(demo), "go run . ")
+	if !ok {
+		t.Fatalf("the README's first command is not go run . ...: %s", lines[0])
+	}
+	script, err := os.ReadFile("../testdata/script/readme_demo.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(script), "exec jobctl "+args+" ") {
+		t.Errorf("readme_demo.txtar does not run the README's first command, jobctl %s", args)
+	}
+}
+
 // privateGroupPremise reports whether the files the scripts create belong to
 // a private group of the test's user: its primary group, named as the user,
 // with no other member in /etc/group nor by primary group in /etc/passwd.

@@ -33,6 +33,9 @@ type process struct {
 	// to line a line at a time (see copyLines).
 	raw  io.Writer
 	line func([]byte)
+	// started, if set, is called once the process has started (or failed
+	// to), with the time it did.
+	started func(time.Time)
 }
 
 // exit is how a process ended.
@@ -74,6 +77,9 @@ func (p *process) run(ctx context.Context) exit {
 	}
 	e := exit{started: p.clock.Now()}
 	reaped, err := p.children.start(cmd)
+	if p.started != nil {
+		p.started(e.started)
+	}
 	pw.Close() // the child has its copy; EOF comes when the last writer goes
 	if err != nil {
 		pr.Close()

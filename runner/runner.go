@@ -139,6 +139,7 @@ type Scheduler struct {
 	// without ReapOrphans.
 	children   *children
 	stopReaper context.CancelFunc
+	launches   *launches
 	// zone is the local zone's name, given to jobs stored without a zone
 	// (by an older jobctl) as they are planned: the zone they fired in.
 	zone string
@@ -229,6 +230,7 @@ func New(cfg Config) (*Scheduler, error) {
 		s.children = newChildren()
 	}
 	s.zone, _ = store.LocalZone()
+	s.launches = newLaunches()
 	s.out.failed = func(err error) {
 		s.log.Warn("cannot write the jobs' output: no more is written there (it is still recorded in their runs)", "err", err)
 	}
@@ -755,6 +757,9 @@ type instance struct {
 	runs   []*store.Run
 	start  time.Time     // not before: its fire time when planned ahead
 	jitter time.Duration // drawn at submission
+	// launched is set, by its worker, once its first process has started
+	// or none will (see launches).
+	launched bool
 }
 
 // A pool is an executor: at most max instances run at once, the rest wait
@@ -819,6 +824,7 @@ func (s *Scheduler) enqueue(inst *instance) {
 	}
 	if p.busy < p.max {
 		p.busy++
+		s.launches.add()
 		go s.worker(p, inst)
 		return
 	}
@@ -834,6 +840,7 @@ func (s *Scheduler) worker(p *pool, inst *instance) {
 		inst = nil
 		if len(p.queue) > 0 && s.stopping.Err() == nil {
 			inst, p.queue = p.queue[0], p.queue[1:]
+			s.launches.add()
 		} else {
 			p.busy--
 		}
@@ -884,6 +891,7 @@ func (s *Scheduler) free(inst *instance) {
 // the misfire grace as it starts.
 func (s *Scheduler) execute(inst *instance) {
 	defer s.work.Done()
+	defer s.launched(inst) // if no process started
 	j := inst.job
 	for i, r := range inst.runs {
 		if s.stopping.Err() != nil {
@@ -900,7 +908,7 @@ func (s *Scheduler) execute(inst *instance) {
 			s.log.Warn("run missed", "job", r.JobID, "run", r.Seq, "fire_time", r.FireTime, "reason", r.Reason)
 			e = Event{Name: JobMissed, JobID: j.ID, Run: r}
 		} else {
-			e = s.runOne(j, r)
+			e = s.runOne(inst, r)
 		}
 		if i == len(inst.runs)-1 {
 			s.free(inst)
@@ -909,9 +917,19 @@ func (s *Scheduler) execute(inst *instance) {
 	}
 }
 
+// launched counts off inst's launch, once: its first process has started,
+// or none will.
+func (s *Scheduler) launched(inst *instance) {
+	if !inst.launched {
+		inst.launched = true
+		s.launches.done()
+	}
+}
+
 // runOne runs one fire time of j's command, fills in r, and returns the
 // event to emit once r is recorded.
-func (s *Scheduler) runOne(j *store.Job, r *store.Run) Event {
+func (s *Scheduler) runOne(inst *instance, r *store.Run) Event {
+	j := inst.job
 	// The record keeps the end of the output as it came; the log file all
 	// of it; jobctl's output, each line tagged.
 	out := newTail(TailSize)
@@ -936,7 +954,12 @@ func (s *Scheduler) runOne(j *store.Job, r *store.Run) Event {
 		raw:       raw,
 		line:      line,
 	}
-	s.log.Info("run started", "job", j.ID, "run", r.Seq, "fire_time", r.FireTime, "late", s.clock.Now().Sub(r.FireTime).Round(time.Millisecond))
+	// Logged once the process has started: the log's write is not on the
+	// way to it.
+	p.started = func(at time.Time) {
+		s.launched(inst)
+		s.log.Info("run started", "job", j.ID, "run", r.Seq, "fire_time", r.FireTime, "late", at.Sub(r.FireTime).Round(time.Millisecond))
+	}
 	e := s.exec(p, s.killing)
 	if logFile != nil {
 		logFile.Close()

@@ -73,6 +73,9 @@ func (h *harness) start(cfg Config) *Scheduler {
 func (h *harness) exec(p *process, ctx context.Context) exit {
 	id, fire := envValue(p.env, "JOBCTL_JOB_ID"), envValue(p.env, "JOBCTL_FIRE_TIME")
 	e := exit{started: p.clock.Now()}
+	if p.started != nil {
+		p.started(e.started)
+	}
 	h.mu.Lock()
 	h.starts = append(h.starts, id+"@"+fire)
 	hold := h.held[id]

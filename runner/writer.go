@@ -52,6 +52,7 @@ func (w *writer) run() {
 		case <-w.wake:
 		case <-w.quit:
 		}
+		w.s.launches.wait()
 		w.mu.Lock()
 		batch := w.pending
 		w.pending = nil

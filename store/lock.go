@@ -5,12 +5,15 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // ErrLocked is the error of Lock when another scheduler holds the lock.
@@ -121,6 +124,28 @@ func openLockFile(name string, flag int) (*os.File, error) {
 
 // errLockHeld is tryLock's error when another open file holds the lock.
 var errLockHeld = errors.New("lock held")
+
+// tryLock takes the write lock on the whole of f, opened for writing,
+// without waiting: errLockHeld if another holder has a lock on it (see
+// setLock for who that can be).
+func tryLock(f *os.File) error {
+	lk := unix.Flock_t{Type: unix.F_WRLCK, Whence: io.SeekStart}
+	err := unix.FcntlFlock(f.Fd(), setLock, &lk)
+	if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EACCES) {
+		return errLockHeld
+	}
+	return err
+}
+
+// lockHeld reports whether another holder has a lock on f, which tryLock
+// would then not take. It takes nothing.
+func lockHeld(f *os.File) (bool, error) {
+	lk := unix.Flock_t{Type: unix.F_WRLCK, Whence: io.SeekStart}
+	if err := unix.FcntlFlock(f.Fd(), getLock, &lk); err != nil {
+		return false, err
+	}
+	return lk.Type != unix.F_UNLCK, nil
+}
 
 // lockPID returns the process id the lock file f holds, or 0.
 func lockPID(f *os.File) int {

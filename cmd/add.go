@@ -90,7 +90,7 @@ func runAdd(o *addOptions, s Streams, c *cobra.Command, args []string) error {
 		return usagef("trigger %s has no fire times after now (%s)", spec, zoneTime(now, j.Location()))
 	}
 	if o.paused {
-		j.State, j.NextRun = store.Paused, time.Time{}
+		jobfile.Pause(j)
 	}
 
 	db, err := openStore()

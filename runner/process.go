@@ -33,9 +33,9 @@ type process struct {
 	// to line a line at a time (see copyLines).
 	raw  io.Writer
 	line func([]byte)
-	// started, if set, is called once the process has started (or failed
-	// to), with the time it did.
-	started func(time.Time)
+	// started, if set, is called once the process has started, with the
+	// time it did, or once starting it has failed (err).
+	started func(at time.Time, err error)
 }
 
 // exit is how a process ended.
@@ -78,7 +78,7 @@ func (p *process) run(ctx context.Context) exit {
 	e := exit{started: p.clock.Now()}
 	reaped, err := p.children.start(cmd)
 	if p.started != nil {
-		p.started(e.started)
+		p.started(e.started, err)
 	}
 	pw.Close() // the child has its copy; EOF comes when the last writer goes
 	if err != nil {

@@ -264,8 +264,8 @@ func (s *Scheduler) Start() error {
 			return err
 		}
 		var lookErr error
-		if orphans, lookErr = findOrphans(runs); len(runs) == 0 {
-			lookErr = nil
+		if len(runs) > 0 {
+			orphans, lookErr = findOrphans(runs)
 		}
 		for _, r := range runs {
 			r.Outcome = store.Interrupted
@@ -956,9 +956,11 @@ func (s *Scheduler) runOne(inst *instance, r *store.Run) Event {
 	}
 	// Logged once the process has started: the log's write is not on the
 	// way to it.
-	p.started = func(at time.Time) {
+	p.started = func(at time.Time, err error) {
 		s.launched(inst)
-		s.log.Info("run started", "job", j.ID, "run", r.Seq, "fire_time", r.FireTime, "late", at.Sub(r.FireTime).Round(time.Millisecond))
+		if err == nil {
+			s.log.Info("run started", "job", j.ID, "run", r.Seq, "fire_time", r.FireTime, "late", at.Sub(r.FireTime).Round(time.Millisecond))
+		}
 	}
 	e := s.exec(p, s.killing)
 	if logFile != nil {

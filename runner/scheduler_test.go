@@ -74,7 +74,7 @@ func (h *harness) exec(p *process, ctx context.Context) exit {
 	id, fire := envValue(p.env, "JOBCTL_JOB_ID"), envValue(p.env, "JOBCTL_FIRE_TIME")
 	e := exit{started: p.clock.Now()}
 	if p.started != nil {
-		p.started(e.started)
+		p.started(e.started, nil)
 	}
 	h.mu.Lock()
 	h.starts = append(h.starts, id+"@"+fire)

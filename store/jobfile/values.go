@@ -81,34 +81,30 @@ func (d *decoder) tables(key string, v any) []map[string]any {
 	return nil
 }
 
-func (d *decoder) array(path, label string, v any) ([]any, bool) {
-	list, ok := v.([]any)
+// as reads v as a T, or records that it is not what it should be (want).
+func as[T any](d *decoder, path, label string, v any, want string) (T, bool) {
+	t, ok := v.(T)
 	if !ok {
-		d.errorf(path, label, "%s, want an array", describe(v))
+		d.errorf(path, label, "%s, want %s", describe(v), want)
 	}
-	return list, ok
+	return t, ok
+}
+
+func (d *decoder) array(path, label string, v any) ([]any, bool) {
+	return as[[]any](d, path, label, v, "an array")
 }
 
 func (d *decoder) str(path, label string, v any) (string, bool) {
-	s, ok := v.(string)
-	if !ok {
-		d.errorf(path, label, "%s, want a string", describe(v))
-	}
-	return s, ok
+	return as[string](d, path, label, v, "a string")
 }
 
 func (d *decoder) boolean(path, label string, v any) (bool, bool) {
-	b, ok := v.(bool)
-	if !ok {
-		d.errorf(path, label, "%s, want true or false", describe(v))
-	}
-	return b, ok
+	return as[bool](d, path, label, v, "true or false")
 }
 
 func (d *decoder) integer(path, label string, v any) (int, bool) {
-	n, ok := v.(int64)
+	n, ok := as[int64](d, path, label, v, "an integer")
 	if !ok {
-		d.errorf(path, label, "%s, want an integer", describe(v))
 		return 0, false
 	}
 	if n > math.MaxInt32 || n < math.MinInt32 {

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -40,7 +41,7 @@ pipes and redirections. add prints the job's id on stdout.`,
   jobctl add --day-of-week mon-fri --hour 9 --tz Europe/Berlin --name standup -- notify-send standup
   jobctl add -- ./migrate.sh --once`,
 		Args: cobra.ArbitraryArgs,
-		RunE: func(c *cobra.Command, args []string) error { return runAdd(o, s, c, args) },
+		RunE: func(c *cobra.Command, args []string) error { return runAdd(c.Context(), o, s, c, args) },
 	}
 	// Flags end at the command, so "add --every 1h ls -la" needs no "--".
 	c.Flags().SetInterspersed(false)
@@ -55,7 +56,7 @@ pipes and redirections. add prints the job's id on stdout.`,
 
 func init() { commands = append(commands, newAddCmd) }
 
-func runAdd(o *addOptions, s Streams, c *cobra.Command, args []string) error {
+func runAdd(ctx context.Context, o *addOptions, s Streams, c *cobra.Command, args []string) error {
 	command, err := commandArg(args)
 	if err != nil {
 		return err
@@ -99,7 +100,7 @@ func runAdd(o *addOptions, s Streams, c *cobra.Command, args []string) error {
 	}
 	defer db.Close()
 	kind := store.JobAdded
-	err = db.Update(func(tx store.Tx) error {
+	err = db.Update(ctx, func(tx store.Tx) error {
 		if j.ID == "" {
 			if j.ID, err = newID(tx); err != nil {
 				return err

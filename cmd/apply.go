@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -42,7 +43,7 @@ See testdata/jobfile.toml for a documented example.`,
 		Example: `  jobctl apply -f jobs.toml --dry-run
   jobctl apply -f jobs.toml --prune`,
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error { return runApply(o, s) },
+		RunE: func(c *cobra.Command, _ []string) error { return runApply(c.Context(), o, s) },
 	}
 	c.Flags().StringVarP(&o.file, "file", "f", "", "the jobfile (required); - reads standard input")
 	c.Flags().BoolVar(&o.prune, "prune", false, "remove the stored jobs the file does not name")
@@ -57,7 +58,7 @@ func init() { commands = append(commands, newApplyCmd) }
 // errDryRun rolls back the transaction of a dry run.
 var errDryRun = errors.New("dry run")
 
-func runApply(o *applyOptions, s Streams) error {
+func runApply(ctx context.Context, o *applyOptions, s Streams) error {
 	f, err := loadJobfile(o.file, s.In)
 	if err != nil {
 		return err
@@ -68,7 +69,7 @@ func runApply(o *applyOptions, s Streams) error {
 	}
 	defer db.Close()
 	var r jobfile.Report
-	err = db.Update(func(tx store.Tx) error {
+	err = db.Update(ctx, func(tx store.Tx) error {
 		var err error
 		if r, err = jobfile.Apply(tx, f, o.now(), jobfile.ApplyOptions{Prune: o.prune}); err != nil {
 			return err

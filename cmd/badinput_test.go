@@ -48,7 +48,7 @@ func TestBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	err = db.View(func(tx store.Tx) error {
+	err = db.View(t.Context(), func(tx store.Tx) error {
 		return tx.Jobs(func(j *store.Job) error {
 			if j.ID != "keep" || j.Name != "" {
 				t.Errorf("stored: %+v", j)

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,12 +20,12 @@ import (
 // description, leaving out ids already on the command line. With one, only
 // the first argument is completed.
 func completeJobIDs(one bool) cobra.CompletionFunc {
-	return func(_ *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	return func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		if one && len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		var out []cobra.Completion
-		_ = viewJobs(func(j *store.Job) {
+		_ = viewJobs(c.Context(), func(j *store.Job) {
 			if !strings.HasPrefix(j.ID, toComplete) || slices.Contains(args, j.ID) {
 				return
 			}
@@ -39,9 +40,9 @@ func completeJobIDs(one bool) cobra.CompletionFunc {
 }
 
 // completeExecutors offers default and the executors stored jobs use.
-func completeExecutors(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+func completeExecutors(c *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
 	names := []string{jobfile.DefaultExecutor}
-	_ = viewJobs(func(j *store.Job) {
+	_ = viewJobs(c.Context(), func(j *store.Job) {
 		if j.Broken == "" && !slices.Contains(names, j.Options.Executor) {
 			names = append(names, j.Options.Executor)
 		}
@@ -50,13 +51,13 @@ func completeExecutors(*cobra.Command, []string, string) ([]cobra.Completion, co
 }
 
 // viewJobs calls fn for every stored job.
-func viewJobs(fn func(*store.Job)) error {
+func viewJobs(ctx context.Context, fn func(*store.Job)) error {
 	db, err := openStoreReadOnly()
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	return db.View(func(tx store.Tx) error {
+	return db.View(ctx, func(tx store.Tx) error {
 		return tx.Jobs(func(j *store.Job) error { fn(j); return nil })
 	})
 }

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"time"
@@ -47,14 +48,14 @@ func openWith(opts store.OpenOptions) (store.Store, error) {
 // store.JobModified change, so a running scheduler hears of it. edit's
 // notes (such as "already paused") go to errOut once the transaction
 // commits.
-func updateJobs(ids []string, now time.Time, errOut io.Writer, edit func(j *store.Job) (changed bool, note string, err error)) error {
+func updateJobs(ctx context.Context, ids []string, now time.Time, errOut io.Writer, edit func(j *store.Job) (changed bool, note string, err error)) error {
 	db, err := openStore()
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	var notes []string
-	err = db.Update(func(tx store.Tx) error {
+	err = db.Update(ctx, func(tx store.Tx) error {
 		notes = notes[:0]
 		for _, id := range ids {
 			j, err := tx.Job(id)

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -20,13 +21,13 @@ be written and are left out, with a warning.`,
 		Example: `  jobctl export > jobs.toml
   jobctl --db other.db apply -f jobs.toml`,
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error { return runExport(s) },
+		RunE: func(c *cobra.Command, _ []string) error { return runExport(c.Context(), s) },
 	}
 }
 
 func init() { commands = append(commands, newExportCmd) }
 
-func runExport(s Streams) error {
+func runExport(ctx context.Context, s Streams) error {
 	db, err := openStoreReadOnly()
 	if err != nil {
 		return err
@@ -34,7 +35,7 @@ func runExport(s Streams) error {
 	defer db.Close()
 	var jobs []*store.Job
 	var settings store.Settings
-	err = db.View(func(tx store.Tx) error {
+	err = db.View(ctx, func(tx store.Tx) error {
 		if settings, err = tx.Settings(); err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -37,12 +38,12 @@ exit codes of runs that did not exit.`,
   jobctl history backup -o json`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: completeJobIDs(false),
-		RunE: func(_ *cobra.Command, args []string) error {
+		RunE: func(c *cobra.Command, args []string) error {
 			id := ""
 			if len(args) == 1 {
 				id = args[0]
 			}
-			return runHistory(o, s, id)
+			return runHistory(c.Context(), o, s, id)
 		},
 	}
 	c.Flags().IntVarP(&o.n, "limit", "n", 20, "show the newest N runs (0: all)")
@@ -52,7 +53,7 @@ exit codes of runs that did not exit.`,
 
 func init() { commands = append(commands, newHistoryCmd) }
 
-func runHistory(o *historyOptions, s Streams, id string) error {
+func runHistory(ctx context.Context, o *historyOptions, s Streams, id string) error {
 	if err := checkOutput(o.output); err != nil {
 		return err
 	}
@@ -66,7 +67,7 @@ func runHistory(o *historyOptions, s Streams, id string) error {
 	defer db.Close()
 	var runs []*store.Run
 	var zones map[string]*time.Location
-	err = db.View(func(tx store.Tx) (err error) {
+	err = db.View(ctx, func(tx store.Tx) (err error) {
 		if runs, err = tx.Runs(id, o.n); err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -58,7 +59,7 @@ what would be done, with the same report and exit status, and writes nothing.`,
 		Example: `  crontab -l | jobctl import --crontab -
   sudo jobctl import --crontab /etc/crontab --system --dry-run`,
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error { return runImport(s, o) },
+		RunE: func(c *cobra.Command, _ []string) error { return runImport(c.Context(), s, o) },
 	}
 	f := c.Flags()
 	f.StringVar(&o.crontab, "crontab", "", "the crontab to import; - reads standard input")
@@ -70,7 +71,7 @@ what would be done, with the same report and exit status, and writes nothing.`,
 	return c
 }
 
-func runImport(s Streams, o *importOptions) error {
+func runImport(ctx context.Context, s Streams, o *importOptions) error {
 	if o.crontab == "" {
 		return usagef("--crontab: no file given (want a crontab FILE, or - for standard input)")
 	}
@@ -134,7 +135,7 @@ func runImport(s Streams, o *importOptions) error {
 			return err
 		}
 		defer db.Close()
-		err = db.Update(func(tx store.Tx) error {
+		err = db.Update(ctx, func(tx store.Tx) error {
 			if err := keepPaused(tx, file); err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -24,7 +25,7 @@ func newListCmd(s Streams) *cobra.Command {
 and how far away), its state (active, paused, finished, or broken when the
 stored job can no longer be read) and the result of its last run.`,
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error { return runList(o, s) },
+		RunE: func(c *cobra.Command, _ []string) error { return runList(c.Context(), o, s) },
 	}
 	addOutputFlag(c.Flags(), &o.output)
 	return c
@@ -38,7 +39,7 @@ type listed struct {
 	last *store.Run
 }
 
-func runList(o *listOptions, s Streams) error {
+func runList(ctx context.Context, o *listOptions, s Streams) error {
 	if err := checkOutput(o.output); err != nil {
 		return err
 	}
@@ -48,7 +49,7 @@ func runList(o *listOptions, s Streams) error {
 	}
 	defer db.Close()
 	var jobs []listed
-	err = db.View(func(tx store.Tx) error {
+	err = db.View(ctx, func(tx store.Tx) error {
 		return tx.Jobs(func(j *store.Job) error {
 			l := listed{job: j}
 			runs, err := tx.Runs(j.ID, 1)

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -24,13 +25,13 @@ are written).`,
   jobctl logs backup 12`,
 		Args:              cobra.RangeArgs(1, 2),
 		ValidArgsFunction: completeJobIDs(false),
-		RunE:              func(_ *cobra.Command, args []string) error { return runLogs(s, args) },
+		RunE:              func(c *cobra.Command, args []string) error { return runLogs(c.Context(), s, args) },
 	}
 }
 
 func init() { commands = append(commands, newLogsCmd) }
 
-func runLogs(s Streams, args []string) error {
+func runLogs(ctx context.Context, s Streams, args []string) error {
 	id := args[0]
 	var seq uint64
 	if len(args) == 2 {
@@ -47,7 +48,7 @@ func runLogs(s Streams, args []string) error {
 	defer db.Close()
 	var r *store.Run
 	var j *store.Job
-	err = db.View(func(tx store.Tx) (err error) {
+	err = db.View(ctx, func(tx store.Tx) (err error) {
 		if j, err = tx.Job(id); err != nil {
 			return err
 		}

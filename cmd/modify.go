@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -30,7 +31,7 @@ trigger and next run stay (change the trigger with jobctl reschedule).
   jobctl modify backup --command 'restic backup /home /etc'`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeJobIDs(true),
-		RunE:              func(c *cobra.Command, args []string) error { return runModify(o, s, c, args[0]) },
+		RunE:              func(c *cobra.Command, args []string) error { return runModify(c.Context(), o, s, c, args[0]) },
 	}
 	o.options.register(c, false)
 	c.Flags().StringVar(&o.command, "command", "", "the new shell command")
@@ -40,14 +41,14 @@ trigger and next run stay (change the trigger with jobctl reschedule).
 
 func init() { commands = append(commands, newModifyCmd) }
 
-func runModify(o *modifyOptions, s Streams, c *cobra.Command, id string) error {
+func runModify(ctx context.Context, o *modifyOptions, s Streams, c *cobra.Command, id string) error {
 	if c.Flags().NFlag() == 0 {
 		return usagef("nothing to change: give the options to change, such as --timeout 1h")
 	}
 	if c.Flags().Changed("command") && strings.TrimSpace(o.command) == "" {
 		return usagef("--command: empty")
 	}
-	return updateJobs([]string{id}, o.now(), s.Err, func(j *store.Job) (bool, string, error) {
+	return updateJobs(ctx, []string{id}, o.now(), s.Err, func(j *store.Job) (bool, string, error) {
 		before := *j
 		before.Options.Env = slices.Clone(j.Options.Env)
 		if err := o.options.apply(c.Flags(), j, false); err != nil {

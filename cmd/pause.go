@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -24,7 +25,7 @@ All the jobs are paused or, if one id is unknown, none is. Pausing a paused
 job does nothing. (To pause the whole scheduler, see jobctl scheduler.)`,
 		Args:              cobra.MinimumNArgs(1),
 		ValidArgsFunction: completeJobIDs(false),
-		RunE:              func(_ *cobra.Command, ids []string) error { return runPause(o, s, ids) },
+		RunE:              func(c *cobra.Command, ids []string) error { return runPause(c.Context(), o, s, ids) },
 	}
 }
 
@@ -38,14 +39,14 @@ fire time from now on: the fire times that passed while a job was paused are
 not made up for. A job whose trigger has no fire times left is finished.`,
 		Args:              cobra.MinimumNArgs(1),
 		ValidArgsFunction: completeJobIDs(false),
-		RunE:              func(_ *cobra.Command, ids []string) error { return runResume(o, s, ids) },
+		RunE:              func(c *cobra.Command, ids []string) error { return runResume(c.Context(), o, s, ids) },
 	}
 }
 
 func init() { commands = append(commands, newPauseCmd, newResumeCmd) }
 
-func runPause(o *pauseOptions, s Streams, ids []string) error {
-	return updateJobs(ids, o.now(), s.Err, func(j *store.Job) (bool, string, error) {
+func runPause(ctx context.Context, o *pauseOptions, s Streams, ids []string) error {
+	return updateJobs(ctx, ids, o.now(), s.Err, func(j *store.Job) (bool, string, error) {
 		switch j.State {
 		case store.Paused:
 			return false, fmt.Sprintf("job %s is already paused", j.ID), nil
@@ -57,9 +58,9 @@ func runPause(o *pauseOptions, s Streams, ids []string) error {
 	})
 }
 
-func runResume(o *pauseOptions, s Streams, ids []string) error {
+func runResume(ctx context.Context, o *pauseOptions, s Streams, ids []string) error {
 	now := o.now()
-	return updateJobs(ids, now, s.Err, func(j *store.Job) (bool, string, error) {
+	return updateJobs(ctx, ids, now, s.Err, func(j *store.Job) (bool, string, error) {
 		switch j.State {
 		case store.Active:
 			return false, fmt.Sprintf("job %s is not paused", j.ID), nil

@@ -8,6 +8,7 @@ package cmd
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"flag"
@@ -430,7 +431,7 @@ func (c *cli) view(fn func(store.Tx) error) {
 		c.t.Fatalf("the database does not open: %v", err)
 	}
 	defer st.Close()
-	if err := st.View(fn); err != nil {
+	if err := st.View(context.Background(), fn); err != nil {
 		c.t.Fatalf("reading the database: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"time"
@@ -26,7 +27,7 @@ func newRemoveCmd(s Streams) *cobra.Command {
 one id is unknown, none is. Runs in progress are not stopped. --all removes
 every job, and asks for --yes to be sure.`,
 		ValidArgsFunction: completeJobIDs(false),
-		RunE:              func(_ *cobra.Command, ids []string) error { return runRemove(o, s, ids) },
+		RunE:              func(c *cobra.Command, ids []string) error { return runRemove(c.Context(), o, s, ids) },
 	}
 	c.Flags().BoolVar(&o.all, "all", false, "remove every job")
 	c.Flags().BoolVar(&o.yes, "yes", false, "confirm --all")
@@ -35,7 +36,7 @@ every job, and asks for --yes to be sure.`,
 
 func init() { commands = append(commands, newRemoveCmd) }
 
-func runRemove(o *removeOptions, s Streams, ids []string) error {
+func runRemove(ctx context.Context, o *removeOptions, s Streams, ids []string) error {
 	switch {
 	case o.all && len(ids) > 0:
 		return usagef("--all removes every job: give it without ids")
@@ -51,7 +52,7 @@ func runRemove(o *removeOptions, s Streams, ids []string) error {
 	defer db.Close()
 	now := o.now()
 	var gone []string
-	err = db.Update(func(tx store.Tx) error {
+	err = db.Update(ctx, func(tx store.Tx) error {
 		gone = uniq(ids)
 		if o.all {
 			gone = nil

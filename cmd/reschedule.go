@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -27,7 +28,7 @@ becomes active again.`,
   jobctl reschedule heartbeat --every 1m --start now`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeJobIDs(true),
-		RunE:              func(_ *cobra.Command, args []string) error { return runReschedule(o, s, args[0]) },
+		RunE:              func(c *cobra.Command, args []string) error { return runReschedule(c.Context(), o, s, args[0]) },
 	}
 	o.trigger.register(c.Flags())
 	_ = c.RegisterFlagCompletionFunc("tz", completeZones)
@@ -36,7 +37,7 @@ becomes active again.`,
 
 func init() { commands = append(commands, newRescheduleCmd) }
 
-func runReschedule(o *rescheduleOptions, s Streams, id string) error {
+func runReschedule(ctx context.Context, o *rescheduleOptions, s Streams, id string) error {
 	spec, ok, err := checkTriggerFlags(&o.trigger)
 	if err != nil {
 		return err
@@ -48,7 +49,7 @@ func runReschedule(o *rescheduleOptions, s Streams, id string) error {
 		return err
 	}
 	now := o.now()
-	return updateJobs([]string{id}, now, s.Err, func(j *store.Job) (bool, string, error) {
+	return updateJobs(ctx, []string{id}, now, s.Err, func(j *store.Job) (bool, string, error) {
 		paused := j.State == store.Paused
 		j.Trigger, j.State = spec, store.Active
 		if err := jobfile.SetTrigger(j, now); err != nil {

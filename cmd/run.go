@@ -104,7 +104,7 @@ max instances apply as always; a signal stops it as it stops a scheduler.`,
   jobctl run -f jobs.toml --memory --log-level debug
   jobctl run --once`,
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error { return runRun(o, s) },
+		RunE: func(c *cobra.Command, _ []string) error { return runRun(c.Context(), o, s) },
 	}
 	f := c.Flags()
 	f.StringVarP(&o.file, "file", "f", "", "apply this jobfile first (- reads standard input)")
@@ -138,7 +138,7 @@ func notifyStop(c chan<- os.Signal) {
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 }
 
-func runRun(o *runOptions, s Streams) error {
+func runRun(ctx context.Context, o *runOptions, s Streams) error {
 	log, err := o.logger(s.Err, os.Getenv("JOURNAL_STREAM"))
 	if err != nil {
 		return err
@@ -183,7 +183,7 @@ func runRun(o *runOptions, s Streams) error {
 	defer unlock()
 	if f != nil {
 		var r jobfile.Report
-		err := db.Update(func(tx store.Tx) (err error) {
+		err := db.Update(ctx, func(tx store.Tx) (err error) {
 			r, err = jobfile.Apply(tx, f, o.now(), jobfile.ApplyOptions{})
 			return err
 		})
@@ -209,7 +209,7 @@ func runRun(o *runOptions, s Streams) error {
 	// The executors and listeners are those of the jobfile applied last,
 	// whether just now (-f) or by an earlier apply.
 	var set store.Settings
-	if err := db.View(func(tx store.Tx) (err error) { set, err = tx.Settings(); return err }); err != nil {
+	if err := db.View(ctx, func(tx store.Tx) (err error) { set, err = tx.Settings(); return err }); err != nil {
 		return err
 	}
 	cfg.Executors = make(map[string]int, len(set.Executors))
@@ -259,13 +259,13 @@ func runRun(o *runOptions, s Streams) error {
 	} else {
 		<-stopping.Done()
 	}
-	ctx := killing
+	deadline := killing
 	if o.shutdownTimeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(killing, o.shutdownTimeout)
+		deadline, cancel = context.WithTimeout(killing, o.shutdownTimeout)
 		defer cancel()
 	}
-	return sched.Shutdown(ctx, !o.noWait)
+	return sched.Shutdown(deadline, !o.noWait)
 }
 
 // open opens the store the scheduler runs on, and takes the scheduler lock

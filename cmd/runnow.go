@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -27,15 +28,15 @@ trigger again. A finished job runs once more and stays finished; a paused
 job must be resumed first, and pausing a job drops a run requested of it.`,
 		Args:              cobra.MinimumNArgs(1),
 		ValidArgsFunction: completeJobIDs(false),
-		RunE:              func(_ *cobra.Command, ids []string) error { return runRunNow(o, s, ids) },
+		RunE:              func(c *cobra.Command, ids []string) error { return runRunNow(c.Context(), o, s, ids) },
 	}
 }
 
 func init() { commands = append(commands, newRunNowCmd) }
 
-func runRunNow(o *runNowOptions, s Streams, ids []string) error {
+func runRunNow(ctx context.Context, o *runNowOptions, s Streams, ids []string) error {
 	now := o.now()
-	return updateJobs(ids, now, s.Err, func(j *store.Job) (bool, string, error) {
+	return updateJobs(ctx, ids, now, s.Err, func(j *store.Job) (bool, string, error) {
 		if err := jobfile.RunNow(j, now); err != nil {
 			return false, "", err
 		}

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -38,19 +39,19 @@ pause.)`,
 		Use:   "pause",
 		Short: "Pause the scheduler: no job starts until it is resumed",
 		Args:  cobra.NoArgs,
-		RunE:  func(*cobra.Command, []string) error { return runSchedulerPause(o, s, true) },
+		RunE:  func(c *cobra.Command, _ []string) error { return runSchedulerPause(c.Context(), o, s, true) },
 	}
 	resume := &cobra.Command{
 		Use:   "resume",
 		Short: "Resume the paused scheduler",
 		Args:  cobra.NoArgs,
-		RunE:  func(*cobra.Command, []string) error { return runSchedulerPause(o, s, false) },
+		RunE:  func(c *cobra.Command, _ []string) error { return runSchedulerPause(c.Context(), o, s, false) },
 	}
 	status := &cobra.Command{
 		Use:   "status [-o table|json]",
 		Short: "Show whether a scheduler runs, is paused, and what it does next",
 		Args:  cobra.NoArgs,
-		RunE:  func(*cobra.Command, []string) error { return runSchedulerStatus(o, s) },
+		RunE:  func(c *cobra.Command, _ []string) error { return runSchedulerStatus(c.Context(), o, s) },
 	}
 	addOutputFlag(status.Flags(), &o.output)
 	c.AddCommand(pause, resume, status)
@@ -59,14 +60,14 @@ pause.)`,
 
 func init() { commands = append(commands, newSchedulerCmd) }
 
-func runSchedulerPause(o *schedulerOptions, s Streams, paused bool) error {
+func runSchedulerPause(ctx context.Context, o *schedulerOptions, s Streams, paused bool) error {
 	db, err := openStore()
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	var changed bool
-	err = db.Update(func(tx store.Tx) (err error) {
+	err = db.Update(ctx, func(tx store.Tx) (err error) {
 		changed, err = runner.SetPaused(tx, paused, o.now())
 		return err
 	})
@@ -97,7 +98,7 @@ type statusJSON struct {
 	NextJob        string         `json:"next_job,omitempty"`
 }
 
-func runSchedulerStatus(o *schedulerOptions, s Streams) error {
+func runSchedulerStatus(ctx context.Context, o *schedulerOptions, s Streams) error {
 	if err := checkOutput(o.output); err != nil {
 		return err
 	}
@@ -113,7 +114,7 @@ func runSchedulerStatus(o *schedulerOptions, s Streams) error {
 	st := statusJSON{Jobs: map[string]int{"active": 0, "paused": 0, "finished": 0, "broken": 0}}
 	var next time.Time
 	nextZone := time.Local
-	err = db.View(func(tx store.Tx) error {
+	err = db.View(ctx, func(tx store.Tx) error {
 		set, err := tx.Settings()
 		if err != nil {
 			return err

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strconv"
@@ -33,7 +34,7 @@ func newShowCmd(s Streams) *cobra.Command {
 (jobctl history shows more).`, showFireTimes, showRuns),
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeJobIDs(true),
-		RunE:              func(_ *cobra.Command, args []string) error { return runShow(o, s, args[0]) },
+		RunE:              func(c *cobra.Command, args []string) error { return runShow(c.Context(), o, s, args[0]) },
 	}
 	addOutputFlag(c.Flags(), &o.output)
 	return c
@@ -48,7 +49,7 @@ type showJSON struct {
 	Runs          []runJSON `json:"runs"`
 }
 
-func runShow(o *showOptions, s Streams, id string) error {
+func runShow(ctx context.Context, o *showOptions, s Streams, id string) error {
 	if err := checkOutput(o.output); err != nil {
 		return err
 	}
@@ -59,7 +60,7 @@ func runShow(o *showOptions, s Streams, id string) error {
 	defer db.Close()
 	var j *store.Job
 	var runs []*store.Run
-	err = db.View(func(tx store.Tx) error {
+	err = db.View(ctx, func(tx store.Tx) error {
 		if j, err = tx.Job(id); err != nil {
 			return err
 		}

@@ -21,7 +21,7 @@ func BenchmarkTick(b *testing.B) {
 	}
 	defer st.Close()
 	clock := NewFakeClock(t0)
-	err = st.Update(func(tx store.Tx) error {
+	err = st.Update(context.Background(), func(tx store.Tx) error {
 		for i := range 100 {
 			j := job(fmt.Sprintf("j%03d", i), schedule.Spec{Cron: "* * * * * *"})
 			j.State, j.NextRun = store.Active, t0

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,9 +17,9 @@ type counting struct {
 	updates atomic.Int64
 }
 
-func (c *counting) Update(fn func(store.Tx) error) error {
+func (c *counting) Update(ctx context.Context, fn func(store.Tx) error) error {
 	c.updates.Add(1)
-	return c.Store.Update(fn)
+	return c.Store.Update(ctx, fn)
 }
 
 // TestClockJump: the wall clock set forward an hour and back an hour while

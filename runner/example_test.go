@@ -16,7 +16,7 @@ import (
 func Example() {
 	st := store.NewMemory()
 	now := time.Now()
-	err := st.Update(func(tx store.Tx) error {
+	err := st.Update(context.Background(), func(tx store.Tx) error {
 		return tx.PutJob(&store.Job{
 			ID:      "hello",
 			Command: "echo hello",

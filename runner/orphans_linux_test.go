@@ -18,7 +18,7 @@ func TestOrphanCountsAgainstMaxInstances(t *testing.T) {
 	h := newHarness(t, t0)
 	h.put(job("a", cron("* * * * *")))
 	dead := &store.Run{JobID: "a", FireTime: t0.Add(-time.Minute), Submitted: t0.Add(-time.Minute), Outcome: store.Running, Owner: "gone:1"}
-	if err := h.st.Update(func(tx store.Tx) error { return tx.AddRun(dead) }); err != nil {
+	if err := h.st.Update(t.Context(), func(tx store.Tx) error { return tx.AddRun(dead) }); err != nil {
 		t.Fatal(err)
 	}
 	orphan := exec.Command("sleep", "60")

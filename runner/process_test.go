@@ -55,7 +55,7 @@ func startLive(t *testing.T, cfg Config, jobs ...*store.Job) *live {
 	l := &live{t: t, st: store.NewMemory(), ended: make(chan *store.Run, 100)}
 	t.Cleanup(func() { l.st.Close() })
 	now := time.Now()
-	err := l.st.Update(func(tx store.Tx) error {
+	err := l.st.Update(t.Context(), func(tx store.Tx) error {
 		for _, j := range jobs {
 			j.Trigger = schedule.Spec{At: now.Format(time.RFC3339Nano)}
 			j.Anchor, j.NextRun, j.State = now, now, store.Active
@@ -346,7 +346,7 @@ func TestShutdownWithoutWait(t *testing.T) {
 		t.Errorf("processes left behind: %q", alive)
 	}
 	var stored *store.Run
-	l.st.View(func(tx store.Tx) (err error) {
+	l.st.View(t.Context(), func(tx store.Tx) (err error) {
 		stored, err = tx.Run("long", 1)
 		return err
 	})
@@ -443,7 +443,7 @@ func TestRun(t *testing.T) {
 	j := cmdJob("a", "echo started; sleep 0.2; echo done")
 	j.Trigger = schedule.Spec{At: now.Format(time.RFC3339Nano)}
 	j.Anchor, j.NextRun, j.State = now, now, store.Active
-	if err := st.Update(func(tx store.Tx) error { return tx.PutJob(j) }); err != nil {
+	if err := st.Update(t.Context(), func(tx store.Tx) error { return tx.PutJob(j) }); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

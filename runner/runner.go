@@ -8,7 +8,7 @@
 //
 // One goroutine sleeps on an Alarm set for the store's earliest next run
 // time, and on the store's Watch, which signals within a second a commit
-// made by another process (a jobctl command). It never polls. Each time it
+// made by another process (a jobctl command), or its own. It never polls. Each time it
 // wakes it runs one store transaction that reads the journal of changes
 // (for events), the scheduler's paused setting, and the jobs due; for each
 // due job it plans the fire times from its stored next run time up to now
@@ -258,7 +258,7 @@ func (s *Scheduler) Start() error {
 	var interrupted []*store.Run
 	var orphans map[*store.Run][]int
 	var paused bool
-	err := s.cfg.Store.Update(func(tx store.Tx) error {
+	err := s.cfg.Store.Update(context.Background(), func(tx store.Tx) error {
 		runs, err := tx.RunningRuns()
 		if err != nil {
 			return err
@@ -540,7 +540,7 @@ func (s *Scheduler) tick() (wake time.Time, more bool, err error) {
 	s.mu.Lock()
 	inFlight := maps.Clone(s.instances)
 	s.mu.Unlock()
-	err = s.cfg.Store.Update(func(tx store.Tx) error {
+	err = s.cfg.Store.Update(context.Background(), func(tx store.Tx) error {
 		t = tick{}
 		var err error
 		if t.changes, err = tx.ChangesSince(s.lastSeq); err != nil {

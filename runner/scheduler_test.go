@@ -162,7 +162,7 @@ func (h *harness) put(j *store.Job) {
 	if j.State == "" {
 		j.State = store.Active
 	}
-	err := h.st.Update(func(tx store.Tx) error {
+	err := h.st.Update(context.Background(), func(tx store.Tx) error {
 		if err := tx.PutJob(j); err != nil {
 			return err
 		}
@@ -187,7 +187,7 @@ func (h *harness) advance(d time.Duration) {
 func (h *harness) history(id string) string {
 	h.t.Helper()
 	var runs []*store.Run
-	err := h.st.View(func(tx store.Tx) (err error) {
+	err := h.st.View(context.Background(), func(tx store.Tx) (err error) {
 		runs, err = tx.Runs(id, 0)
 		return err
 	})
@@ -213,7 +213,7 @@ func (h *harness) settle() {
 	h.t.Helper()
 	h.waitFor("runs to be recorded", func() bool {
 		var running []*store.Run
-		h.st.View(func(tx store.Tx) (err error) {
+		h.st.View(context.Background(), func(tx store.Tx) (err error) {
 			running, err = tx.RunningRuns()
 			return err
 		})
@@ -271,7 +271,7 @@ func (h *harness) wantHistory(id, want string) {
 func (h *harness) getJob(id string) *store.Job {
 	h.t.Helper()
 	var j *store.Job
-	err := h.st.View(func(tx store.Tx) (err error) {
+	err := h.st.View(context.Background(), func(tx store.Tx) (err error) {
 		j, err = tx.Job(id)
 		return err
 	})
@@ -382,7 +382,7 @@ func TestMissedReason(t *testing.T) {
 	h.start(Config{})
 	h.settle()
 	var r *store.Run
-	h.st.View(func(tx store.Tx) (err error) {
+	h.st.View(t.Context(), func(tx store.Tx) (err error) {
 		r, err = tx.Run("a", 1)
 		return err
 	})
@@ -410,7 +410,7 @@ func TestMaxInstances(t *testing.T) {
 	h.wantHistory("a", "10:00:00 success\n10:01:00 skipped\n10:02:00 skipped\n")
 	h.wantHistory("b", "10:00:00 success\n10:01:00 success\n10:02:00 skipped\n")
 	var r *store.Run
-	h.st.View(func(tx store.Tx) (err error) {
+	h.st.View(t.Context(), func(tx store.Tx) (err error) {
 		r, err = tx.Run("b", 3)
 		return err
 	})
@@ -450,7 +450,7 @@ func TestPoolSaturation(t *testing.T) {
 	h.wantHistory("b", "10:00:00 missed\n") // 2m late by the time it got a worker
 	h.wantHistory("c", "10:00:00 success\n")
 	var r *store.Run
-	h.st.View(func(tx store.Tx) (err error) {
+	h.st.View(t.Context(), func(tx store.Tx) (err error) {
 		r, err = tx.Run("b", 1)
 		return err
 	})
@@ -513,7 +513,7 @@ func TestDST(t *testing.T) {
 			}
 			h.settle()
 			var runs []*store.Run
-			h.st.View(func(tx store.Tx) (err error) {
+			h.st.View(t.Context(), func(tx store.Tx) (err error) {
 				runs, err = tx.Runs("a", 0)
 				return err
 			})
@@ -573,7 +573,7 @@ func TestPauseResume(t *testing.T) {
 	h.hold("a")
 	h.start(Config{})
 	setPaused := func(p bool) {
-		err := h.st.Update(func(tx store.Tx) error {
+		err := h.st.Update(t.Context(), func(tx store.Tx) error {
 			_, err := SetPaused(tx, p, h.clock.Now())
 			return err
 		})
@@ -608,7 +608,7 @@ func TestStartPaused(t *testing.T) {
 	h.advance(time.Minute)
 	h.wantHistory("a", "")
 	var set store.Settings
-	h.st.View(func(tx store.Tx) (err error) {
+	h.st.View(t.Context(), func(tx store.Tx) (err error) {
 		set, err = tx.Settings()
 		return err
 	})
@@ -621,7 +621,7 @@ func TestInterruptedAtStart(t *testing.T) {
 	h := newHarness(t, t0)
 	h.put(job("a", cron("0 * * * *")))
 	// A scheduler claimed a run and died.
-	err := h.st.Update(func(tx store.Tx) error {
+	err := h.st.Update(t.Context(), func(tx store.Tx) error {
 		return tx.AddRun(&store.Run{JobID: "a", FireTime: t0.Add(-time.Hour), Submitted: t0.Add(-time.Hour), Outcome: store.Running, Owner: "dead:1"})
 	})
 	if err != nil {
@@ -648,7 +648,7 @@ func TestAtMostOnce(t *testing.T) {
 	}
 	started := make(chan struct{})
 	s.exec = func(p *process, ctx context.Context) exit {
-		h.st.View(func(tx store.Tx) error {
+		h.st.View(t.Context(), func(tx store.Tx) error {
 			j, _ := tx.Job("a")
 			r, _ := tx.Run("a", 1)
 			seen = fmt.Sprintf("next %s, run %s by %s", j.NextRun.Format(time.TimeOnly), r.Outcome, r.Owner)
@@ -701,7 +701,7 @@ type flaky struct {
 	fails   int
 }
 
-func (f *flaky) Update(fn func(store.Tx) error) error {
+func (f *flaky) Update(ctx context.Context, fn func(store.Tx) error) error {
 	f.mu.Lock()
 	if f.failing {
 		f.fails++
@@ -709,7 +709,7 @@ func (f *flaky) Update(fn func(store.Tx) error) error {
 		return store.ErrBusy
 	}
 	f.mu.Unlock()
-	return f.Store.Update(fn)
+	return f.Store.Update(ctx, fn)
 }
 
 func (f *flaky) setFailing(b bool) {
@@ -753,8 +753,8 @@ type breaking struct {
 	id string
 }
 
-func (b breaking) Update(fn func(store.Tx) error) error {
-	return b.Store.Update(func(tx store.Tx) error { return fn(breakingTx{tx, b.id}) })
+func (b breaking) Update(ctx context.Context, fn func(store.Tx) error) error {
+	return b.Store.Update(ctx, func(tx store.Tx) error { return fn(breakingTx{tx, b.id}) })
 }
 
 type breakingTx struct {
@@ -796,7 +796,7 @@ func TestJitter(t *testing.T) {
 	h.clock.Advance(30 * time.Second)
 	h.wantHistory("a", "10:00:00 success\n")
 	var r *store.Run
-	h.st.View(func(tx store.Tx) (err error) {
+	h.st.View(t.Context(), func(tx store.Tx) (err error) {
 		r, err = tx.Run("a", 1)
 		return err
 	})
@@ -955,7 +955,7 @@ func TestRunNowWaitsForAWorker(t *testing.T) {
 // runNow requests a run of job id at req, as jobctl run-now does.
 func (h *harness) runNow(id string, req time.Time) {
 	h.t.Helper()
-	err := h.st.Update(func(tx store.Tx) error {
+	err := h.st.Update(context.Background(), func(tx store.Tx) error {
 		j, err := tx.Job(id)
 		if err != nil {
 			return err
@@ -974,7 +974,7 @@ func (h *harness) runNow(id string, req time.Time) {
 func (h *harness) run(id string, seq uint64) *store.Run {
 	h.t.Helper()
 	var r *store.Run
-	err := h.st.View(func(tx store.Tx) (err error) {
+	err := h.st.View(context.Background(), func(tx store.Tx) (err error) {
 		r, err = tx.Run(id, seq)
 		return err
 	})

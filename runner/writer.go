@@ -108,7 +108,7 @@ func (w *writer) sleep(d time.Duration) bool {
 // write records a batch of runs in one transaction. A run whose record is
 // gone (its job was removed meanwhile, perhaps added again) is dropped.
 func (w *writer) write(batch []written) error {
-	return w.s.cfg.Store.Update(func(tx store.Tx) error {
+	return w.s.cfg.Store.Update(context.Background(), func(tx store.Tx) error {
 		for _, b := range batch {
 			old, err := tx.Run(b.r.JobID, b.r.Seq)
 			if errors.Is(err, store.ErrNotFound) || err == nil && !sameRun(old, b.r) {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -25,7 +26,7 @@ const benchDue = 5
 // transactions of 10,000.
 func fill(b *testing.B, s Store, n int) {
 	for start := 0; start < n; start += 10000 {
-		err := s.Update(func(tx Tx) error {
+		err := s.Update(context.Background(), func(tx Tx) error {
 			for i := start; i < min(n, start+10000); i++ {
 				j := job(fmt.Sprintf("job-%06d", i), time.Duration(i-benchDue+1)*time.Second)
 				if err := tx.PutJob(j); err != nil {
@@ -50,7 +51,7 @@ func BenchmarkBolt(b *testing.B) {
 			b.Run("Due/View", func(b *testing.B) {
 				for b.Loop() {
 					var due []*Job
-					err := s.View(func(tx Tx) (err error) { due, err = tx.Due(t0, 100); return err })
+					err := s.View(context.Background(), func(tx Tx) (err error) { due, err = tx.Due(t0, 100); return err })
 					if err != nil || len(due) != benchDue {
 						b.Fatal(len(due), err)
 					}
@@ -58,7 +59,7 @@ func BenchmarkBolt(b *testing.B) {
 			})
 			b.Run("NextRunTime/View", func(b *testing.B) {
 				for b.Loop() {
-					err := s.View(func(tx Tx) error { _, _, err := tx.NextRunTime(); return err })
+					err := s.View(context.Background(), func(tx Tx) error { _, _, err := tx.NextRunTime(); return err })
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -68,7 +69,7 @@ func BenchmarkBolt(b *testing.B) {
 			b.Run("NextRunTime/InTx", func(b *testing.B) { inTx(b, path, nextQuery) })
 			b.Run("View/empty", func(b *testing.B) {
 				for b.Loop() {
-					if err := s.View(func(Tx) error { return nil }); err != nil {
+					if err := s.View(context.Background(), func(Tx) error { return nil }); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -77,7 +78,7 @@ func BenchmarkBolt(b *testing.B) {
 				i := 0
 				for b.Loop() {
 					i++
-					err := s.Update(func(tx Tx) error { return tx.PutJob(job(fmt.Sprintf("added-%d", i), time.Hour)) })
+					err := s.Update(context.Background(), func(tx Tx) error { return tx.PutJob(job(fmt.Sprintf("added-%d", i), time.Hour)) })
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -125,14 +126,14 @@ func BenchmarkMemory(b *testing.B) {
 			fill(b, s, n)
 			b.Run("Due", func(b *testing.B) {
 				for b.Loop() {
-					if err := s.View(func(tx Tx) error { dueQuery(b, tx); return nil }); err != nil {
+					if err := s.View(context.Background(), func(tx Tx) error { dueQuery(b, tx); return nil }); err != nil {
 						b.Fatal(err)
 					}
 				}
 			})
 			b.Run("NextRunTime", func(b *testing.B) {
 				for b.Loop() {
-					if err := s.View(func(tx Tx) error { nextQuery(b, tx); return nil }); err != nil {
+					if err := s.View(context.Background(), func(tx Tx) error { nextQuery(b, tx); return nil }); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -59,7 +59,7 @@ func Open(path string, opts OpenOptions) (Store, error) {
 	}
 	s := &boltStore{path: path, opts: opts}
 	s.watch.init()
-	if err := s.View(func(Tx) error { return nil }); err != nil {
+	if err := s.View(context.Background(), func(Tx) error { return nil }); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -83,22 +83,25 @@ type boltStore struct {
 	seen   stamp // the latest commit this value knows of
 }
 
-func (s *boltStore) View(fn func(Tx) error) (err error) {
+func (s *boltStore) View(ctx context.Context, fn func(Tx) error) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
 		return errClosed
 	}
-	return s.view(fn)
+	return s.view(ctx, fn)
 }
 
 // view runs fn in a read-only transaction; s.mu is held.
-func (s *boltStore) view(fn func(Tx) error) (err error) {
+func (s *boltStore) view(ctx context.Context, fn func(Tx) error) (err error) {
 	defer s.catch(&err)
 	// A truncated file faults when bbolt reads a page past its end; as a
 	// panic, it is reported as damage instead of killing the process.
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	db, err := s.openDB(false)
+	db, err := s.openDB(ctx, false)
 	if errors.Is(err, fs.ErrNotExist) {
 		return fn(newTx(emptyMemTx(), false))
 	}
@@ -117,9 +120,12 @@ func (s *boltStore) view(fn func(Tx) error) (err error) {
 	return fn(newTx(kv, false))
 }
 
-func (s *boltStore) Update(fn func(Tx) error) (err error) {
+func (s *boltStore) Update(ctx context.Context, fn func(Tx) error) (err error) {
 	if s.opts.ReadOnly {
 		return fmt.Errorf("%s: opened read-only", s.path)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -130,7 +136,7 @@ func (s *boltStore) Update(fn func(Tx) error) (err error) {
 	// foreign database's free list), so a file not seen before is first
 	// checked with a read-only open, which never writes.
 	if fi, err := os.Stat(s.path); err == nil && !(s.checked != nil && os.SameFile(fi, s.checked)) {
-		if err := s.view(func(Tx) error { return nil }); err != nil {
+		if err := s.view(ctx, func(Tx) error { return nil }); err != nil {
 			return err
 		}
 		s.checked = fi
@@ -138,7 +144,7 @@ func (s *boltStore) Update(fn func(Tx) error) (err error) {
 
 	defer s.catch(&err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	db, err := s.openDB(true)
+	db, err := s.openDB(ctx, true)
 	if errors.Is(err, fs.ErrNotExist) {
 		if !s.opts.Create {
 			return s.updateMissing(fn)
@@ -146,7 +152,7 @@ func (s *boltStore) Update(fn func(Tx) error) (err error) {
 		if err := s.create(); err != nil {
 			return err
 		}
-		db, err = s.openDB(true)
+		db, err = s.openDB(ctx, true)
 	}
 	if err != nil {
 		return err
@@ -179,9 +185,8 @@ func (s *boltStore) Update(fn func(Tx) error) (err error) {
 		return fmt.Errorf("%s: commit: %w", s.path, err)
 	}
 	committed = true
-	if s.observe(stamp{old.instance, old.commits + 1}, old) {
-		s.watch.broadcast()
-	}
+	s.observe(stamp{old.instance, old.commits + 1})
+	s.watch.broadcast()
 	return nil
 }
 
@@ -250,9 +255,14 @@ func (s *boltStore) create() error {
 	return d.Sync()
 }
 
-// openDB opens the database file, never creating it.
-func (s *boltStore) openDB(write bool) (db *bolt.DB, err error) {
-	opts := &bolt.Options{ReadOnly: !write, Timeout: s.opts.Timeout, OpenFile: openExisting}
+// openDB opens the database file, never creating it, waiting for its lock
+// until the timeout or ctx's deadline, whichever comes first.
+func (s *boltStore) openDB(ctx context.Context, write bool) (db *bolt.DB, err error) {
+	wait := s.opts.Timeout
+	if d, ok := ctx.Deadline(); ok {
+		wait = max(min(wait, time.Until(d)), time.Millisecond)
+	}
+	opts := &bolt.Options{ReadOnly: !write, Timeout: wait, OpenFile: openExisting}
 	if fi, err := os.Stat(s.path); err == nil && write {
 		// No update of ours comes near growing the file this much, but
 		// bbolt, misled by a damaged length on a page it rewrites, can copy
@@ -266,7 +276,10 @@ func (s *boltStore) openDB(write bool) (db *bolt.DB, err error) {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, err
 	case errors.Is(err, bolterrors.ErrTimeout):
-		return nil, fmt.Errorf("%w: %s is in use by another jobctl (waited %v)", ErrBusy, s.path, s.opts.Timeout)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %s is in use by another jobctl (waited %v)", ErrBusy, s.path, wait)
 	}
 	return nil, s.fileError(err)
 }
@@ -384,7 +397,7 @@ func (s *boltStore) Watch(ctx context.Context) (<-chan struct{}, error) {
 	ch, ctx := s.watch.add(ctx)
 	// Commits from before Watch are not news.
 	if st, err := s.currentStamp(); err == nil {
-		s.observe(st, st)
+		s.observe(st)
 	}
 	if err := watchFile(ctx, s.path, s.poll); err != nil {
 		s.watch.remove(ch)
@@ -394,13 +407,14 @@ func (s *boltStore) Watch(ctx context.Context) (<-chan struct{}, error) {
 }
 
 // poll is called when the file may have changed: it signals the watchers if
-// the file holds a commit this value did not make or see.
+// the file holds a commit this value has not signalled yet (its own commits
+// signal as they are made).
 func (s *boltStore) poll() {
 	st, err := s.currentStamp()
 	if err != nil {
 		return // busy or unreadable: the next change or commit looks again
 	}
-	if s.observe(st, st) {
+	if s.observe(st) {
 		s.watch.broadcast()
 	}
 }
@@ -412,25 +426,23 @@ func (s *boltStore) currentStamp() (stamp, error) {
 		return stamp{}, nil
 	}
 	var st stamp
-	err := s.View(func(t Tx) error {
+	err := s.View(context.Background(), func(t Tx) error {
 		st = readStamp(t.(*tx).kv)
 		return nil
 	})
 	return st, err
 }
 
-// observe records that the file is at stamp now, whose previous commit was
-// before (the same, unless this value just committed), and reports whether
-// something happened that this value had not seen: a commit by someone
-// else, or a new file.
-func (s *boltStore) observe(now, before stamp) (news bool) {
+// observe records that the file is at stamp now and reports whether that
+// is news to this value: a later commit, or a new file.
+func (s *boltStore) observe(now stamp) (news bool) {
 	s.seenMu.Lock()
 	defer s.seenMu.Unlock()
 	if now.instance != s.seen.instance {
 		s.seen = now
 		return true
 	}
-	news = before.commits > s.seen.commits
+	news = now.commits > s.seen.commits
 	s.seen.commits = max(s.seen.commits, now.commits)
 	return news
 }

@@ -34,7 +34,7 @@ func FuzzDecodeJob(f *testing.F) {
 		}
 		s := NewMemory()
 		defer s.Close()
-		if err := s.Update(func(tx Tx) error { return tx.PutJob(j) }); err != nil {
+		if err := s.Update(t.Context(), func(tx Tx) error { return tx.PutJob(j) }); err != nil {
 			t.Fatalf("a job read whole cannot be stored: %v", err)
 		}
 		again := view(t, s, func(tx Tx) (*Job, error) { return tx.Job("x") })
@@ -62,7 +62,7 @@ func FuzzBoltFile(f *testing.F) {
 		}
 		s := &boltStore{path: path, opts: OpenOptions{Create: true, Timeout: time.Second}}
 		s.watch.init()
-		s.View(func(tx Tx) error {
+		s.View(t.Context(), func(tx Tx) error {
 			allJobs(tx)
 			tx.Due(t0.Add(time.Hour), 0)
 			tx.NextRunTime()
@@ -72,7 +72,7 @@ func FuzzBoltFile(f *testing.F) {
 			tx.Settings()
 			return nil
 		})
-		err := s.Update(func(tx Tx) error {
+		err := s.Update(t.Context(), func(tx Tx) error {
 			tx.Due(t0.Add(time.Hour), 0)
 			if err := tx.PutJob(job("new", 0)); err != nil {
 				return err

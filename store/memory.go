@@ -43,7 +43,10 @@ type memStore struct {
 
 var errClosed = errors.New("store is closed")
 
-func (m *memStore) View(fn func(Tx) error) error {
+func (m *memStore) View(ctx context.Context, fn func(Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if m.closed {
@@ -52,7 +55,10 @@ func (m *memStore) View(fn func(Tx) error) error {
 	return fn(newTx(&memTx{b: m.root, readOnly: true}, false))
 }
 
-func (m *memStore) Update(fn func(Tx) error) (err error) {
+func (m *memStore) Update(ctx context.Context, fn func(Tx) error) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {

@@ -37,9 +37,11 @@
 //     HistoryLimit finished runs (default 100) and every run in progress.
 //   - The journal keeps the latest 1000 changes; a reader that finds a gap
 //     after the seq it last saw has missed some.
-//   - Every Update that writes increments the commit counter. A Watch
-//     compares the (instance, commits) stamp it sees with the last it knew
-//     to tell another process's commits from its own.
+//   - Every Update that writes increments the commit counter. A Store
+//     signals its watchers as it commits, and, when the file changes,
+//     compares the (instance, commits) stamp it finds with the last it
+//     signalled, so that another process's commits are signalled once and
+//     its own are not signalled twice.
 //
 // # Guarantees of the bbolt store
 //
@@ -154,17 +156,25 @@ type Run struct {
 // Store is a transactional home for jobs and their history. A Store is safe
 // for concurrent use by several goroutines; the bbolt Store is also shared
 // safely with other processes.
+//
+// View and Update may call fn more than once (an engine may retry a
+// transaction that conflicted with another, as a SQL engine does on a
+// serialization failure), so fn must not have effects outside the Tx: it
+// collects what it found in variables it resets at its start, and acts on
+// them after the transaction has returned.
 type Store interface {
-	// View runs fn in a read-only transaction.
-	View(fn func(Tx) error) error
+	// View runs fn in a read-only transaction. ctx bounds the wait for the
+	// store (a lock, a connection); once fn runs it runs to its end.
+	View(ctx context.Context, fn func(Tx) error) error
 	// Update runs fn in a read-write transaction, committed when fn returns
 	// nil and rolled back (nothing written) when it returns an error.
-	Update(fn func(Tx) error) error
-	// Watch signals, within a second, commits made by another process or
-	// Store value sharing the same data. The channel closes when ctx is done
-	// or the Store is closed. Signals coalesce: one pending signal stands for
-	// any number of commits. A memory store, having no other process, signals
-	// every commit that changed something (see NewMemory).
+	Update(ctx context.Context, fn func(Tx) error) error
+	// Watch returns a channel that is a hint to look again: it signals,
+	// within a second, after commits that changed something, whoever made
+	// them (the caller's own included), and may signal when nothing
+	// changed. Signals coalesce: one pending signal stands for any number
+	// of commits. The channel closes when ctx is done or the Store is
+	// closed.
 	Watch(ctx context.Context) (<-chan struct{}, error)
 	Close() error
 }

@@ -75,7 +75,7 @@ func job(id string, next time.Duration) *Job {
 
 func put(t testing.TB, s Store, jobs ...*Job) {
 	t.Helper()
-	err := s.Update(func(tx Tx) error {
+	err := s.Update(t.Context(), func(tx Tx) error {
 		for _, j := range jobs {
 			if err := tx.PutJob(j); err != nil {
 				return err
@@ -91,7 +91,7 @@ func put(t testing.TB, s Store, jobs ...*Job) {
 func view[T any](t testing.TB, s Store, fn func(Tx) (T, error)) T {
 	t.Helper()
 	var v T
-	if err := s.View(func(tx Tx) (err error) { v, err = fn(tx); return err }); err != nil {
+	if err := s.View(t.Context(), func(tx Tx) (err error) { v, err = fn(tx); return err }); err != nil {
 		t.Fatal(err)
 	}
 	return v
@@ -114,7 +114,7 @@ func nextRun(t *testing.T, s Store) (time.Time, bool) {
 	t.Helper()
 	var at time.Time
 	var ok bool
-	if err := s.View(func(tx Tx) (err error) { at, ok, err = tx.NextRunTime(); return err }); err != nil {
+	if err := s.View(t.Context(), func(tx Tx) (err error) { at, ok, err = tx.NextRunTime(); return err }); err != nil {
 		t.Fatal(err)
 	}
 	return at, ok
@@ -142,27 +142,27 @@ func testJobRoundTrip(t *testing.T, s Store) {
 }
 
 func testNotFound(t *testing.T, s Store) {
-	err := s.View(func(tx Tx) error { _, err := tx.Job("nope"); return err })
+	err := s.View(t.Context(), func(tx Tx) error { _, err := tx.Job("nope"); return err })
 	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), `"nope"`) {
 		t.Errorf("Job of a missing id: %v", err)
 	}
-	err = s.Update(func(tx Tx) error { return tx.DeleteJob("nope") })
+	err = s.Update(t.Context(), func(tx Tx) error { return tx.DeleteJob("nope") })
 	if !errors.Is(err, ErrNotFound) {
 		t.Errorf("DeleteJob of a missing id: %v", err)
 	}
-	err = s.Update(func(tx Tx) error { return tx.AddRun(&Run{JobID: "nope", Outcome: Success}) })
+	err = s.Update(t.Context(), func(tx Tx) error { return tx.AddRun(&Run{JobID: "nope", Outcome: Success}) })
 	if !errors.Is(err, ErrNotFound) {
 		t.Errorf("AddRun of a missing job: %v", err)
 	}
-	err = s.View(func(tx Tx) error { _, err := tx.Runs("nope", 5); return err })
+	err = s.View(t.Context(), func(tx Tx) error { _, err := tx.Runs("nope", 5); return err })
 	if !errors.Is(err, ErrNotFound) {
 		t.Errorf("Runs of a missing job: %v", err)
 	}
-	err = s.View(func(tx Tx) error { _, err := tx.Run("nope", 1); return err })
+	err = s.View(t.Context(), func(tx Tx) error { _, err := tx.Run("nope", 1); return err })
 	if !errors.Is(err, ErrNotFound) {
 		t.Errorf("Run of a missing job: %v", err)
 	}
-	err = s.Update(func(tx Tx) error { return tx.PutRun(&Run{JobID: "nope", Seq: 1, Outcome: Success}) })
+	err = s.Update(t.Context(), func(tx Tx) error { return tx.PutRun(&Run{JobID: "nope", Seq: 1, Outcome: Success}) })
 	if !errors.Is(err, ErrNotFound) {
 		t.Errorf("PutRun of a missing run: %v", err)
 	}
@@ -180,7 +180,7 @@ func testPutJobValidates(t *testing.T, s Store) {
 	} {
 		j := job("v", 0)
 		tt.mutate(j)
-		err := s.Update(func(tx Tx) error { return tx.PutJob(j) })
+		err := s.Update(t.Context(), func(tx Tx) error { return tx.PutJob(j) })
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("PutJob(%+v) = %v, want an error with %q", j, err, tt.want)
 		}
@@ -203,7 +203,7 @@ func testJobsInIDOrder(t *testing.T, s Store) {
 	}
 	stop := errors.New("stop")
 	var seen int
-	err := s.View(func(tx Tx) error { return tx.Jobs(func(*Job) error { seen++; return stop }) })
+	err := s.View(t.Context(), func(tx Tx) error { return tx.Jobs(func(*Job) error { seen++; return stop }) })
 	if err != stop || seen != 1 {
 		t.Errorf("Jobs after fn failed: err %v, %d calls", err, seen)
 	}
@@ -238,7 +238,7 @@ func testIndexFollowsChanges(t *testing.T, s Store) {
 		t.Fatalf("after pause/resume/finish: Due = %v, want p b", got)
 	}
 	// Remove p.
-	if err := s.Update(func(tx Tx) error { return tx.DeleteJob("p") }); err != nil {
+	if err := s.Update(t.Context(), func(tx Tx) error { return tx.DeleteJob("p") }); err != nil {
 		t.Fatal(err)
 	}
 	if got := dueIDs(t, s, far, 0); !slices.Equal(got, []string{"b"}) {
@@ -291,7 +291,7 @@ func testFarTimes(t *testing.T, s Store) {
 
 func addRuns(t testing.TB, s Store, runs ...*Run) {
 	t.Helper()
-	err := s.Update(func(tx Tx) error {
+	err := s.Update(t.Context(), func(tx Tx) error {
 		for _, r := range runs {
 			if err := tx.AddRun(r); err != nil {
 				return err
@@ -319,7 +319,7 @@ func seqs(runs []*Run) []uint64 {
 
 func testHistoryRetention(t *testing.T, s Store) {
 	put(t, s, job("a", 0))
-	if err := s.Update(func(tx Tx) error { return tx.PutSettings(Settings{HistoryLimit: 3}) }); err != nil {
+	if err := s.Update(t.Context(), func(tx Tx) error { return tx.PutSettings(Settings{HistoryLimit: 3}) }); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 5 {
@@ -345,7 +345,7 @@ func testHistoryRetention(t *testing.T, s Store) {
 		r := runOf("a", 10+i, Running)
 		addRuns(t, s, r)
 		r.Outcome = Success
-		if err := s.Update(func(tx Tx) error { return tx.PutRun(r) }); err != nil {
+		if err := s.Update(t.Context(), func(tx Tx) error { return tx.PutRun(r) }); err != nil {
 			t.Fatal(err)
 		}
 		if got := view(t, s, func(tx Tx) ([]*Run, error) { return tx.Runs("a", 0) }); len(got) != 3 {
@@ -353,7 +353,7 @@ func testHistoryRetention(t *testing.T, s Store) {
 		}
 	}
 	// The default limit applies when the setting is 0.
-	if err := s.Update(func(tx Tx) error { return tx.PutSettings(Settings{}) }); err != nil {
+	if err := s.Update(t.Context(), func(tx Tx) error { return tx.PutSettings(Settings{}) }); err != nil {
 		t.Fatal(err)
 	}
 	var more []*Run
@@ -368,7 +368,7 @@ func testHistoryRetention(t *testing.T, s Store) {
 
 func testHistoryKeepsRunning(t *testing.T, s Store) {
 	put(t, s, job("a", 0))
-	if err := s.Update(func(tx Tx) error { return tx.PutSettings(Settings{HistoryLimit: 2}) }); err != nil {
+	if err := s.Update(t.Context(), func(tx Tx) error { return tx.PutSettings(Settings{HistoryLimit: 2}) }); err != nil {
 		t.Fatal(err)
 	}
 	addRuns(t, s, runOf("a", 0, Running), runOf("a", 1, Success), runOf("a", 2, Running),
@@ -381,7 +381,7 @@ func testHistoryKeepsRunning(t *testing.T, s Store) {
 	addRuns(t, s, runOf("a", 5, Success))
 	r := runOf("a", 0, Success)
 	r.Seq = 1
-	err := s.Update(func(tx Tx) error {
+	err := s.Update(t.Context(), func(tx Tx) error {
 		if err := tx.PutRun(r); err != nil {
 			return err
 		}
@@ -439,7 +439,7 @@ func testPutRunAndRunning(t *testing.T, s Store) {
 	}
 	code := 3
 	ra.Outcome, ra.ExitCode, ra.Ended, ra.Output = Failed, &code, t0.Add(time.Second), "boom\n"
-	if err := s.Update(func(tx Tx) error { return tx.PutRun(ra) }); err != nil {
+	if err := s.Update(t.Context(), func(tx Tx) error { return tx.PutRun(ra) }); err != nil {
 		t.Fatal(err)
 	}
 	if got := running(); !slices.Equal(got, []string{"b/1"}) {
@@ -452,18 +452,18 @@ func testPutRunAndRunning(t *testing.T, s Store) {
 	// Output is kept byte for byte, whether or not it is UTF-8.
 	for _, out := range []string{"A\x00B\xff\xfe\xc3(Z\n", "caf\u00e9 \u2713\n", ""} {
 		ra.Output = out
-		if err := s.Update(func(tx Tx) error { return tx.PutRun(ra) }); err != nil {
+		if err := s.Update(t.Context(), func(tx Tx) error { return tx.PutRun(ra) }); err != nil {
 			t.Fatal(err)
 		}
 		if got := view(t, s, func(tx Tx) (*Run, error) { return tx.Run("a", 1) }); got.Output != out {
 			t.Errorf("output %q read back as %q", out, got.Output)
 		}
 	}
-	err := s.Update(func(tx Tx) error { return tx.PutRun(&Run{JobID: "a", Seq: 9, Outcome: Success}) })
+	err := s.Update(t.Context(), func(tx Tx) error { return tx.PutRun(&Run{JobID: "a", Seq: 9, Outcome: Success}) })
 	if !errors.Is(err, ErrNotFound) {
 		t.Errorf("PutRun of a run never added: %v", err)
 	}
-	err = s.Update(func(tx Tx) error { return tx.AddRun(&Run{JobID: "a", Outcome: "great"}) })
+	err = s.Update(t.Context(), func(tx Tx) error { return tx.AddRun(&Run{JobID: "a", Outcome: "great"}) })
 	if err == nil || !strings.Contains(err.Error(), `"great"`) {
 		t.Errorf("AddRun with a bad outcome: %v", err)
 	}
@@ -472,10 +472,10 @@ func testPutRunAndRunning(t *testing.T, s Store) {
 func testDeleteJobRemovesHistory(t *testing.T, s Store) {
 	put(t, s, job("a", 0), job("b", 0))
 	addRuns(t, s, runOf("a", 0, Running), runOf("a", 1, Success), runOf("b", 0, Running))
-	if err := s.Update(func(tx Tx) error { return tx.DeleteJob("a") }); err != nil {
+	if err := s.Update(t.Context(), func(tx Tx) error { return tx.DeleteJob("a") }); err != nil {
 		t.Fatal(err)
 	}
-	err := s.View(func(tx Tx) error { _, err := tx.Run("a", 2); return err })
+	err := s.View(t.Context(), func(tx Tx) error { _, err := tx.Run("a", 2); return err })
 	if !errors.Is(err, ErrNotFound) {
 		t.Errorf("run of a removed job: %v", err)
 	}
@@ -501,7 +501,7 @@ func testRollbackOnError(t *testing.T, s Store) {
 	put(t, s, job("a", time.Minute), job("b", 2*time.Minute))
 	addRuns(t, s, runOf("a", 0, Success))
 	fail := errors.New("changed my mind")
-	err := s.Update(func(tx Tx) error {
+	err := s.Update(t.Context(), func(tx Tx) error {
 		moved := job("a", time.Hour)
 		if err := tx.PutJob(moved); err != nil {
 			return err
@@ -538,7 +538,7 @@ func testRollbackOnPanic(t *testing.T, s Store) {
 				t.Errorf("recovered %v, want the caller's panic", r)
 			}
 		}()
-		s.Update(func(tx Tx) error {
+		s.Update(t.Context(), func(tx Tx) error {
 			tx.DeleteJob("b")
 			tx.AddRun(runOf("a", 1, Running))
 			tx.PutJob(job("new", 0))
@@ -589,7 +589,7 @@ func testReadOnlyView(t *testing.T, s Store) {
 		"RecordChange": func(tx Tx) error { return tx.RecordChange(Change{Kind: JobAdded}) },
 		"PutSettings":  func(tx Tx) error { return tx.PutSettings(Settings{Paused: true}) },
 	} {
-		if err := s.View(write); err == nil {
+		if err := s.View(t.Context(), write); err == nil {
 			t.Errorf("%s in a View succeeded", name)
 		}
 	}
@@ -602,7 +602,7 @@ func testReadOnlyView(t *testing.T, s Store) {
 // newer jobctl, or a damaged disk, might have left them.
 func putRaw(t *testing.T, s Store, id, v string, indexAt time.Time) {
 	t.Helper()
-	err := s.Update(func(x Tx) error {
+	err := s.Update(t.Context(), func(x Tx) error {
 		tx := x.(*tx)
 		tx.dirty = true
 		if err := tx.bucket(bucketJobs).Put([]byte(id), []byte(v)); err != nil {
@@ -650,7 +650,7 @@ func testBrokenJobs(t *testing.T, s Store) {
 	}
 	// An Update reports them once and drops them from the index.
 	var due []*Job
-	if err := s.Update(func(tx Tx) (err error) { due, err = tx.Due(t0.Add(time.Hour), 0); return err }); err != nil {
+	if err := s.Update(t.Context(), func(tx Tx) (err error) { due, err = tx.Due(t0.Add(time.Hour), 0); return err }); err != nil {
 		t.Fatal(err)
 	}
 	if got := ids(due); !slices.Equal(got, []string{"cron", "junk", "good"}) || due[0].Broken == "" || due[2].Broken != "" {
@@ -665,7 +665,7 @@ func testBrokenJobs(t *testing.T, s Store) {
 
 	// Putting a job read as broken is refused, and the stored bytes stay.
 	broken := all[2]
-	err := s.Update(func(tx Tx) error { return tx.PutJob(broken) })
+	err := s.Update(t.Context(), func(tx Tx) error { return tx.PutJob(broken) })
 	if err == nil || !strings.Contains(err.Error(), "broken") {
 		t.Errorf("PutJob of a broken job: %v", err)
 	}
@@ -677,7 +677,7 @@ func testBrokenJobs(t *testing.T, s Store) {
 	if j := view(t, s, func(tx Tx) (*Job, error) { return tx.Job("junk") }); j.Broken != "" {
 		t.Errorf("replaced job is still broken: %s", j.Broken)
 	}
-	if err := s.Update(func(tx Tx) error { return tx.DeleteJob("cron") }); err != nil {
+	if err := s.Update(t.Context(), func(tx Tx) error { return tx.DeleteJob("cron") }); err != nil {
 		t.Errorf("removing a broken job: %v", err)
 	}
 }
@@ -693,7 +693,7 @@ func mustJSON(t *testing.T, j *Job) string {
 }
 
 func testJournal(t *testing.T, s Store) {
-	err := s.Update(func(tx Tx) error {
+	err := s.Update(t.Context(), func(tx Tx) error {
 		if err := tx.RecordChange(Change{Time: t0, Kind: JobAdded, JobID: "a"}); err != nil {
 			return err
 		}
@@ -713,7 +713,7 @@ func testJournal(t *testing.T, s Store) {
 	if got := view(t, s, func(tx Tx) ([]Change, error) { return tx.ChangesSince(2) }); len(got) != 0 {
 		t.Errorf("ChangesSince(2) = %+v", got)
 	}
-	err = s.Update(func(tx Tx) error {
+	err = s.Update(t.Context(), func(tx Tx) error {
 		for range journalLimit + 3 {
 			if err := tx.RecordChange(Change{Kind: JobModified, JobID: "a"}); err != nil {
 				return err
@@ -737,17 +737,17 @@ func testSettings(t *testing.T, s Store) {
 	want := Settings{Paused: true, HistoryLimit: 7,
 		Executors: []Executor{{Name: "heavy", MaxWorkers: 2}},
 		Listeners: []Listener{{Events: []string{"job_error", "job_missed"}, Command: "notify"}}}
-	if err := s.Update(func(tx Tx) error { return tx.PutSettings(want) }); err != nil {
+	if err := s.Update(t.Context(), func(tx Tx) error { return tx.PutSettings(want) }); err != nil {
 		t.Fatal(err)
 	}
 	if got := view(t, s, func(tx Tx) (Settings, error) { return tx.Settings() }); !reflect.DeepEqual(got, want) {
 		t.Errorf("Settings = %+v, want %+v", got, want)
 	}
-	err := s.Update(func(tx Tx) error { return tx.PutSettings(Settings{HistoryLimit: -1}) })
+	err := s.Update(t.Context(), func(tx Tx) error { return tx.PutSettings(Settings{HistoryLimit: -1}) })
 	if err == nil || !strings.Contains(err.Error(), "-1") {
 		t.Errorf("negative history limit: %v", err)
 	}
-	err = s.Update(func(tx Tx) error { return tx.PutSettings(Settings{Executors: []Executor{{Name: "x"}}}) })
+	err = s.Update(t.Context(), func(tx Tx) error { return tx.PutSettings(Settings{Executors: []Executor{{Name: "x"}}}) })
 	if err == nil || !strings.Contains(err.Error(), `executor "x": max workers 0 is less than 1`) {
 		t.Errorf("an executor of no workers: %v", err)
 	}
@@ -757,7 +757,7 @@ func testSettings(t *testing.T, s Store) {
 // jobs, record their runs and advance them.
 func testClaim(t *testing.T, s Store) {
 	put(t, s, job("a", 0), job("b", 0), job("later", time.Hour))
-	err := s.Update(func(tx Tx) error {
+	err := s.Update(t.Context(), func(tx Tx) error {
 		due, err := tx.Due(t0, 100)
 		if err != nil {
 			return err
@@ -820,10 +820,10 @@ func concurrentAdds(t *testing.T, handles ...Store) {
 		wg.Go(func() {
 			for i := range 4 {
 				j := job(fmt.Sprintf("g%d-%d", g, i), time.Duration(i)*time.Second)
-				if err := s.Update(func(tx Tx) error { return tx.PutJob(j) }); err != nil {
+				if err := s.Update(t.Context(), func(tx Tx) error { return tx.PutJob(j) }); err != nil {
 					t.Error(err)
 				}
-				if err := s.View(func(tx Tx) error { _, err := tx.Due(t0, 5); return err }); err != nil {
+				if err := s.View(t.Context(), func(tx Tx) error { _, err := tx.Due(t0, 5); return err }); err != nil {
 					t.Error(err)
 				}
 			}
@@ -851,7 +851,7 @@ func TestMemoryWatch(t *testing.T) {
 		t.Fatal("a burst of commits left more than one signal")
 	default:
 	}
-	if err := s.Update(func(tx Tx) error { _, err := tx.Due(t0, 10); return err }); err != nil {
+	if err := s.Update(t.Context(), func(tx Tx) error { _, err := tx.Due(t0, 10); return err }); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -864,10 +864,10 @@ func TestMemoryWatch(t *testing.T) {
 func TestMemoryClosed(t *testing.T) {
 	s := NewMemory()
 	s.Close()
-	if err := s.View(func(Tx) error { return nil }); err == nil {
+	if err := s.View(t.Context(), func(Tx) error { return nil }); err == nil {
 		t.Error("View on a closed store succeeded")
 	}
-	if err := s.Update(func(Tx) error { return nil }); err == nil {
+	if err := s.Update(t.Context(), func(Tx) error { return nil }); err == nil {
 		t.Error("Update on a closed store succeeded")
 	}
 	if _, err := s.Watch(t.Context()); err == nil {

@@ -13,7 +13,7 @@ import (
 func apply(t *testing.T, s store.Store, f *File, at time.Time, opts ApplyOptions) Report {
 	t.Helper()
 	var r Report
-	err := s.Update(func(tx store.Tx) error {
+	err := s.Update(t.Context(), func(tx store.Tx) error {
 		var err error
 		r, err = Apply(tx, f, at, opts)
 		return err
@@ -27,7 +27,7 @@ func apply(t *testing.T, s store.Store, f *File, at time.Time, opts ApplyOptions
 func getJob(t *testing.T, s store.Store, id string) *store.Job {
 	t.Helper()
 	var j *store.Job
-	if err := s.View(func(tx store.Tx) (err error) { j, err = tx.Job(id); return err }); err != nil {
+	if err := s.View(t.Context(), func(tx store.Tx) (err error) { j, err = tx.Job(id); return err }); err != nil {
 		t.Fatal(err)
 	}
 	return j
@@ -36,7 +36,7 @@ func getJob(t *testing.T, s store.Store, id string) *store.Job {
 func changes(t *testing.T, s store.Store) string {
 	t.Helper()
 	var cs []store.Change
-	if err := s.View(func(tx store.Tx) (err error) { cs, err = tx.ChangesSince(0); return err }); err != nil {
+	if err := s.View(t.Context(), func(tx store.Tx) (err error) { cs, err = tx.ChangesSince(0); return err }); err != nil {
 		t.Fatal(err)
 	}
 	var out []string
@@ -122,7 +122,7 @@ func TestApply(t *testing.T) {
 		t.Errorf("journal:\n%s\nwant\n%s", got, want)
 	}
 	var st store.Settings
-	_ = s.View(func(tx store.Tx) (err error) { st, err = tx.Settings(); return err })
+	_ = s.View(t.Context(), func(tx store.Tx) (err error) { st, err = tx.Settings(); return err })
 	if st.HistoryLimit != 50 {
 		t.Errorf("settings: %+v", st)
 	}
@@ -151,7 +151,7 @@ func TestApplyPaused(t *testing.T) {
 func TestApplyRollsBack(t *testing.T) {
 	s := store.NewMemory()
 	stop := errors.New("dry run")
-	err := s.Update(func(tx store.Tx) error {
+	err := s.Update(t.Context(), func(tx store.Tx) error {
 		if _, err := Apply(tx, mustParse(t, base), now, ApplyOptions{}); err != nil {
 			return err
 		}
@@ -176,7 +176,7 @@ func TestExportRoundTrip(t *testing.T) {
 	apply(t, a, f, now, ApplyOptions{})
 	var jobs []*store.Job
 	var st store.Settings
-	err = a.View(func(tx store.Tx) error {
+	err = a.View(t.Context(), func(tx store.Tx) error {
 		st, _ = tx.Settings()
 		return tx.Jobs(func(j *store.Job) error { jobs = append(jobs, j); return nil })
 	})
@@ -224,7 +224,7 @@ func TestTOMLString(t *testing.T) {
 func settings(t *testing.T, s store.Store) store.Settings {
 	t.Helper()
 	var st store.Settings
-	if err := s.View(func(tx store.Tx) (err error) { st, err = tx.Settings(); return err }); err != nil {
+	if err := s.View(t.Context(), func(tx store.Tx) (err error) { st, err = tx.Settings(); return err }); err != nil {
 		t.Fatal(err)
 	}
 	return st

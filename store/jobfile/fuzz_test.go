@@ -80,7 +80,7 @@ func applied(t *testing.T, f *File) (map[string]*store.Job, store.Settings) {
 	defer s.Close()
 	jobs := map[string]*store.Job{}
 	var settings store.Settings
-	err := s.Update(func(tx store.Tx) error {
+	err := s.Update(t.Context(), func(tx store.Tx) error {
 		if _, err := Apply(tx, f, now, ApplyOptions{}); err != nil {
 			return err
 		}

@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/jobctl/jobctl/internal/shell"
 	"github.com/jobctl/jobctl/store"
-	"github.com/jobctl/jobctl/store/jobfile"
 )
 
 type addOptions struct {
@@ -73,25 +73,25 @@ func runAdd(ctx context.Context, o *addOptions, s Streams, c *cobra.Command, arg
 	if spec, err = zoned(spec); err != nil {
 		return err
 	}
-	j := &store.Job{ID: o.id, Command: command, Trigger: spec, Options: jobfile.DefaultOptions(), State: store.Active}
+	j := &store.Job{ID: o.id, Command: command, Trigger: spec, Options: store.DefaultOptions(), State: store.Active}
 	if err := o.options.apply(c.Flags(), j, true); err != nil {
 		return err
 	}
 	if o.id != "" {
-		if err := jobfile.CheckID(o.id); err != nil {
+		if err := store.CheckID(o.id); err != nil {
 			return usagef("--id: %v", err)
 		}
 	}
 	now := o.now()
 	j.Created, j.Updated = now, now
-	if err := jobfile.SetTrigger(j, now); err != nil {
+	if err := j.SetTrigger(now); err != nil {
 		return asUsage(err)
 	}
 	if j.State == store.Finished {
 		return usagef("trigger %s has no fire times after now (%s)", spec, zoneTime(now, j.Location()))
 	}
 	if o.paused {
-		jobfile.Pause(j)
+		j.Pause()
 	}
 
 	db, err := openStore()
@@ -157,17 +157,9 @@ func commandArg(args []string) (string, error) {
 	}
 	quoted := make([]string, len(args))
 	for i, a := range args {
-		quoted[i] = shellQuote(a)
+		quoted[i] = shell.Quote(a)
 	}
 	return strings.Join(quoted, " "), nil
-}
-
-// shellQuote quotes s for the POSIX shell unless it needs none.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.,/:=@%+") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // newID returns a random id of 8 hex digits not used in tx.

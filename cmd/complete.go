@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jobctl/jobctl/store"
-	"github.com/jobctl/jobctl/store/jobfile"
 )
 
 // Shell completion. Completions read the database without creating it and
@@ -41,7 +40,7 @@ func completeJobIDs(one bool) cobra.CompletionFunc {
 
 // completeExecutors offers default and the executors stored jobs use.
 func completeExecutors(c *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	names := []string{jobfile.DefaultExecutor}
+	names := []string{store.DefaultExecutor}
 	_ = viewJobs(c.Context(), func(j *store.Job) {
 		if j.Broken == "" && !slices.Contains(names, j.Options.Executor) {
 			names = append(names, j.Options.Executor)

@@ -105,7 +105,7 @@ func runImport(ctx context.Context, s Streams, o *importOptions) error {
 	if err != nil {
 		return asUsage(err)
 	}
-	res, err := crontab.Parse(in, crontab.Options{System: o.system, User: o.user, Prefix: o.prefix, Defaults: jobfile.DefaultOptions(), Zone: zone})
+	res, err := crontab.Parse(in, crontab.Options{System: o.system, User: o.user, Prefix: o.prefix, Defaults: store.DefaultOptions(), Zone: zone})
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
@@ -118,7 +118,7 @@ func runImport(ctx context.Context, s Streams, o *importOptions) error {
 
 	var report jobfile.Report
 	if len(res.Entries) > 0 {
-		file := &jobfile.File{Defaults: jobfile.DefaultOptions()}
+		file := &jobfile.File{Defaults: store.DefaultOptions()}
 		for _, e := range res.Entries {
 			j := e.Job
 			j.State = store.Active

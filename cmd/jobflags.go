@@ -39,7 +39,7 @@ func (f *optionFlags) register(c *cobra.Command, withDefaults bool) {
 	var def store.Options
 	grace, timeout, jitter := "", "", ""
 	if withDefaults {
-		def = jobfile.DefaultOptions()
+		def = store.DefaultOptions()
 		grace, timeout, jitter = jobfile.FormatGrace(def.MisfireGrace), "0", "0"
 	}
 	fs.StringVar(&f.name, "name", "", "a name for people (ids are for commands)")
@@ -63,7 +63,7 @@ func (f *optionFlags) apply(fs *pflag.FlagSet, j *store.Job, all bool) error {
 	set := func(name string) bool { return all || fs.Changed(name) }
 	o := &j.Options
 	if set("name") {
-		if err := jobfile.CheckName(f.name); err != nil {
+		if err := store.CheckName(f.name); err != nil {
 			return usagef("--name: %v", err)
 		}
 		j.Name = f.name
@@ -122,12 +122,12 @@ func (f *optionFlags) apply(fs *pflag.FlagSet, j *store.Job, all bool) error {
 		}
 	}
 	for _, kv := range f.env {
-		if err := jobfile.CheckEnv(kv); err != nil {
+		if err := store.CheckEnv(kv); err != nil {
 			return usagef("--env: %v", err)
 		}
 		o.Env = setEnv(o.Env, kv)
 	}
-	if err := jobfile.CheckOptions(*o); err != nil {
+	if err := store.CheckOptions(*o); err != nil {
 		return asUsage(err)
 	}
 	return nil

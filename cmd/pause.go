@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jobctl/jobctl/store"
-	"github.com/jobctl/jobctl/store/jobfile"
 )
 
 type pauseOptions struct {
@@ -53,7 +52,7 @@ func runPause(ctx context.Context, o *pauseOptions, s Streams, ids []string) err
 		case store.Finished:
 			return false, fmt.Sprintf("job %s is finished: nothing to pause", j.ID), nil
 		}
-		jobfile.Pause(j)
+		j.Pause()
 		return true, fmt.Sprintf("paused job %s", j.ID), nil
 	})
 }
@@ -68,7 +67,7 @@ func runResume(ctx context.Context, o *pauseOptions, s Streams, ids []string) er
 			return false, fmt.Sprintf("job %s is finished: its trigger has no fire times left (give it a new one with jobctl reschedule)", j.ID), nil
 		}
 		j.State = store.Active
-		if err := jobfile.Resume(j, now); err != nil {
+		if err := j.Resume(now); err != nil {
 			return false, "", err
 		}
 		return true, fmt.Sprintf("resumed job %s: %s", j.ID, nextRunText(j, now)), nil

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jobctl/jobctl/store"
-	"github.com/jobctl/jobctl/store/jobfile"
 )
 
 type rescheduleOptions struct {
@@ -52,14 +51,14 @@ func runReschedule(ctx context.Context, o *rescheduleOptions, s Streams, id stri
 	return updateJobs(ctx, []string{id}, now, s.Err, func(j *store.Job) (bool, string, error) {
 		paused := j.State == store.Paused
 		j.Trigger, j.State = spec, store.Active
-		if err := jobfile.SetTrigger(j, now); err != nil {
+		if err := j.SetTrigger(now); err != nil {
 			return false, "", asUsage(err)
 		}
 		if j.State == store.Finished {
 			return false, "", usagef("trigger %s has no fire times after now (%s)", spec, zoneTime(now, j.Location()))
 		}
 		if paused {
-			jobfile.Pause(j)
+			j.Pause()
 		}
 		return true, fmt.Sprintf("rescheduled job %s (%s): %s", j.ID, spec, nextRunText(j, now)), nil
 	})

@@ -217,7 +217,7 @@ func runRun(ctx context.Context, o *runOptions, s Streams) error {
 		cfg.Executors[e.Name] = e.MaxWorkers
 	}
 	for _, l := range set.Listeners {
-		cfg.Listeners = append(cfg.Listeners, runner.Listener{Events: l.Events, Command: l.Command})
+		cfg.Listeners = append(cfg.Listeners, store.Listener{Events: l.Events, Command: l.Command})
 	}
 	if len(set.Executors)+len(set.Listeners) > 0 {
 		log.Info("executors and listeners of the jobfile applied last", "executors", len(set.Executors), "listeners", len(set.Listeners))

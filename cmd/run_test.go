@@ -66,7 +66,7 @@ func TestLoggerTimestamps(t *testing.T) {
 // owner.
 func TestRunHelpEnvironment(t *testing.T) {
 	code := 1
-	full := runner.Event{Name: runner.JobError, JobID: "j", Run: &store.Run{Seq: 1, Outcome: store.Failed,
+	full := runner.Event{Name: store.EventJobError, JobID: "j", Run: &store.Run{Seq: 1, Outcome: store.Failed,
 		ExitCode: &code, Signal: "SIGKILL", Reason: "killed"}}
 	help := newRunCmd(Streams{}).Long
 	for _, kv := range full.Env() {

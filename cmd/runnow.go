@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jobctl/jobctl/store"
-	"github.com/jobctl/jobctl/store/jobfile"
 )
 
 type runNowOptions struct {
@@ -37,7 +36,7 @@ func init() { commands = append(commands, newRunNowCmd) }
 func runRunNow(ctx context.Context, o *runNowOptions, s Streams, ids []string) error {
 	now := o.now()
 	return updateJobs(ctx, ids, now, s.Err, func(j *store.Job) (bool, string, error) {
-		if err := jobfile.RunNow(j, now); err != nil {
+		if err := j.RunNow(now); err != nil {
 			return false, "", err
 		}
 		return true, fmt.Sprintf("job %s is due now", j.ID), nil

@@ -10,33 +10,9 @@ import (
 	"github.com/jobctl/jobctl/store"
 )
 
-// Event names, as APScheduler 3.x has them (EVENT_JOB_MISSED is
-// job_missed).
-const (
-	SchedulerStarted  = "scheduler_started"
-	SchedulerShutdown = "scheduler_shutdown"
-	SchedulerPaused   = "scheduler_paused"
-	SchedulerResumed  = "scheduler_resumed"
-	JobAdded          = "job_added"
-	JobRemoved        = "job_removed"
-	JobModified       = "job_modified"
-	JobSubmitted      = "job_submitted"     // a run was handed to its executor
-	JobExecuted       = "job_executed"      // a run succeeded
-	JobError          = "job_error"         // a run failed, timed out or was interrupted
-	JobMissed         = "job_missed"        // a run was later than its misfire grace
-	JobMaxInstances   = "job_max_instances" // a run was skipped: max instances running
-)
-
-// Events lists every event name.
-var Events = []string{
-	SchedulerStarted, SchedulerShutdown, SchedulerPaused, SchedulerResumed,
-	JobAdded, JobRemoved, JobModified,
-	JobSubmitted, JobExecuted, JobError, JobMissed, JobMaxInstances,
-}
-
 // An Event is something the scheduler did or saw.
 type Event struct {
-	Name  string
+	Name  string    // one of store.EventNames
 	Time  time.Time // when the scheduler saw it
 	JobID string    // "" for scheduler events
 	// Run is the run a job_submitted, job_executed, job_error, job_missed
@@ -71,13 +47,6 @@ func (e Event) Env() []string {
 	return env
 }
 
-// A Listener runs Command, with the event in its environment, for each
-// event named in Events (APScheduler's add_listener, for the shell).
-type Listener struct {
-	Events  []string
-	Command string
-}
-
 const (
 	// listenerQueue bounds the events waiting for a listener command; when
 	// it is full, further events are dropped (and logged) rather than
@@ -92,20 +61,20 @@ const (
 // listeners runs listener commands off the scheduler's path: a bounded
 // queue served by a few workers.
 type listeners struct {
-	list   []Listener
+	list   []store.Listener
 	queue  chan listenerCall
 	log    *slog.Logger
-	run    func(ctx context.Context, l Listener, e Event) // runs one command
+	run    func(ctx context.Context, l store.Listener, e Event) // runs one command
 	wg     sync.WaitGroup
 	cancel context.CancelFunc // kills the commands running
 }
 
 type listenerCall struct {
-	l Listener
+	l store.Listener
 	e Event
 }
 
-func newListeners(list []Listener, log *slog.Logger, run func(context.Context, Listener, Event)) *listeners {
+func newListeners(list []store.Listener, log *slog.Logger, run func(context.Context, store.Listener, Event)) *listeners {
 	ctx, cancel := context.WithCancel(context.Background())
 	ls := &listeners{list: list, queue: make(chan listenerCall, listenerQueue), log: log, run: run, cancel: cancel}
 	if len(list) == 0 {
@@ -135,7 +104,7 @@ func (ls *listeners) emit(e Event) {
 	}
 }
 
-func takes(l Listener, name string) bool {
+func takes(l store.Listener, name string) bool {
 	for _, n := range l.Events {
 		if n == name {
 			return true

@@ -35,7 +35,7 @@ func Example() {
 		Store:  st,
 		Output: os.Stdout, // each line tagged with its job's id
 		Events: func(e runner.Event) {
-			if e.Name == runner.JobExecuted {
+			if e.Name == store.EventJobExecuted {
 				executed <- e.Run
 			}
 		},

@@ -74,7 +74,7 @@ func startLive(t *testing.T, cfg Config, jobs ...*store.Job) *live {
 	}
 	hook := cfg.Events
 	cfg.Events = func(e Event) {
-		if e.Name == JobExecuted || e.Name == JobError || e.Name == JobMissed {
+		if e.Name == store.EventJobExecuted || e.Name == store.EventJobError || e.Name == store.EventJobMissed {
 			l.ended <- e.Run
 		}
 		if hook != nil {
@@ -366,12 +366,12 @@ func TestShutdownWaits(t *testing.T) {
 
 func TestListener(t *testing.T) {
 	dir := t.TempDir()
-	cfg := Config{Listeners: []Listener{
-		{Events: []string{JobError}, Command: `env | grep ^JOBCTL_ | sort > "$DIR/$JOBCTL_EVENT"`},
-		{Events: []string{SchedulerShutdown}, Command: `echo "$JOBCTL_EVENT" > "$DIR/shutdown"`},
+	cfg := Config{Listeners: []store.Listener{
+		{Events: []string{store.EventJobError}, Command: `env | grep ^JOBCTL_ | sort > "$DIR/$JOBCTL_EVENT"`},
+		{Events: []string{store.EventSchedulerShutdown}, Command: `echo "$JOBCTL_EVENT" > "$DIR/shutdown"`},
 	}, Environ: append(os.Environ(), "DIR="+dir)}
 	r, _ := runOnce(t, cfg, cmdJob("failing", "exit 4"))
-	got, err := os.ReadFile(filepath.Join(dir, JobError))
+	got, err := os.ReadFile(filepath.Join(dir, store.EventJobError))
 	if err != nil {
 		t.Fatal(err)
 	}

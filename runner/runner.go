@@ -58,12 +58,8 @@ import (
 	"github.com/jobctl/jobctl/store"
 )
 
-// Defaults of a Config.
-const (
-	DefaultExecutor  = "default"
-	DefaultWorkers   = 10 // workers of the default executor, as APScheduler's
-	DefaultKillGrace = 10 * time.Second
-)
+// DefaultKillGrace is a Config's KillGrace unless set.
+const DefaultKillGrace = 10 * time.Second
 
 // DefaultShell runs a job's command: the command is its last argument.
 var DefaultShell = []string{"/bin/sh", "-c"}
@@ -89,12 +85,12 @@ type Config struct {
 	Store store.Store
 	Clock Clock // nil: RealClock
 	// Executors are the worker pools by name, with their number of
-	// workers. The default executor has DefaultWorkers unless set here. A
+	// workers. The default executor has store.DefaultMaxWorkers unless set here. A
 	// job naming an executor that is not configured runs in a pool of
-	// DefaultWorkers of that name, with a warning.
+	// store.DefaultMaxWorkers of that name, with a warning.
 	Executors map[string]int
 	Shell     []string // nil: DefaultShell
-	Listeners []Listener
+	Listeners []store.Listener
 	Logger    *slog.Logger // nil: discard
 	// Output receives every line the jobs print, stdout and stderr, each
 	// tagged with its job's id: "[backup] done". nil: discard. After a
@@ -201,7 +197,7 @@ func New(cfg Config) (*Scheduler, error) {
 	if cfg.Environ == nil {
 		cfg.Environ = os.Environ()
 	}
-	pools := map[string]*pool{DefaultExecutor: {name: DefaultExecutor, max: DefaultWorkers}}
+	pools := map[string]*pool{store.DefaultExecutor: {name: store.DefaultExecutor, max: store.DefaultMaxWorkers}}
 	for name, n := range cfg.Executors {
 		if n < 1 {
 			return nil, fmt.Errorf("runner: executor %q: max workers %d is less than 1", name, n)
@@ -210,7 +206,7 @@ func New(cfg Config) (*Scheduler, error) {
 	}
 	for i, l := range cfg.Listeners {
 		for _, name := range l.Events {
-			if !slices.Contains(Events, name) {
+			if !slices.Contains(store.EventNames, name) {
 				return nil, fmt.Errorf("runner: listener %d: unknown event %q", i+1, name)
 			}
 		}
@@ -304,7 +300,7 @@ func (s *Scheduler) Start() error {
 	s.paused = paused
 	for _, r := range interrupted {
 		s.log.Warn("run interrupted", "job", r.JobID, "run", r.Seq, "fire_time", r.FireTime, "reason", r.Reason)
-		s.emit(Event{Name: JobError, JobID: r.JobID, Run: r})
+		s.emit(Event{Name: store.EventJobError, JobID: r.JobID, Run: r})
 		if pids := orphans[r]; len(pids) > 0 {
 			s.mu.Lock()
 			s.instances[r.JobID]++ // before the first tick: watchOrphans keeps it
@@ -318,7 +314,7 @@ func (s *Scheduler) Start() error {
 		// run --paused or a scheduler pause is still paused, and says so.
 		s.log.Warn("the scheduler is paused: no job starts until jobctl scheduler resume (the pause is kept in the database, across restarts)")
 	}
-	s.emit(Event{Name: SchedulerStarted})
+	s.emit(Event{Name: store.EventSchedulerStarted})
 
 	if s.children != nil {
 		var reaping context.Context
@@ -428,7 +424,7 @@ func (s *Scheduler) finish(ctx context.Context) error {
 	<-s.idle()
 	err := s.w.close(ctx)
 	s.log.Info("scheduler shut down")
-	s.emit(Event{Name: SchedulerShutdown})
+	s.emit(Event{Name: store.EventSchedulerShutdown})
 	s.ls.close(ctx)
 	if s.stopReaper != nil {
 		s.stopReaper()
@@ -639,11 +635,11 @@ func (s *Scheduler) plan(tx store.Tx, j *store.Job, at, now time.Time, inFlight 
 		case f.Missed:
 			r.Outcome = store.Missed
 			r.Reason = fmt.Sprintf("late by %s, more than the misfire grace of %s", at.Sub(f.Time).Round(time.Millisecond), time.Duration(o.MisfireGrace))
-			t.events = append(t.events, Event{Name: JobMissed, JobID: j.ID, Run: r})
+			t.events = append(t.events, Event{Name: store.EventJobMissed, JobID: j.ID, Run: r})
 		case inst == nil && inFlight[j.ID] >= max(o.MaxInstances, 1):
 			r.Outcome = store.Skipped
 			r.Reason = fmt.Sprintf("%d of max %d instances running", inFlight[j.ID], o.MaxInstances)
-			t.events = append(t.events, Event{Name: JobMaxInstances, JobID: j.ID, Run: r})
+			t.events = append(t.events, Event{Name: store.EventJobMaxInstances, JobID: j.ID, Run: r})
 		default:
 			r.Outcome = store.Running
 			if inst == nil {
@@ -780,7 +776,7 @@ func (s *Scheduler) submitted(inst *instance) {
 	s.mu.Unlock()
 	for _, r := range inst.runs {
 		s.log.Debug("run submitted", "job", r.JobID, "run", r.Seq, "fire_time", r.FireTime, "coalesced", r.Coalesced, "executor", inst.job.Options.Executor)
-		s.emit(Event{Name: JobSubmitted, JobID: r.JobID, Run: r})
+		s.emit(Event{Name: store.EventJobSubmitted, JobID: r.JobID, Run: r})
 	}
 }
 
@@ -808,7 +804,7 @@ func (s *Scheduler) submit(inst *instance) {
 func (s *Scheduler) enqueue(inst *instance) {
 	name := inst.job.Options.Executor
 	if name == "" {
-		name = DefaultExecutor
+		name = store.DefaultExecutor
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -818,8 +814,8 @@ func (s *Scheduler) enqueue(inst *instance) {
 	}
 	p := s.pools[name]
 	if p == nil {
-		s.log.Warn("executor not configured: using one of default size", "executor", name, "workers", DefaultWorkers, "job", inst.job.ID)
-		p = &pool{name: name, max: DefaultWorkers}
+		s.log.Warn("executor not configured: using one of default size", "executor", name, "workers", store.DefaultMaxWorkers, "job", inst.job.ID)
+		p = &pool{name: name, max: store.DefaultMaxWorkers}
 		s.pools[name] = p
 	}
 	if p.busy < p.max {
@@ -867,7 +863,7 @@ func (s *Scheduler) abandon(inst *instance, runs []*store.Run, reason string) {
 	s.free(inst)
 	for _, r := range runs {
 		r.Outcome, r.Reason = store.Missed, reason
-		s.w.put(r, Event{Name: JobMissed, JobID: r.JobID, Run: r})
+		s.w.put(r, Event{Name: store.EventJobMissed, JobID: r.JobID, Run: r})
 	}
 }
 
@@ -906,7 +902,7 @@ func (s *Scheduler) execute(inst *instance) {
 			r.Reason = fmt.Sprintf("started late by %s, more than the misfire grace of %s (waited for a worker)",
 				now.Sub(due).Round(time.Millisecond), time.Duration(j.Options.MisfireGrace))
 			s.log.Warn("run missed", "job", r.JobID, "run", r.Seq, "fire_time", r.FireTime, "reason", r.Reason)
-			e = Event{Name: JobMissed, JobID: j.ID, Run: r}
+			e = Event{Name: store.EventJobMissed, JobID: j.ID, Run: r}
 		} else {
 			e = s.runOne(inst, r)
 		}
@@ -976,11 +972,11 @@ func (s *Scheduler) runOne(inst *instance, r *store.Run) Event {
 	if r.Signal != "" {
 		attrs = append(attrs, "signal", r.Signal)
 	}
-	name := JobExecuted
+	name := store.EventJobExecuted
 	if r.Outcome == store.Success {
 		s.log.Info("run ended", attrs...)
 	} else {
-		name = JobError
+		name = store.EventJobError
 		s.log.Error("run ended", append(attrs, "reason", r.Reason)...)
 	}
 	return Event{Name: name, JobID: j.ID, Run: r}
@@ -1021,7 +1017,7 @@ func checkOwner(f *os.File) error {
 }
 
 // runListener runs one listener command for one event.
-func (s *Scheduler) runListener(ctx context.Context, l Listener, e Event) {
+func (s *Scheduler) runListener(ctx context.Context, l store.Listener, e Event) {
 	if ctx.Err() != nil {
 		s.log.Warn("listener not run: shutting down", "event", e.Name, "command", l.Command)
 		return

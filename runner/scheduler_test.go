@@ -11,7 +11,6 @@ import (
 
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
-	"github.com/jobctl/jobctl/store/jobfile"
 )
 
 // t0 is when the fake clock starts, unless a test says otherwise.
@@ -142,7 +141,7 @@ func (h *harness) releaseAll() {
 func job(id string, spec schedule.Spec) *store.Job {
 	return &store.Job{
 		ID: id, Command: "true", Trigger: spec, Anchor: t0,
-		Options: store.Options{MisfireGrace: schedule.Grace(time.Minute), Coalesce: true, MaxInstances: 1, Executor: DefaultExecutor},
+		Options: store.Options{MisfireGrace: schedule.Grace(time.Minute), Coalesce: true, MaxInstances: 1, Executor: store.DefaultExecutor},
 	}
 }
 
@@ -288,7 +287,7 @@ func (h *harness) eventNames() []string {
 	defer h.mu.Unlock()
 	var out []string
 	for _, e := range h.events {
-		if e.Name != JobSubmitted {
+		if e.Name != store.EventJobSubmitted {
 			out = append(out, strings.TrimSpace(e.Name+" "+e.JobID))
 		}
 	}
@@ -389,7 +388,7 @@ func TestMissedReason(t *testing.T) {
 	if want := "late by 1m30s, more than the misfire grace of 1m0s"; r.Reason != want {
 		t.Errorf("reason %q, want %q", r.Reason, want)
 	}
-	if got, want := h.eventNames(), []string{SchedulerStarted, JobMissed + " a"}; !slices.Equal(got, want) {
+	if got, want := h.eventNames(), []string{store.EventSchedulerStarted, store.EventJobMissed + " a"}; !slices.Equal(got, want) {
 		t.Errorf("events %q, want %q", got, want)
 	}
 }
@@ -422,7 +421,7 @@ func TestMaxInstances(t *testing.T) {
 	h.wantHistory("a", "10:00:00 success\n10:01:00 skipped\n10:02:00 skipped\n10:03:00 success\n")
 	n := 0
 	for _, e := range h.eventNames() {
-		if e == JobMaxInstances+" a" {
+		if e == store.EventJobMaxInstances+" a" {
 			n++
 		}
 	}
@@ -562,7 +561,7 @@ func TestWakeOnStoreChange(t *testing.T) {
 		return ok && at.Equal(t0.Add(time.Hour-lead))
 	})
 	h.settle()
-	if got, want := h.eventNames(), []string{SchedulerStarted, JobAdded + " a", JobExecuted + " a", JobAdded + " b"}; !slices.Equal(got, want) {
+	if got, want := h.eventNames(), []string{store.EventSchedulerStarted, store.EventJobAdded + " a", store.EventJobExecuted + " a", store.EventJobAdded + " b"}; !slices.Equal(got, want) {
 		t.Errorf("events %q, want %q", got, want)
 	}
 }
@@ -595,7 +594,7 @@ func TestPauseResume(t *testing.T) {
 	setPaused(false)
 	h.waitFor("the run after resuming", func() bool { return h.history("a") == "10:00:00 success\n10:05:00 success +4\n" })
 	h.settle()
-	want := []string{SchedulerStarted, SchedulerPaused, JobExecuted + " a", SchedulerResumed, JobExecuted + " a"}
+	want := []string{store.EventSchedulerStarted, store.EventSchedulerPaused, store.EventJobExecuted + " a", store.EventSchedulerResumed, store.EventJobExecuted + " a"}
 	if got := h.eventNames(); !slices.Equal(got, want) {
 		t.Errorf("events %q, want %q", got, want)
 	}
@@ -629,7 +628,7 @@ func TestInterruptedAtStart(t *testing.T) {
 	}
 	h.start(Config{})
 	h.wantHistory("a", "09:00:00 interrupted\n10:00:00 success\n")
-	if got, want := h.eventNames(), []string{JobError + " a", SchedulerStarted, JobExecuted + " a"}; !slices.Equal(got, want) {
+	if got, want := h.eventNames(), []string{store.EventJobError + " a", store.EventSchedulerStarted, store.EventJobExecuted + " a"}; !slices.Equal(got, want) {
 		t.Errorf("events %q, want %q", got, want)
 	}
 }
@@ -827,8 +826,8 @@ func TestShutdownQueued(t *testing.T) {
 	if got, want := h.history("a")+h.history("b"), "10:00:00 interrupted\n10:00:00 missed\n"; got != want {
 		t.Errorf("history:\n%s\nwant:\n%s", got, want)
 	}
-	if got := h.eventNames(); got[len(got)-1] != SchedulerShutdown {
-		t.Errorf("last event %q, want %s", got[len(got)-1], SchedulerShutdown)
+	if got := h.eventNames(); got[len(got)-1] != store.EventSchedulerShutdown {
+		t.Errorf("last event %q, want %s", got[len(got)-1], store.EventSchedulerShutdown)
 	}
 }
 
@@ -841,7 +840,7 @@ func TestNewErrors(t *testing.T) {
 	}{
 		{Config{}, "runner: no store"},
 		{Config{Store: st, Executors: map[string]int{"x": 0}}, `runner: executor "x": max workers 0 is less than 1`},
-		{Config{Store: st, Listeners: []Listener{{Events: []string{"job_done"}}}}, `runner: listener 1: unknown event "job_done"`},
+		{Config{Store: st, Listeners: []store.Listener{{Events: []string{"job_done"}}}}, `runner: listener 1: unknown event "job_done"`},
 		{Config{Store: st, Shell: []string{}}, "runner: empty shell"},
 	} {
 		if _, err := New(tt.cfg); err == nil || err.Error() != tt.want {
@@ -960,7 +959,7 @@ func (h *harness) runNow(id string, req time.Time) {
 		if err != nil {
 			return err
 		}
-		if err := jobfile.RunNow(j, req); err != nil {
+		if err := j.RunNow(req); err != nil {
 			return err
 		}
 		return tx.PutJob(j)

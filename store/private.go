@@ -8,8 +8,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
+
+	"github.com/jobctl/jobctl/internal/shell"
 )
 
 // InsecureError is a file that users other than its owner could change, so
@@ -101,7 +102,7 @@ func checkDir(path string, fi fs.FileInfo) error {
 		return nil
 	}
 	return &InsecureError{path, fmt.Sprintf("is a directory writable by everyone, without the sticky bit (mode %v)", perm),
-		fmt.Sprintf("chmod o-w %s (or chmod +t, to let others add files there but not replace yours)", shellQuote(path))}
+		fmt.Sprintf("chmod o-w %s (or chmod +t, to let others add files there but not replace yours)", shell.Quote(path))}
 }
 
 // checkFile checks one file, reading users and groups from etc if it is
@@ -133,7 +134,7 @@ func checkFile(path string, fi fs.FileInfo, etc fs.FS) error {
 	default:
 		problem = fmt.Sprintf("is writable by its group and everyone (mode %v)", perm)
 	}
-	return &InsecureError{path, problem, "chmod go-w " + shellQuote(path)}
+	return &InsecureError{path, problem, "chmod go-w " + shell.Quote(path)}
 }
 
 // checkOwner checks that a file or directory is the caller's or root's.
@@ -144,17 +145,7 @@ func checkOwner(path string, fi fs.FileInfo) error {
 	}
 	if uid := os.Getuid(); int(st.Uid) != uid && st.Uid != 0 {
 		return &InsecureError{path, fmt.Sprintf("is owned by uid %d, not by you (uid %d) or root", st.Uid, uid),
-			fmt.Sprintf("chown %d %s", uid, shellQuote(path))}
+			fmt.Sprintf("chown %d %s", uid, shell.Quote(path))}
 	}
 	return nil
-}
-
-// shellQuote quotes s for a shell, if it needs it.
-func shellQuote(s string) string {
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '/' || r == '.' || r == '-' || r == '_') {
-			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-		}
-	}
-	return s
 }

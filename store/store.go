@@ -232,11 +232,11 @@ type Tx interface {
 type ChangeKind string
 
 const (
-	JobAdded         ChangeKind = "job_added"
-	JobModified      ChangeKind = "job_modified" // options, trigger, pause, resume, run-now
-	JobRemoved       ChangeKind = "job_removed"
-	SchedulerPaused  ChangeKind = "scheduler_paused"
-	SchedulerResumed ChangeKind = "scheduler_resumed"
+	JobAdded         ChangeKind = EventJobAdded
+	JobModified      ChangeKind = EventJobModified // options, trigger, pause, resume, run-now
+	JobRemoved       ChangeKind = EventJobRemoved
+	SchedulerPaused  ChangeKind = EventSchedulerPaused
+	SchedulerResumed ChangeKind = EventSchedulerResumed
 )
 
 // Change is one entry of the journal: who changed what, and when.

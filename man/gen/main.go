@@ -28,7 +28,6 @@ import (
 	"github.com/jobctl/jobctl/cmd"
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
-	"github.com/jobctl/jobctl/store/jobfile"
 )
 
 // date is in the header of every page. It is fixed, not today, so the pages
@@ -106,7 +105,7 @@ var example string
 // jobfileData is what the jobctl.5 template shows: values taken from the
 // code, so the page cannot contradict it.
 func jobfileData() any {
-	d := jobfile.DefaultOptions()
+	d := store.DefaultOptions()
 	return map[string]any{
 		"Date":         date.Format("Jan 2006"), // as cobra dates the other pages
 		"Coalesce":     d.Coalesce,
@@ -114,7 +113,7 @@ func jobfileData() any {
 		"Grace":        schedule.FormatDuration(time.Duration(d.MisfireGrace)),
 		"Executor":     d.Executor,
 		"HistoryLimit": store.DefaultHistoryLimit,
-		"Events":       jobfile.Events,
+		"Events":       store.EventNames,
 		"Example":      example,
 	}
 }

@@ -9,7 +9,7 @@
 //     line (fields separated by one space, the command trimmed), so importing
 //     the same file twice gives the same ids; a line repeated in the file
 //     gets "-2", "-3" after the id, as cron runs it that many times. An id
-//     jobfile.CheckID refuses (a prefix too long) makes the line a Problem.
+//     store.CheckID refuses (a prefix too long) makes the line a Problem.
 //   - "NAME=value" lines (with cron's optional spaces around "=" and optional
 //     quotes around the value) are environment variables of the job lines
 //     below them, recorded in the job's Env. CRON_TZ is the time zone of the
@@ -48,9 +48,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jobctl/jobctl/internal/shell"
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
-	"github.com/jobctl/jobctl/store/jobfile"
 )
 
 // DefaultPrefix starts the id of every imported job unless Options say
@@ -62,14 +62,14 @@ const DefaultPrefix = "cron-"
 const hashDigits = 8
 
 // CheckPrefix reports whether prefix can start the ids of imported jobs: an
-// id is the prefix and hashDigits hex digits, and must pass jobfile.CheckID,
-// which bounds it to jobfile.MaxIDLen bytes.
+// id is the prefix and hashDigits hex digits, and must pass store.CheckID,
+// which bounds it to store.MaxIDLen bytes.
 func CheckPrefix(prefix string) error {
-	if n := len(prefix) + hashDigits; n > jobfile.MaxIDLen {
+	if n := len(prefix) + hashDigits; n > store.MaxIDLen {
 		return fmt.Errorf("%q is %d bytes: with the %d hex digits of a line's hash after it, ids would be %d bytes, over the limit of %d (want a prefix of at most %d bytes)",
-			prefix, len(prefix), hashDigits, n, jobfile.MaxIDLen, jobfile.MaxIDLen-hashDigits)
+			prefix, len(prefix), hashDigits, n, store.MaxIDLen, store.MaxIDLen-hashDigits)
 	}
-	return jobfile.CheckID(prefix + strings.Repeat("0", hashDigits))
+	return store.CheckID(prefix + strings.Repeat("0", hashDigits))
 }
 
 // maxLine bounds a line; cron itself refuses much shorter ones.
@@ -308,7 +308,7 @@ func (p *parser) job(n int, s string) {
 	}
 	// CheckPrefix leaves room for the hash, not for the suffix of a
 	// repeated line; and a caller may not have checked at all.
-	if err := jobfile.CheckID(id); err != nil {
+	if err := store.CheckID(id); err != nil {
 		p.problem(n, "%v (use a shorter prefix)", err)
 		return
 	}
@@ -346,9 +346,9 @@ func cutField(s string) (field, rest string) {
 // shellCommand turns a crontab command, split by splitPercent, into one
 // for /bin/sh -c: the input becomes a here-document, and a SHELL other than
 // sh runs the command.
-func shellCommand(cmd, input string, hasInput bool, shell string) string {
-	if shell != "" && shell != "/bin/sh" {
-		cmd = "exec " + shellQuote(shell) + " -c " + shellQuote(cmd)
+func shellCommand(cmd, input string, hasInput bool, sh string) string {
+	if sh != "" && sh != "/bin/sh" {
+		cmd = "exec " + shell.Quote(sh) + " -c " + shell.Quote(cmd)
 	}
 	if !hasInput {
 		return cmd
@@ -414,9 +414,4 @@ func containsLine(text, line string) bool {
 		}
 	}
 	return false
-}
-
-// shellQuote quotes s for sh as one word.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
-	"github.com/jobctl/jobctl/store/jobfile"
 )
 
 var defaults = store.Options{MisfireGrace: schedule.Grace(time.Minute), Coalesce: true, MaxInstances: 1, Executor: "default"}
@@ -53,13 +52,13 @@ func TestSampleFiles(t *testing.T) {
 		opts Options
 		want string
 	}{
-		{"user.crontab", Options{}, `10 cron-8f4ff772 [cron 30 2 * * *] ["PATH=/usr/local/bin:/usr/bin:/bin" "SHELL=/bin/bash" "BACKUP_DIR=/srv/backup"] "exec '/bin/bash' -c 'pg_dump -Fc app > \"$BACKUP_DIR/app-$(date +%F).dump\"'"
-11 cron-19a13a1e [cron 45 2 * * *] ["PATH=/usr/local/bin:/usr/bin:/bin" "SHELL=/bin/bash" "BACKUP_DIR=/srv/backup"] "exec '/bin/bash' -c 'find \"$BACKUP_DIR\" -name '\\''*.dump'\\'' -mtime +14 -delete'"
-12 cron-d07a4e62 [cron */15 9-17 * * mon-fri] ["PATH=/usr/local/bin:/usr/bin:/bin" "SHELL=/bin/bash" "BACKUP_DIR=/srv/backup"] "exec '/bin/bash' -c 'curl -fsS https://example.com/healthz >/dev/null'"
-13 cron-4f0607f6 [cron 0 0 1 * *] ["PATH=/usr/local/bin:/usr/bin:/bin" "SHELL=/bin/bash" "BACKUP_DIR=/srv/backup"] "{\nexec '/bin/bash' -c 'mail -s \"monthly report\" boss@example.com'\n} <<'CRON_STDIN'\nHello,\n\nthe report is attached.\nCRON_STDIN"
-16 cron-550c145f [cron 0 9 * * 1-5 tz=America/New_York] ["PATH=/usr/local/bin:/usr/bin:/bin" "SHELL=/bin/bash" "BACKUP_DIR=/srv/backup"] "exec '/bin/bash' -c '/home/alice/bin/standup-reminder'"
-17 cron-e5b2529c [cron @weekly tz=America/New_York] ["PATH=/usr/local/bin:/usr/bin:/bin" "SHELL=/bin/bash" "BACKUP_DIR=/srv/backup"] "exec '/bin/bash' -c '/home/alice/bin/rotate-logs'"
-18 cron-fe5490c6 [at now] ["PATH=/usr/local/bin:/usr/bin:/bin" "SHELL=/bin/bash" "BACKUP_DIR=/srv/backup"] "exec '/bin/bash' -c '/home/alice/bin/start-tunnel'"
+		{"user.crontab", Options{}, `10 cron-8f4ff772 [cron 30 2 * * *] ["PATH=/usr/local/bin:/usr/bin:/bin" "SHELL=/bin/bash" "BACKUP_DIR=/srv/backup"] "exec /bin/bash -c 'pg_dump -Fc app > \"$BACKUP_DIR/app-$(date +%F).dump\"'"
+11 cron-19a13a1e [cron 45 2 * * *] ["PATH=/usr/local/bin:/usr/bin:/bin" "SHELL=/bin/bash" "BACKUP_DIR=/srv/backup"] "exec /bin/bash -c 'find \"$BACKUP_DIR\" -name '\\''*.dump'\\'' -mtime +14 -delete'"
+12 cron-d07a4e62 [cron */15 9-17 * * mon-fri] ["PATH=/usr/local/bin:/usr/bin:/bin" "SHELL=/bin/bash" "BACKUP_DIR=/srv/backup"] "exec /bin/bash -c 'curl -fsS https://example.com/healthz >/dev/null'"
+13 cron-4f0607f6 [cron 0 0 1 * *] ["PATH=/usr/local/bin:/usr/bin:/bin" "SHELL=/bin/bash" "BACKUP_DIR=/srv/backup"] "{\nexec /bin/bash -c 'mail -s \"monthly report\" boss@example.com'\n} <<'CRON_STDIN'\nHello,\n\nthe report is attached.\nCRON_STDIN"
+16 cron-550c145f [cron 0 9 * * 1-5 tz=America/New_York] ["PATH=/usr/local/bin:/usr/bin:/bin" "SHELL=/bin/bash" "BACKUP_DIR=/srv/backup"] "exec /bin/bash -c /home/alice/bin/standup-reminder"
+17 cron-e5b2529c [cron @weekly tz=America/New_York] ["PATH=/usr/local/bin:/usr/bin:/bin" "SHELL=/bin/bash" "BACKUP_DIR=/srv/backup"] "exec /bin/bash -c /home/alice/bin/rotate-logs"
+18 cron-fe5490c6 [at now] ["PATH=/usr/local/bin:/usr/bin:/bin" "SHELL=/bin/bash" "BACKUP_DIR=/srv/backup"] "exec /bin/bash -c /home/alice/bin/start-tunnel"
 warning line 4: MAILTO ignored: jobctl mails nothing; a run's output is in its history (jobctl logs ID)
 `},
 		{"debian.crontab", Options{System: true, User: "root"}, `19 cron-30d41514 [cron 17 * * * *] ["SHELL=/bin/sh"] "cd / && run-parts --report /etc/cron.hourly"
@@ -280,10 +279,10 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// TestLongPrefix: every id an import makes fits jobfile.MaxIDLen, or its line
+// TestLongPrefix: every id an import makes fits store.MaxIDLen, or its line
 // is a Problem; CheckPrefix counts the hash digits the prefix is followed by.
 func TestLongPrefix(t *testing.T) {
-	max := strings.Repeat("p", jobfile.MaxIDLen-hashDigits)
+	max := strings.Repeat("p", store.MaxIDLen-hashDigits)
 	if err := CheckPrefix(max); err != nil {
 		t.Errorf("a prefix of %d bytes: %v", len(max), err)
 	}
@@ -294,8 +293,8 @@ func TestLongPrefix(t *testing.T) {
 		t.Errorf("a prefix with a space: %v", err)
 	}
 	res := parse(t, "0 1 * * * echo a\n0 1 * * * echo a\n", Options{Prefix: max})
-	if len(res.Entries) != 1 || len(res.Entries[0].Job.ID) != jobfile.MaxIDLen {
-		t.Errorf("entries %+v, want one with an id of %d bytes", res.Entries, jobfile.MaxIDLen)
+	if len(res.Entries) != 1 || len(res.Entries[0].Job.ID) != store.MaxIDLen {
+		t.Errorf("entries %+v, want one with an id of %d bytes", res.Entries, store.MaxIDLen)
 	}
 	if len(res.Problems) != 1 || res.Problems[0].Line != 2 || !strings.Contains(res.Problems[0].Reason, "is longer than 64 bytes (use a shorter prefix)") {
 		t.Errorf("problems %+v, want line 2: the repeated line's id is too long", res.Problems)

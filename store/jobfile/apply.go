@@ -2,73 +2,12 @@ package jobfile
 
 import (
 	"errors"
-	"fmt"
 	"reflect"
 	"slices"
 	"time"
 
 	"github.com/jobctl/jobctl/store"
 )
-
-// SetTrigger anchors j's trigger at now and schedules it: NextRun is the
-// first fire time at or after now, and a trigger with none left finishes
-// the job. A paused job stays paused, with no NextRun.
-func SetTrigger(j *store.Job, now time.Time) error {
-	j.Anchor = now
-	return Resume(j, now)
-}
-
-// Resume makes j active from now on, keeping its anchor: NextRun is the
-// first fire time at or after now, or j is finished when there is none
-// (and no run of it is requested). A paused job is left paused; the caller
-// sets State to resume it.
-func Resume(j *store.Job, now time.Time) error {
-	t, err := j.ParseTrigger()
-	if err != nil {
-		return fmt.Errorf("job %q: trigger: %w", j.ID, err)
-	}
-	j.NextRun = time.Time{}
-	if j.State == store.Paused {
-		return nil
-	}
-	j.State = store.Finished
-	if next := t.Next(now.Add(-time.Nanosecond)); !next.IsZero() {
-		j.State, j.NextRun = store.Active, next
-	}
-	requestRun(j)
-	return nil
-}
-
-// RunNow asks for a run of j at now, besides its trigger's fire times: the
-// scheduler runs it however late it starts (it is not a fire time to miss),
-// and then j follows its trigger again; a finished job runs once more and
-// stays finished. A paused job cannot be run.
-func RunNow(j *store.Job, now time.Time) error {
-	if j.State == store.Paused {
-		return fmt.Errorf("paused: resume it first (jobctl resume %s)", j.ID)
-	}
-	if j.Requested.IsZero() {
-		j.Requested = now
-	}
-	requestRun(j)
-	return nil
-}
-
-// requestRun makes j due by its requested run, if it has one.
-func requestRun(j *store.Job) {
-	if j.Requested.IsZero() || j.State == store.Paused {
-		return
-	}
-	if j.State == store.Finished || j.NextRun.After(j.Requested) {
-		j.State, j.NextRun = store.Active, j.Requested
-	}
-}
-
-// Pause keeps j from running until it is resumed, and drops a run of it
-// requested meanwhile.
-func Pause(j *store.Job) {
-	j.State, j.NextRun, j.Requested = store.Paused, time.Time{}, time.Time{}
-}
 
 // ApplyOptions change what Apply does.
 type ApplyOptions struct {
@@ -215,7 +154,7 @@ func applyJob(tx store.Tx, fj, old *store.Job, now time.Time) (store.ChangeKind,
 	fj.Updated = now
 	if old == nil {
 		fj.Created = now
-		if err := SetTrigger(fj, now); err != nil {
+		if err := fj.SetTrigger(now); err != nil {
 			return "", err
 		}
 		return store.JobAdded, tx.PutJob(fj)
@@ -227,15 +166,15 @@ func applyJob(tx store.Tx, fj, old *store.Job, now time.Time) (store.ChangeKind,
 	}
 	switch {
 	case old.Broken != "" || !reflect.DeepEqual(old.Trigger, fj.Trigger):
-		if err := SetTrigger(fj, now); err != nil {
+		if err := fj.SetTrigger(now); err != nil {
 			return "", err
 		}
 	case wantPaused:
 		fj.Anchor = old.Anchor
-		Pause(fj)
+		fj.Pause()
 	case old.State == store.Paused:
 		fj.Anchor, fj.State = old.Anchor, store.Active
-		if err := Resume(fj, now); err != nil {
+		if err := fj.Resume(now); err != nil {
 			return "", err
 		}
 	default:

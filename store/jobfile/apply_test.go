@@ -244,7 +244,7 @@ events = ["job_error", "job_missed"]
 command = "notify"
 `+base)
 	want := store.Settings{HistoryLimit: 50,
-		Executors: []store.Executor{{Name: "heavy", MaxWorkers: 2}, {Name: "light", MaxWorkers: DefaultMaxWorkers}},
+		Executors: []store.Executor{{Name: "heavy", MaxWorkers: 2}, {Name: "light", MaxWorkers: store.DefaultMaxWorkers}},
 		Listeners: []store.Listener{{Events: []string{"job_error", "job_missed"}, Command: "notify"}}}
 	if r := apply(t, s, withAll, now, ApplyOptions{}); !r.Settings {
 		t.Error("the first apply reports no change of settings")
@@ -256,7 +256,7 @@ command = "notify"
 		t.Errorf("the same file again: %+v", r)
 	}
 	// The jobs of a crontab leave the scheduler's settings alone.
-	if r := apply(t, s, &File{Defaults: DefaultOptions()}, now, ApplyOptions{JobsOnly: true}); r.Settings {
+	if r := apply(t, s, &File{Defaults: store.DefaultOptions()}, now, ApplyOptions{JobsOnly: true}); r.Settings {
 		t.Error("JobsOnly changed the settings")
 	}
 	if got := settings(t, s); !reflect.DeepEqual(got, want) {

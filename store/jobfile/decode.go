@@ -19,9 +19,6 @@ import (
 // into structs, so that one bad value does not hide the others: the toml
 // library stops at its first type mismatch.
 
-// DefaultMaxWorkers is the size of an executor that sets no max_workers.
-const DefaultMaxWorkers = 10
-
 var (
 	triggerKinds = []string{"cron", "every", "at", "any", "all"}
 	boundKeys    = []string{"timezone", "start", "end"}
@@ -90,7 +87,7 @@ func (d *decoder) file() *File {
 		return nil
 	}
 	d.pos = keyPositions(string(d.src))
-	f := &File{Name: d.name, Defaults: DefaultOptions()}
+	f := &File{Name: d.name, Defaults: store.DefaultOptions()}
 	d.unknown("", "", raw, "scheduler", "job_defaults", "executors", "listener", "job")
 	if m, ok := d.table("scheduler", "scheduler", raw["scheduler"]); ok {
 		d.scheduler(f, m)
@@ -174,7 +171,7 @@ func (d *decoder) options(path, label string, m map[string]any, o *store.Options
 func (d *decoder) executors(f *File, m map[string]any) {
 	for _, name := range sortedKeys(m) {
 		path, label := "executors."+name, fmt.Sprintf("executors.%s", name)
-		if err := checkIdent("executor name", name); err != nil {
+		if err := store.CheckExecutorName(name); err != nil {
 			d.errorf(path, "executors", "%v", err)
 			continue
 		}
@@ -183,7 +180,7 @@ func (d *decoder) executors(f *File, m map[string]any) {
 			continue
 		}
 		d.unknown(path, label, t, "max_workers")
-		e := Executor{Name: name, MaxWorkers: DefaultMaxWorkers}
+		e := Executor{Name: name, MaxWorkers: store.DefaultMaxWorkers}
 		if v, ok := t["max_workers"]; ok {
 			n, ok := d.integer(path+".max_workers", label+": max_workers", v)
 			if !ok {
@@ -214,8 +211,8 @@ func (d *decoder) listener(f *File, i int, m map[string]any) {
 			switch {
 			case !isStr:
 				ok = false
-			case !slices.Contains(Events, s):
-				d.errorf(path+".events", label+": events", "%q is not an event (want one of %s)", s, strings.Join(Events, ", "))
+			case !slices.Contains(store.EventNames, s):
+				d.errorf(path+".events", label+": events", "%q is not an event (want one of %s)", s, strings.Join(store.EventNames, ", "))
 				ok = false
 			default:
 				l.Events = append(l.Events, s)
@@ -258,7 +255,7 @@ func (d *decoder) job(f *File, i int, m map[string]any) Job {
 	if v, has := m["id"]; !has {
 		d.errorf(path, label, "no id")
 	} else if id, isStr := d.str(path+".id", label+": id", v); isStr {
-		if err := CheckID(id); err != nil {
+		if err := store.CheckID(id); err != nil {
 			d.errorf(path+".id", label, "%v", err)
 		} else {
 			j.ID = id
@@ -269,7 +266,7 @@ func (d *decoder) job(f *File, i int, m map[string]any) Job {
 	j.Command, _ = d.command(path, label, m)
 	if v, has := m["name"]; has {
 		if name, isStr := d.str(path+".name", label+": name", v); isStr {
-			if err := CheckName(name); err != nil {
+			if err := store.CheckName(name); err != nil {
 				d.errorf(path+".name", label, "%v", err)
 			}
 			j.Name = name
@@ -307,7 +304,7 @@ func (d *decoder) job(f *File, i int, m map[string]any) Job {
 	}
 	if v, has := m["executor"]; has {
 		if name, isStr := d.str(path+".executor", label+": executor", v); isStr {
-			known := name == DefaultExecutor || slices.ContainsFunc(f.Executors, func(e Executor) bool { return e.Name == name })
+			known := name == store.DefaultExecutor || slices.ContainsFunc(f.Executors, func(e Executor) bool { return e.Name == name })
 			if !known {
 				d.errorf(path+".executor", label+": executor", "%q is not defined (want default or the name of an [executors.NAME] table)", name)
 			}
@@ -361,7 +358,7 @@ func (d *decoder) env(path, label string, v any) []string {
 		if !ok {
 			continue
 		}
-		if err := CheckEnv(k + "=" + s); err != nil {
+		if err := store.CheckEnv(k + "=" + s); err != nil {
 			d.errorf(path+"."+k, label, "%v", err)
 			continue
 		}

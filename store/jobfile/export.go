@@ -20,7 +20,7 @@ import (
 // the instant it was, so that it stays finished. Options equal to
 // DefaultOptions are left out. A broken job cannot be written; the caller
 // leaves it out. An executor a job names that the settings do not hold
-// (named with jobctl add) is declared with DefaultMaxWorkers, the size a
+// (named with jobctl add) is declared with store.DefaultMaxWorkers, the size a
 // scheduler gives it, since a jobfile must declare it.
 func Export(settings store.Settings, jobs []*store.Job) ([]byte, error) {
 	var b strings.Builder
@@ -36,8 +36,8 @@ func Export(settings store.Settings, jobs []*store.Job) ([]byte, error) {
 		if j.Broken != "" {
 			return nil, fmt.Errorf("job %q is broken (%s)", j.ID, j.Broken)
 		}
-		if e := j.Options.Executor; e != DefaultExecutor && executors[e] == 0 {
-			executors[e] = DefaultMaxWorkers
+		if e := j.Options.Executor; e != store.DefaultExecutor && executors[e] == 0 {
+			executors[e] = store.DefaultMaxWorkers
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(executors)) {
@@ -50,7 +50,7 @@ func Export(settings store.Settings, jobs []*store.Job) ([]byte, error) {
 		}
 		fmt.Fprintf(&b, "\n[[listener]]\nevents = [%s]\ncommand = %s\n", strings.Join(events, ", "), tomlString(l.Command))
 	}
-	def := DefaultOptions()
+	def := store.DefaultOptions()
 	for _, j := range jobs {
 		b.WriteString("\n[[job]]\n")
 		kv := func(k, v string) { fmt.Fprintf(&b, "%s = %s\n", k, v) }

@@ -45,12 +45,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
@@ -89,29 +86,6 @@ type Job struct {
 	store.Job
 	Pos        Position // its [[job]] header
 	TriggerPos Position // its trigger key
-}
-
-// Events are the names of the scheduler events a listener can take, as
-// APScheduler 3.x names them (EVENT_JOB_MISSED is job_missed).
-var Events = []string{
-	"scheduler_started", "scheduler_shutdown", "scheduler_paused", "scheduler_resumed",
-	"job_added", "job_removed", "job_modified",
-	"job_submitted", "job_executed", "job_error", "job_missed", "job_max_instances",
-}
-
-// DefaultExecutor is the pool jobs run in unless they name another.
-const DefaultExecutor = "default"
-
-// DefaultOptions are the options of a job that sets none: coalesce on and
-// one instance at a time as in APScheduler 3.x, and one minute of misfire
-// grace (APScheduler's one second drops runs under ordinary load).
-func DefaultOptions() store.Options {
-	return store.Options{
-		MisfireGrace: schedule.Grace(time.Minute),
-		Coalesce:     true,
-		MaxInstances: 1,
-		Executor:     DefaultExecutor,
-	}
 }
 
 // Position is a place in a file: line and column from 1 (0: unknown).
@@ -209,53 +183,6 @@ func Parse(name string, src []byte) (*File, error) {
 	return f, nil
 }
 
-// MaxIDLen bounds ids, in bytes: they are typed, printed in tables and used
-// as keys.
-const MaxIDLen = 64
-
-// CheckID reports whether id can name a job or an executor: 1 to 64 bytes
-// of UTF-8, printable characters with no whitespace or slash, not starting
-// with "-" (it would read as a flag).
-func CheckID(id string) error { return checkIdent("id", id) }
-
-// checkIdent checks an id or an executor's name; what names it in errors.
-func checkIdent(what, name string) error {
-	switch {
-	case name == "":
-		return fmt.Errorf("empty %s", what)
-	case len(name) > MaxIDLen:
-		return fmt.Errorf("%s %q is longer than %d bytes", what, name, MaxIDLen)
-	case strings.HasPrefix(name, "-"):
-		return fmt.Errorf("%s %q starts with '-'", what, name)
-	case !utf8.ValidString(name):
-		// Ranging over it would read each bad byte as U+FFFD, a printable
-		// character; stored, the id could be neither typed nor exported.
-		return fmt.Errorf("%s %q is not valid UTF-8", what, name)
-	}
-	for _, r := range name {
-		if unicode.IsSpace(r) || r == '/' || !unicode.IsPrint(r) {
-			return fmt.Errorf("%s %q contains %q (want no whitespace, slash or control characters)", what, name, r)
-		}
-	}
-	return nil
-}
-
-// CheckName reports whether name can be a job's name: any text for people,
-// spaces included, but UTF-8 with no control characters or line breaks. A
-// newline or an escape sequence in a name would break the lines of every
-// table that shows it, or drive the terminal showing it.
-func CheckName(name string) error {
-	if !utf8.ValidString(name) {
-		return fmt.Errorf("name %q is not valid UTF-8", name)
-	}
-	for _, r := range name {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			return fmt.Errorf("name %q contains %q (want no control characters or line breaks)", name, r)
-		}
-	}
-	return nil
-}
-
 // ResolveDir makes dir, a job's working directory, absolute against base
 // (itself absolute) and checks that it is a directory. A relative dir is
 // read where it was written (the shell of jobctl add, a jobfile's
@@ -283,12 +210,7 @@ func ResolveDir(dir, base string) (string, error) {
 	return abs, nil
 }
 
-// MinGrace is the shortest misfire grace time. A process starts some
-// milliseconds after its fire time, so a shorter grace would have every run
-// missed; APScheduler refuses less than a second too.
-const MinGrace = schedule.Grace(time.Second)
-
-// ParseGrace parses a misfire grace time: a duration of at least MinGrace,
+// ParseGrace parses a misfire grace time: a duration of at least store.MinGrace,
 // or "none" for no limit.
 func ParseGrace(s string) (schedule.Grace, error) {
 	if strings.EqualFold(strings.TrimSpace(s), "none") {
@@ -298,19 +220,10 @@ func ParseGrace(s string) (schedule.Grace, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%w, or none", err)
 	}
-	if err := checkGrace(schedule.Grace(d)); err != nil {
+	if err := store.CheckGrace(schedule.Grace(d)); err != nil {
 		return 0, err
 	}
 	return schedule.Grace(d), nil
-}
-
-// checkGrace refuses a grace time below MinGrace (none is NoGrace).
-func checkGrace(g schedule.Grace) error {
-	if g != schedule.NoGrace && g < MinGrace {
-		return fmt.Errorf("%s is less than %s: every run would be missed, as no process starts exactly on time (want at least %s, or none)",
-			schedule.FormatDuration(time.Duration(g)), schedule.FormatDuration(time.Duration(MinGrace)), schedule.FormatDuration(time.Duration(MinGrace)))
-	}
-	return nil
 }
 
 // FormatGrace writes g as ParseGrace reads it.
@@ -319,45 +232,4 @@ func FormatGrace(g schedule.Grace) string {
 		return "none"
 	}
 	return schedule.FormatDuration(time.Duration(g))
-}
-
-var envKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
-// CheckEnv reports whether kv is a valid KEY=VALUE environment entry.
-func CheckEnv(kv string) error {
-	k, v, ok := strings.Cut(kv, "=")
-	switch {
-	case !ok:
-		return fmt.Errorf("%q is not KEY=VALUE", kv)
-	case !envKey.MatchString(k):
-		return fmt.Errorf("%q: %q is not a variable name (letters, digits and _, not starting with a digit)", kv, k)
-	case strings.ContainsRune(v, 0):
-		return fmt.Errorf("%q: the value contains a NUL byte", kv)
-	}
-	return nil
-}
-
-// CheckOptions reports the first invalid option, naming it as the jobfile
-// does.
-func CheckOptions(o store.Options) error {
-	if err := checkGrace(o.MisfireGrace); err != nil {
-		return fmt.Errorf("misfire_grace_time: %w", err)
-	}
-	switch {
-	case o.MaxInstances < 1:
-		return fmt.Errorf("max_instances: %d is less than 1", o.MaxInstances)
-	case o.Timeout < 0:
-		return fmt.Errorf("timeout: %s is negative", o.Timeout)
-	case o.Jitter < 0:
-		return fmt.Errorf("jitter: %s is negative", o.Jitter)
-	}
-	if err := checkIdent("executor name", o.Executor); err != nil {
-		return err
-	}
-	for _, kv := range o.Env {
-		if err := CheckEnv(kv); err != nil {
-			return fmt.Errorf("env: %w", err)
-		}
-	}
-	return nil
 }

@@ -143,7 +143,7 @@ command = "true"
 		`jobs.toml:34:1: job "c": duplicate id (first at line 15)`,
 		`jobs.toml:37:1: job "c": executor: "fast" is not defined (want default or the name of an [executors.NAME] table)`,
 		`jobs.toml:38:1: job "c": env: "1X=y": "1X" is not a variable name (letters, digits and _, not starting with a digit)`,
-		`jobs.toml:41:1: listener 1: events: "job_exploded" is not an event (want one of ` + strings.Join(Events, ", ") + `)`,
+		`jobs.toml:41:1: listener 1: events: "job_exploded" is not an event (want one of ` + strings.Join(store.EventNames, ", ") + `)`,
 	}
 	var got []string
 	for _, e := range es {
@@ -237,14 +237,14 @@ func TestCheckID(t *testing.T) {
 		{"caf\xe9", `id "caf\xe9" is not valid UTF-8`},
 		{strings.Repeat("x", 65), "is longer than 64 bytes"},
 	} {
-		err := CheckID(tt.id)
+		err := store.CheckID(tt.id)
 		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
-			t.Errorf("CheckID(%q) = %v, want %q", tt.id, err, tt.want)
+			t.Errorf("store.CheckID(%q) = %v, want %q", tt.id, err, tt.want)
 		}
 	}
-	o := DefaultOptions()
+	o := store.DefaultOptions()
 	o.Executor = "\xfe"
-	if err := CheckOptions(o); err == nil || !strings.Contains(err.Error(), "not valid UTF-8") {
+	if err := store.CheckOptions(o); err == nil || !strings.Contains(err.Error(), "not valid UTF-8") {
 		t.Errorf("an executor name that is not UTF-8: %v", err)
 	}
 }

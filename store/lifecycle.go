@@ -1,0 +1,117 @@
+package store
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/jobctl/jobctl/schedule"
+)
+
+// A job's life: NewJob creates it, SetTrigger reschedules it, Pause and
+// Resume stop and restart it, RunNow asks for a run out of turn. These are
+// the only places that set Anchor, State, NextRun and Requested, so that
+// every caller (the CLI, a jobfile, a Go program) gets the same rules.
+
+// DefaultExecutor is the pool jobs run in unless they name another.
+const DefaultExecutor = "default"
+
+// DefaultMaxWorkers is the size of an executor that sets none, the default
+// executor's included, as APScheduler's.
+const DefaultMaxWorkers = 10
+
+// DefaultOptions are the options of a job that sets none: coalesce on and
+// one instance at a time as in APScheduler 3.x, and one minute of misfire
+// grace (APScheduler's one second drops runs under ordinary load).
+func DefaultOptions() Options {
+	return Options{
+		MisfireGrace: schedule.Grace(time.Minute),
+		Coalesce:     true,
+		MaxInstances: 1,
+		Executor:     DefaultExecutor,
+	}
+}
+
+// NewJob returns a job ready to store: active, its options opts (start
+// from DefaultOptions), its trigger in the zone the trigger names or else
+// this process's local zone (stored by name, see LocalZone), anchored and
+// scheduled at now. The id and the options are checked as the CLI checks
+// them. A trigger with no fire time at or after now gives a Finished job:
+// storing it would run nothing, so callers usually refuse it.
+func NewJob(id, command string, trigger schedule.Spec, opts Options, now time.Time) (*Job, error) {
+	if err := CheckID(id); err != nil {
+		return nil, err
+	}
+	if err := CheckOptions(opts); err != nil {
+		return nil, fmt.Errorf("job %q: %w", id, err)
+	}
+	tz, err := ZoneOr(trigger.Timezone)
+	if err != nil {
+		return nil, err
+	}
+	trigger.Timezone = tz
+	j := &Job{ID: id, Command: command, Trigger: trigger, Options: opts, State: Active, Created: now, Updated: now}
+	if err := j.SetTrigger(now); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+// SetTrigger anchors j's trigger at now and schedules it: NextRun is the
+// first fire time at or after now, and a trigger with none left finishes
+// the job. A paused job stays paused, with no NextRun.
+func (j *Job) SetTrigger(now time.Time) error {
+	j.Anchor = now
+	return j.Resume(now)
+}
+
+// Resume makes j active from now on, keeping its anchor: NextRun is the
+// first fire time at or after now, or j is finished when there is none
+// (and no run of it is requested). A paused job is left paused; the caller
+// sets State to resume it.
+func (j *Job) Resume(now time.Time) error {
+	t, err := j.ParseTrigger()
+	if err != nil {
+		return fmt.Errorf("job %q: trigger: %w", j.ID, err)
+	}
+	j.NextRun = time.Time{}
+	if j.State == Paused {
+		return nil
+	}
+	j.State = Finished
+	if next := t.Next(now.Add(-time.Nanosecond)); !next.IsZero() {
+		j.State, j.NextRun = Active, next
+	}
+	j.requestRun()
+	return nil
+}
+
+// RunNow asks for a run of j at now, besides its trigger's fire times: the
+// scheduler runs it however late it starts (it is not a fire time to miss),
+// and then j follows its trigger again; a finished job runs once more and
+// stays finished. A paused job cannot be run.
+func (j *Job) RunNow(now time.Time) error {
+	if j.State == Paused {
+		return fmt.Errorf("paused: resume it first (jobctl resume %s)", j.ID)
+	}
+	if j.Requested.IsZero() {
+		j.Requested = now
+	}
+	j.requestRun()
+	return nil
+}
+
+// requestRun makes j due by its requested run, if it has one.
+func (j *Job) requestRun() {
+	if j.Requested.IsZero() || j.State == Paused {
+		return
+	}
+	if j.State == Finished || j.NextRun.After(j.Requested) {
+		j.State, j.NextRun = Active, j.Requested
+	}
+}
+
+// Pause keeps j from running until it is resumed, and drops a run of it
+// requested meanwhile.
+func (j *Job) Pause() {
+	j.State, j.NextRun, j.Requested = Paused, time.Time{}, time.Time{}
+}

@@ -7,39 +7,40 @@ import (
 	"time"
 
 	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/bolt"
 )
 
 // dbFlag is the root command's --db; NewRoot binds it afresh for every
 // command tree it builds.
 var dbFlag string
 
-// dbPath is where the database is: --db, else store.DefaultPath ($JOBCTL_DB,
+// dbPath is where the database is: --db, else bolt.DefaultPath ($JOBCTL_DB,
 // then the XDG data directory).
 func dbPath() (string, error) {
 	if dbFlag != "" {
 		return dbFlag, nil
 	}
-	return store.DefaultPath()
+	return bolt.DefaultPath()
 }
 
 // openStore opens the database for a command that writes: the first write
 // creates it, private to the user.
 func openStore() (store.Store, error) {
-	return openWith(store.OpenOptions{Create: true})
+	return openWith(bolt.OpenOptions{Create: true})
 }
 
 // openStoreReadOnly opens the database for a command that only looks: a
 // database that does not exist yet reads as empty and is not created.
 func openStoreReadOnly() (store.Store, error) {
-	return openWith(store.OpenOptions{ReadOnly: true})
+	return openWith(bolt.OpenOptions{ReadOnly: true})
 }
 
-func openWith(opts store.OpenOptions) (store.Store, error) {
+func openWith(opts bolt.OpenOptions) (store.Store, error) {
 	path, err := dbPath()
 	if err != nil {
 		return nil, err
 	}
-	return store.Open(path, opts)
+	return bolt.Open(path, opts)
 }
 
 // updateJobs runs edit on each job named in ids, in one transaction: all of

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/bolt"
 	"github.com/jobctl/jobctl/store/crontab"
 	"github.com/jobctl/jobctl/store/jobfile"
 )
@@ -128,7 +129,7 @@ func runImport(ctx context.Context, s Streams, o *importOptions) error {
 		// leaves no database behind.
 		open := openStore
 		if o.dryRun {
-			open = func() (store.Store, error) { return openWith(store.OpenOptions{}) }
+			open = func() (store.Store, error) { return openWith(bolt.OpenOptions{}) }
 		}
 		db, err := open()
 		if err != nil {

@@ -31,9 +31,10 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/bolt"
 )
 
 var long = flag.Bool("long", false, "run the reliability tests at full size (minutes): go test ./cmd -run Reliability -long")
@@ -249,11 +250,11 @@ func newerSchema(t *testing.T, db []byte) []byte {
 	if err := os.WriteFile(path, db, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	b, err := bolt.Open(path, 0o600, nil)
+	b, err := bbolt.Open(path, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = b.Update(func(tx *bolt.Tx) error {
+	err = b.Update(func(tx *bbolt.Tx) error {
 		return tx.Bucket([]byte("meta")).Put([]byte("schema"), binary.BigEndian.AppendUint64(nil, 2))
 	})
 	if cerr := b.Close(); err == nil {
@@ -426,7 +427,7 @@ func (s *sched) stderr() string {
 // view reads the database as a jobctl command would.
 func (c *cli) view(fn func(store.Tx) error) {
 	c.t.Helper()
-	st, err := store.Open(c.db, store.OpenOptions{ReadOnly: true})
+	st, err := bolt.Open(c.db, bolt.OpenOptions{ReadOnly: true})
 	if err != nil {
 		c.t.Fatalf("the database does not open: %v", err)
 	}

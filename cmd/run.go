@@ -15,7 +15,9 @@ import (
 
 	"github.com/jobctl/jobctl/runner"
 	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/bolt"
 	"github.com/jobctl/jobctl/store/jobfile"
+	"github.com/jobctl/jobctl/store/memory"
 )
 
 type runOptions struct {
@@ -167,7 +169,7 @@ func runRun(ctx context.Context, o *runOptions, s Streams) error {
 		// could have written them. (Standard input is what this user
 		// gave it.)
 		if o.file != "-" {
-			if err := store.CheckPrivate(o.file); err != nil {
+			if err := bolt.CheckPrivate(o.file); err != nil {
 				return err
 			}
 		}
@@ -273,23 +275,24 @@ func runRun(ctx context.Context, o *runOptions, s Streams) error {
 func (o *runOptions) open(log *slog.Logger) (store.Store, func() error, error) {
 	if o.memory {
 		log.Info("running the jobfile's jobs in memory: nothing is stored")
-		return store.NewMemory(), func() error { return nil }, nil
+		db, err := memory.New()
+		return db, func() error { return nil }, err
 	}
 	path, err := dbPath()
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := store.CheckPrivate(path); err != nil {
+	if err := bolt.CheckPrivate(path); err != nil {
 		return nil, nil, err
 	}
-	unlock, err := store.Lock(path)
-	if errors.Is(err, store.ErrLocked) {
+	unlock, err := bolt.Lock(path)
+	if errors.Is(err, bolt.ErrLocked) {
 		return nil, nil, fmt.Errorf("%w: one scheduler per database", err)
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	db, err := store.Open(path, store.OpenOptions{Create: true})
+	db, err := bolt.Open(path, bolt.OpenOptions{Create: true})
 	if err != nil {
 		unlock()
 		return nil, nil, err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jobctl/jobctl/runner"
 	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/bolt"
 )
 
 type schedulerOptions struct {
@@ -146,7 +147,7 @@ func runSchedulerStatus(ctx context.Context, o *schedulerOptions, s Streams) err
 		return err
 	}
 	var pid int
-	if st.Running, pid, err = store.LockHolder(path); err != nil {
+	if st.Running, pid, err = bolt.LockHolder(path); err != nil {
 		return err
 	}
 	if pid != 0 {

@@ -9,13 +9,14 @@ import (
 
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/bolt"
 )
 
 // BenchmarkTick is one wake-up of the loop with 100 jobs due, each firing
 // every second, on a bbolt file: the work that must be done (lead ahead of
 // a fire time) before the first process starts. The runs start no process.
 func BenchmarkTick(b *testing.B) {
-	st, err := store.Open(filepath.Join(b.TempDir(), "jobs.db"), store.OpenOptions{Create: true})
+	st, err := bolt.Open(filepath.Join(b.TempDir(), "jobs.db"), bolt.OpenOptions{Create: true})
 	if err != nil {
 		b.Fatal(err)
 	}

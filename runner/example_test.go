@@ -9,14 +9,19 @@ import (
 	"github.com/jobctl/jobctl/runner"
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/memory"
 )
 
 // A scheduler over an in-memory store runs a job due now, in the
 // background, and is shut down once the run is recorded.
 func Example() {
-	st := store.NewMemory()
+	st, err := memory.New()
+	if err != nil {
+		panic(err)
+	}
+	defer st.Close()
 	now := time.Now()
-	err := st.Update(context.Background(), func(tx store.Tx) error {
+	err = st.Update(context.Background(), func(tx store.Tx) error {
 		return tx.PutJob(&store.Job{
 			ID:      "hello",
 			Command: "echo hello",

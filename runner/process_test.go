@@ -52,7 +52,7 @@ func (b *syncBuffer) String() string {
 // startLive starts a scheduler with the jobs given, each due now.
 func startLive(t *testing.T, cfg Config, jobs ...*store.Job) *live {
 	t.Helper()
-	l := &live{t: t, st: store.NewMemory(), ended: make(chan *store.Run, 100)}
+	l := &live{t: t, st: newMemory(t), ended: make(chan *store.Run, 100)}
 	t.Cleanup(func() { l.st.Close() })
 	now := time.Now()
 	err := l.st.Update(t.Context(), func(tx store.Tx) error {
@@ -437,7 +437,7 @@ func TestNoZombies(t *testing.T) {
 // running jobs: here, a run that is still going when ctx ends (its first
 // line of output ends ctx).
 func TestRun(t *testing.T) {
-	st := store.NewMemory()
+	st := newMemory(t)
 	defer st.Close()
 	now := time.Now()
 	j := cmdJob("a", "echo started; sleep 0.2; echo done")

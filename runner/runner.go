@@ -121,7 +121,7 @@ type Config struct {
 }
 
 // A Scheduler runs the jobs of a store. Only one Scheduler may run on a
-// store at a time (the jobctl command holds store.Lock to make sure): it
+// store at a time (the jobctl command holds bolt.Lock for a file to make sure): it
 // takes every run recorded as running at its start to be a dead
 // scheduler's.
 type Scheduler struct {

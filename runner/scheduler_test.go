@@ -33,7 +33,7 @@ type harness struct {
 
 func newHarness(t *testing.T, start time.Time) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: NewFakeClock(start), st: store.NewMemory(), held: map[string]chan struct{}{}, active: map[string]int{}}
+	h := &harness{t: t, clock: NewFakeClock(start), st: newMemory(t), held: map[string]chan struct{}{}, active: map[string]int{}}
 	t.Cleanup(func() { h.st.Close() })
 	return h
 }
@@ -832,7 +832,7 @@ func TestShutdownQueued(t *testing.T) {
 }
 
 func TestNewErrors(t *testing.T) {
-	st := store.NewMemory()
+	st := newMemory(t)
 	defer st.Close()
 	for _, tt := range []struct {
 		cfg  Config

@@ -1,62 +1,30 @@
-// Package store persists jobs, the index of their next run times, run history
-// and scheduler-wide state, behind the Store interface. Open gives the bbolt
-// implementation (a local file shared by the CLI and a running scheduler);
-// NewMemory gives one that lives in memory.
+// Package store is the home of jobctl's domain: the Job, its Options and
+// its life (NewJob, SetTrigger, Pause, Resume, RunNow), the Run and its
+// Outcome, the scheduler-wide Settings, the event names, and the contract
+// every store engine keeps: the Store and Tx interfaces and their errors.
 //
-// The store knows nothing of processes: it records what the scheduler decided
+// The engines are packages of their own: store/bolt (a local file, shared
+// by the CLI and a running scheduler) and store/memory (the same engine on
+// a file no one else can reach). store/storetest is the conformance suite
+// each of them runs, so that they cannot drift apart.
+//
+// A store knows nothing of processes: it records what the scheduler decided
 // and answers "what is due, and when is the next one".
 //
-// # Layout
+// # What every engine guarantees
 //
-// Both implementations hold the same buckets, in the same encoding (the
-// memory store is an ordered map standing in for bbolt, so one body of code
-// serves both). Integers are 8 bytes big-endian; times in keys are 12 bytes,
-// the Unix seconds with the sign bit flipped and then the nanoseconds, both
-// big-endian, so that keys sort in time order for every time.Time.
-//
-//	jobs             job id -> Job as JSON
-//	index            time(NextRun) + job id -> empty
-//	runs/<job id>    run seq -> Run as JSON (output that is not UTF-8 as
-//	                 base64 in output_bytes); the bucket's sequence numbers runs
-//	running          run seq + job id -> empty, for every run whose outcome is Running
-//	changes          change seq -> Change as JSON; the bucket's sequence numbers them
-//	meta             "magic" -> "jobctl"; "schema" -> version (1);
-//	                 "instance" -> random, chosen when the file is created;
-//	                 "commits" -> count of commits; "settings" -> Settings as JSON
-//
-// # Invariants
-//
-//   - The index holds exactly the active jobs with a NextRun, so Due and
-//     NextRunTime seek to its start and read only what they return:
-//     O(log n + due). PutJob moves a job's key when its State or NextRun
-//     changes; DeleteJob removes it with the job's history and running runs.
+//   - Due and NextRunTime cost O(log n + due): an engine keeps an index of
+//     the active jobs by NextRun, and reads only what it returns.
 //   - A job that cannot be decoded, or whose trigger no longer parses, is
-//     returned with Broken set and is never rewritten by PutJob; Due reports
-//     it and, in an Update, drops it from the index, so it is not scheduled.
+//     returned with Broken set and is never rewritten by PutJob; Due
+//     reports it and, in an Update, drops it from the index, so it is not
+//     scheduled.
 //   - AddRun numbers a job's runs from 1; AddRun and PutRun keep its newest
 //     HistoryLimit finished runs (default 100) and every run in progress.
-//   - The journal keeps the latest 1000 changes; a reader that finds a gap
-//     after the seq it last saw has missed some.
-//   - Every Update that writes increments the commit counter. A Store
-//     signals its watchers as it commits, and, when the file changes,
-//     compares the (instance, commits) stamp it finds with the last it
-//     signalled, so that another process's commits are signalled once and
-//     its own are not signalled twice.
-//
-// # Guarantees of the bbolt store
-//
-// The file is not kept open: each View opens it read-only under a shared
-// lock, each Update under an exclusive lock, and closes it afterwards, so the
-// CLI and a running scheduler take turns; a lock not had within the timeout
-// is ErrBusy. An Update is atomic and durable (bbolt fsyncs on commit); one
-// that writes nothing commits nothing. A file is created only by an Update
-// with OpenOptions.Create, atomically (laid out under a temporary name and
-// linked into place), mode 0600 in a directory made 0700. A file that is not
-// a jobctl database, is damaged, or is from a newer schema gives a FileError
-// naming it, never a panic, and is not written to. One kind of damage is
-// beyond this: bbolt trusts the links between its pages, and a damaged link
-// that makes them loop hangs whoever reads through it (bbolt's own "bbolt
-// check" reports such a file).
+//   - The journal keeps the latest JournalLimit changes; a reader that
+//     finds a gap after the seq it last saw has missed some.
+//   - An Update is atomic: all of fn's writes or none. One that writes
+//     nothing commits nothing and signals no watcher.
 package store
 
 import (
@@ -69,6 +37,7 @@ import (
 
 // Errors callers tell apart with errors.Is.
 var (
+	ErrClosed   = errors.New("store is closed")
 	ErrNotFound = errors.New("no such job")
 	ErrExists   = errors.New("job already exists")
 	ErrBusy     = errors.New("database is busy")
@@ -82,6 +51,9 @@ const (
 	Paused   State = "paused"   // kept, not in the index
 	Finished State = "finished" // its trigger has no more fire times; history stays
 )
+
+// Valid reports whether s is one of the states above.
+func (s State) Valid() bool { return s == Active || s == Paused || s == Finished }
 
 // Options are how a job runs. They are stored resolved: defaults are filled
 // in by whoever creates the job.
@@ -132,6 +104,15 @@ const (
 	Skipped     Outcome = "skipped"     // max instances already running; not run
 	Interrupted Outcome = "interrupted" // its scheduler died while it ran
 )
+
+// Valid reports whether o is one of the outcomes above.
+func (o Outcome) Valid() bool {
+	switch o {
+	case Running, Success, Failed, TimedOut, Missed, Skipped, Interrupted:
+		return true
+	}
+	return false
+}
 
 // Run is one fire time of a job (with the earlier ones coalesced into it) and
 // what became of it. Every scheduler decision leaves a Run, including the
@@ -269,6 +250,10 @@ type Listener struct {
 	Events  []string `json:"events"`
 	Command string   `json:"command"`
 }
+
+// JournalLimit is how many changes the journal keeps: far more than a
+// running scheduler, woken within a second of each commit, falls behind.
+const JournalLimit = 1000
 
 // DefaultHistoryLimit is how many runs per job are kept unless configured.
 const DefaultHistoryLimit = 100

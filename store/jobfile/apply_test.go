@@ -74,7 +74,7 @@ at = "2020-01-01 00:00"
 `
 
 func TestApply(t *testing.T) {
-	s := store.NewMemory()
+	s := newMemory(t)
 	f := mustParse(t, base)
 	r := apply(t, s, f, now, ApplyOptions{})
 	if got := report(r); got != "added tick,nightly,old; changed ; removed ; unchanged ; finished old" || !r.Settings {
@@ -130,7 +130,7 @@ func TestApply(t *testing.T) {
 
 // TestApplyPaused checks that the file decides whether a job is paused.
 func TestApplyPaused(t *testing.T) {
-	s := store.NewMemory()
+	s := newMemory(t)
 	paused := strings.Replace(base, `every = "10m"`, "every = \"10m\"\npaused = true", 1)
 	apply(t, s, mustParse(t, paused), now, ApplyOptions{})
 	if j := getJob(t, s, "tick"); j.State != store.Paused || !j.NextRun.IsZero() || !j.Anchor.Equal(now) {
@@ -149,7 +149,7 @@ func TestApplyPaused(t *testing.T) {
 
 // TestApplyRollsBack checks that a failed transaction leaves nothing.
 func TestApplyRollsBack(t *testing.T) {
-	s := store.NewMemory()
+	s := newMemory(t)
 	stop := errors.New("dry run")
 	err := s.Update(t.Context(), func(tx store.Tx) error {
 		if _, err := Apply(tx, mustParse(t, base), now, ApplyOptions{}); err != nil {
@@ -172,7 +172,7 @@ func TestExportRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := store.NewMemory()
+	a := newMemory(t)
 	apply(t, a, f, now, ApplyOptions{})
 	var jobs []*store.Job
 	var st store.Settings
@@ -191,7 +191,7 @@ func TestExportRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("parsing the export: %v\n%s", err, out)
 	}
-	b := store.NewMemory()
+	b := newMemory(t)
 	apply(t, b, g, now, ApplyOptions{})
 	for _, j := range jobs {
 		if got := getJob(t, b, j.ID); !reflect.DeepEqual(got, j) {
@@ -234,7 +234,7 @@ func settings(t *testing.T, s store.Store) store.Settings {
 // scheduler started without the file, and replace the stored ones; a file
 // without them leaves none. A crontab's jobs (JobsOnly) leave them alone.
 func TestApplySettings(t *testing.T) {
-	s := store.NewMemory()
+	s := newMemory(t)
 	withAll := mustParse(t, `
 [executors.heavy]
 max_workers = 2

@@ -76,7 +76,7 @@ func FuzzParse(f *testing.F) {
 // applied applies f to an empty store and returns its jobs by id, and its
 // settings.
 func applied(t *testing.T, f *File) (map[string]*store.Job, store.Settings) {
-	s := store.NewMemory()
+	s := newMemory(t)
 	defer s.Close()
 	jobs := map[string]*store.Job{}
 	var settings store.Settings

@@ -1,4 +1,4 @@
-package store
+package bolt
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/jobctl/jobctl/store"
 )
 
 // Bucket and meta key names; see the package doc for the layout.
@@ -31,9 +33,6 @@ const (
 	// schemaVersion is the layout this code reads and writes. A file with a
 	// higher version is refused rather than misread.
 	schemaVersion = 1
-	// journalLimit is how many changes the journal keeps: far more than a
-	// running scheduler, woken within a second of each commit, falls behind.
-	journalLimit = 1000
 )
 
 var errReadOnlyTx = errors.New("store: write in a read-only transaction")
@@ -45,7 +44,7 @@ type schemaError struct{ problem string }
 func (e schemaError) Error() string { return e.problem }
 
 // initSchema lays out an empty database.
-func initSchema(kv kvTx) error {
+func initSchema(kv boltTx) error {
 	for _, name := range [][]byte{bucketJobs, bucketIndex, bucketRuns, bucketRunning, bucketChanges, bucketMeta} {
 		if _, err := kv.CreateBucketIfNotExists(name); err != nil {
 			return err
@@ -66,7 +65,7 @@ func initSchema(kv kvTx) error {
 }
 
 // checkSchema reports whether kv holds a jobctl database this code can read.
-func checkSchema(kv kvTx) error {
+func checkSchema(kv boltTx) error {
 	meta := kv.Bucket(bucketMeta)
 	if meta == nil || !bytes.Equal(meta.Get(metaMagic), []byte(magic)) {
 		return schemaError{"not a jobctl database"}
@@ -94,20 +93,20 @@ func checkSchema(kv kvTx) error {
 // one) and its commit counter.
 type stamp struct{ instance, commits uint64 }
 
-func readStamp(kv kvTx) stamp {
+func readStamp(kv boltTx) stamp {
 	meta := kv.Bucket(bucketMeta)
 	return stamp{getU64(meta.Get(metaInstance)), getU64(meta.Get(metaCommits))}
 }
 
-// tx implements Tx over a kvTx; both stores use it.
+// tx implements store.Tx over a bbolt transaction.
 type tx struct {
-	kv       kvTx
+	kv       boltTx
 	writable bool
-	dirty    bool      // something was written: commit, count and signal it
-	settings *Settings // read once per transaction
+	dirty    bool            // something was written: commit, count and signal it
+	settings *store.Settings // read once per transaction
 }
 
-func newTx(kv kvTx, writable bool) *tx { return &tx{kv: kv, writable: writable} }
+func newTx(kv boltTx, writable bool) *tx { return &tx{kv: kv, writable: writable} }
 
 // write marks the transaction dirty, or refuses if it is read-only. Each
 // write method calls it once its checks have passed and before it writes, so
@@ -126,17 +125,17 @@ func (t *tx) bumpCommits() (stamp, error) {
 	return old, t.kv.Bucket(bucketMeta).Put(metaCommits, u64(old.commits+1))
 }
 
-func (t *tx) bucket(name []byte) kvBucket { return t.kv.Bucket(name) }
+func (t *tx) bucket(name []byte) *boltBucket { return t.kv.Bucket(name) }
 
-func (t *tx) Job(id string) (*Job, error) {
+func (t *tx) Job(id string) (*store.Job, error) {
 	v := t.bucket(bucketJobs).Get([]byte(id))
 	if v == nil {
-		return nil, fmt.Errorf("job %q: %w", id, ErrNotFound)
+		return nil, fmt.Errorf("job %q: %w", id, store.ErrNotFound)
 	}
 	return decodeJob(id, v), nil
 }
 
-func (t *tx) Jobs(fn func(*Job) error) error {
+func (t *tx) Jobs(fn func(*store.Job) error) error {
 	c := t.bucket(bucketJobs).Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		if err := fn(decodeJob(string(k), v)); err != nil {
@@ -148,16 +147,16 @@ func (t *tx) Jobs(fn func(*Job) error) error {
 
 // decodeJob never fails: a job that cannot be used is returned Broken,
 // with the reason, under the id it is stored as.
-func decodeJob(id string, v []byte) *Job {
-	j := new(Job)
+func decodeJob(id string, v []byte) *store.Job {
+	j := new(store.Job)
 	if err := json.Unmarshal(v, j); err != nil {
-		return &Job{ID: id, Broken: "cannot decode the stored job: " + err.Error()}
+		return &store.Job{ID: id, Broken: "cannot decode the stored job: " + err.Error()}
 	}
 	switch {
 	case j.ID != id:
 		j.Broken = fmt.Sprintf("stored under id %q but says it is %q", id, j.ID)
 		j.ID = id
-	case !validState(j.State):
+	case !j.State.Valid():
 		j.Broken = fmt.Sprintf("unknown state %q", j.State)
 	default:
 		if _, err := j.ParseTrigger(); err != nil {
@@ -167,24 +166,22 @@ func decodeJob(id string, v []byte) *Job {
 	return j
 }
 
-func validState(s State) bool { return s == Active || s == Paused || s == Finished }
-
 // indexKey is j's key in the run-time index, if it belongs there.
-func indexKey(j *Job) ([]byte, bool) {
-	if j.State != Active || j.NextRun.IsZero() {
+func indexKey(j *store.Job) ([]byte, bool) {
+	if j.State != store.Active || j.NextRun.IsZero() {
 		return nil, false
 	}
 	return append(timeKey(j.NextRun), j.ID...), true
 }
 
-func (t *tx) PutJob(j *Job) error {
+func (t *tx) PutJob(j *store.Job) error {
 	if j.Broken != "" {
 		return fmt.Errorf("job %q is broken (%s); it is kept as stored", j.ID, j.Broken)
 	}
 	if j.ID == "" {
 		return errors.New("job has no id")
 	}
-	if !validState(j.State) {
+	if !j.State.Valid() {
 		return fmt.Errorf("job %q: unknown state %q", j.ID, j.State)
 	}
 	if _, err := j.ParseTrigger(); err != nil {
@@ -222,20 +219,20 @@ func (t *tx) PutJob(j *Job) error {
 // trigger (a job broken by its trigger is still indexed where it was).
 func storedIndexKey(id string, v []byte) ([]byte, bool) {
 	var j struct {
-		State   State     `json:"state"`
-		NextRun time.Time `json:"next_run"`
+		State   store.State `json:"state"`
+		NextRun time.Time   `json:"next_run"`
 	}
 	if json.Unmarshal(v, &j) != nil {
 		return nil, false
 	}
-	return indexKey(&Job{ID: id, State: j.State, NextRun: j.NextRun})
+	return indexKey(&store.Job{ID: id, State: j.State, NextRun: j.NextRun})
 }
 
 func (t *tx) DeleteJob(id string) error {
 	jobs := t.bucket(bucketJobs)
 	v := jobs.Get([]byte(id))
 	if v == nil {
-		return fmt.Errorf("job %q: %w", id, ErrNotFound)
+		return fmt.Errorf("job %q: %w", id, store.ErrNotFound)
 	}
 	if err := t.write(); err != nil {
 		return err
@@ -275,10 +272,10 @@ func (t *tx) DeleteJob(id string) error {
 // so it reads only the due entries. An entry whose job is missing, broken,
 // or no longer active at that time is stale: a writable transaction drops
 // it, so a broken job is reported once and not again at every wake-up.
-func (t *tx) Due(now time.Time, limit int) ([]*Job, error) {
+func (t *tx) Due(now time.Time, limit int) ([]*store.Job, error) {
 	index, jobs := t.bucket(bucketIndex), t.bucket(bucketJobs)
 	bound := timeKey(now)
-	var due []*Job
+	var due []*store.Job
 	var stale [][]byte
 	c := index.Cursor()
 	for k, _ := c.First(); k != nil && (limit <= 0 || len(due) < limit); k, _ = c.Next() {
@@ -330,7 +327,7 @@ func (t *tx) NextRunTime() (time.Time, bool, error) {
 	return time.Time{}, false, nil
 }
 
-func (t *tx) RecordChange(c Change) error {
+func (t *tx) RecordChange(c store.Change) error {
 	if err := t.write(); err != nil {
 		return err
 	}
@@ -347,17 +344,17 @@ func (t *tx) RecordChange(c Change) error {
 	if err := changes.Put(u64(seq), v); err != nil {
 		return err
 	}
-	if seq > journalLimit {
-		return changes.Delete(u64(seq - journalLimit))
+	if seq > store.JournalLimit {
+		return changes.Delete(u64(seq - store.JournalLimit))
 	}
 	return nil
 }
 
-func (t *tx) ChangesSince(seq uint64) ([]Change, error) {
-	var out []Change
+func (t *tx) ChangesSince(seq uint64) ([]store.Change, error) {
+	var out []store.Change
 	c := t.bucket(bucketChanges).Cursor()
 	for k, v := c.Seek(u64(seq + 1)); k != nil; k, v = c.Next() {
-		var ch Change
+		var ch store.Change
 		if err := json.Unmarshal(v, &ch); err != nil {
 			return nil, fmt.Errorf("change %d: cannot decode: %w", getU64(k), err)
 		}
@@ -366,21 +363,21 @@ func (t *tx) ChangesSince(seq uint64) ([]Change, error) {
 	return out, nil
 }
 
-func (t *tx) Settings() (Settings, error) {
+func (t *tx) Settings() (store.Settings, error) {
 	if t.settings != nil {
 		return *t.settings, nil
 	}
-	var s Settings
+	var s store.Settings
 	if v := t.bucket(bucketMeta).Get(metaSettings); v != nil {
 		if err := json.Unmarshal(v, &s); err != nil {
-			return Settings{}, fmt.Errorf("settings: cannot decode: %w", err)
+			return store.Settings{}, fmt.Errorf("settings: cannot decode: %w", err)
 		}
 	}
 	t.settings = &s
 	return s, nil
 }
 
-func (t *tx) PutSettings(s Settings) error {
+func (t *tx) PutSettings(s store.Settings) error {
 	if s.HistoryLimit < 0 {
 		return fmt.Errorf("history limit: %d is negative", s.HistoryLimit)
 	}
@@ -423,7 +420,7 @@ func runningKey(id string, seq uint64) []byte {
 
 // has reports whether b holds key k. Get cannot say: bbolt returns nil for
 // an empty value, which is what the index and the running set store.
-func has(b kvBucket, k []byte) bool {
+func has(b *boltBucket, k []byte) bool {
 	got, _ := b.Cursor().Seek(k)
 	return bytes.Equal(got, k)
 }

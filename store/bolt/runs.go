@@ -1,4 +1,4 @@
-package store
+package bolt
 
 import (
 	"bytes"
@@ -7,26 +7,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+
+	"github.com/jobctl/jobctl/store"
 )
 
 // The run history: the runs/<job id> buckets and the running index, kept
 // as the package doc says.
 
-func validOutcome(o Outcome) bool {
-	switch o {
-	case Running, Success, Failed, TimedOut, Missed, Skipped, Interrupted:
-		return true
-	}
-	return false
-}
-
-func (t *tx) AddRun(r *Run) error {
-	if !validOutcome(r.Outcome) {
+func (t *tx) AddRun(r *store.Run) error {
+	if !r.Outcome.Valid() {
 		return fmt.Errorf("run of job %q: unknown outcome %q", r.JobID, r.Outcome)
 	}
 	id := []byte(r.JobID)
 	if t.bucket(bucketJobs).Get(id) == nil {
-		return fmt.Errorf("job %q: %w", r.JobID, ErrNotFound)
+		return fmt.Errorf("job %q: %w", r.JobID, store.ErrNotFound)
 	}
 	if err := t.write(); err != nil {
 		return err
@@ -47,7 +41,7 @@ func (t *tx) AddRun(r *Run) error {
 }
 
 // putRun writes r and keeps the running set in step with its outcome.
-func (t *tx) putRun(runs kvBucket, r *Run) error {
+func (t *tx) putRun(runs *boltBucket, r *store.Run) error {
 	v, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("run %s/%d: %w", r.JobID, r.Seq, err)
@@ -56,7 +50,7 @@ func (t *tx) putRun(runs kvBucket, r *Run) error {
 		return fmt.Errorf("run %s/%d: %w", r.JobID, r.Seq, err)
 	}
 	running, key := t.bucket(bucketRunning), runningKey(r.JobID, r.Seq)
-	if r.Outcome == Running {
+	if r.Outcome == store.Running {
 		return running.Put(key, nil)
 	}
 	return running.Delete(key)
@@ -65,14 +59,14 @@ func (t *tx) putRun(runs kvBucket, r *Run) error {
 // prune keeps the job's newest finished runs, as many as the history limit,
 // and every run in progress. It reads keys and the running set, never the
 // runs themselves, so it costs a walk over about a limit's worth of keys.
-func (t *tx) prune(runs kvBucket, id string) error {
+func (t *tx) prune(runs *boltBucket, id string) error {
 	s, err := t.Settings()
 	if err != nil {
 		return err
 	}
 	limit := s.HistoryLimit
 	if limit <= 0 {
-		limit = DefaultHistoryLimit
+		limit = store.DefaultHistoryLimit
 	}
 	running := t.bucket(bucketRunning)
 	var finished [][]byte
@@ -97,13 +91,13 @@ func (t *tx) prune(runs kvBucket, id string) error {
 	return nil
 }
 
-func (t *tx) PutRun(r *Run) error {
-	if !validOutcome(r.Outcome) {
+func (t *tx) PutRun(r *store.Run) error {
+	if !r.Outcome.Valid() {
 		return fmt.Errorf("run of job %q: unknown outcome %q", r.JobID, r.Outcome)
 	}
 	runs := t.bucket(bucketRuns).Bucket([]byte(r.JobID))
 	if runs == nil || runs.Get(u64(r.Seq)) == nil {
-		return fmt.Errorf("run %s/%d: %w", r.JobID, r.Seq, ErrNotFound)
+		return fmt.Errorf("run %s/%d: %w", r.JobID, r.Seq, store.ErrNotFound)
 	}
 	if err := t.write(); err != nil {
 		return err
@@ -111,26 +105,26 @@ func (t *tx) PutRun(r *Run) error {
 	if err := t.putRun(runs, r); err != nil {
 		return err
 	}
-	if r.Outcome == Running {
+	if r.Outcome == store.Running {
 		return nil
 	}
 	// A run that ends is one more finished run to count against the limit.
 	return t.prune(runs, r.JobID)
 }
 
-func (t *tx) Run(jobID string, seq uint64) (*Run, error) {
+func (t *tx) Run(jobID string, seq uint64) (*store.Run, error) {
 	var v []byte
 	if runs := t.bucket(bucketRuns).Bucket([]byte(jobID)); runs != nil {
 		v = runs.Get(u64(seq))
 	}
 	if v == nil {
-		return nil, fmt.Errorf("run %s/%d: %w", jobID, seq, ErrNotFound)
+		return nil, fmt.Errorf("run %s/%d: %w", jobID, seq, store.ErrNotFound)
 	}
 	return decodeRun(jobID, seq, v)
 }
 
-func decodeRun(jobID string, seq uint64, v []byte) (*Run, error) {
-	r := new(Run)
+func decodeRun(jobID string, seq uint64, v []byte) (*store.Run, error) {
+	r := new(store.Run)
 	if err := json.Unmarshal(v, r); err != nil {
 		return nil, fmt.Errorf("run %s/%d: cannot decode: %w", jobID, seq, err)
 	}
@@ -141,12 +135,12 @@ func decodeRun(jobID string, seq uint64, v []byte) (*Run, error) {
 // Runs of one job walk its bucket backwards. Runs of all jobs merge the
 // newest runs of every job by Submitted time: it reads every job's history
 // bucket, a cost paid only by "history of everything".
-func (t *tx) Runs(jobID string, n int) ([]*Run, error) {
+func (t *tx) Runs(jobID string, n int) ([]*store.Run, error) {
 	if jobID != "" {
 		if t.bucket(bucketJobs).Get([]byte(jobID)) == nil {
-			return nil, fmt.Errorf("job %q: %w", jobID, ErrNotFound)
+			return nil, fmt.Errorf("job %q: %w", jobID, store.ErrNotFound)
 		}
-		var out []*Run
+		var out []*store.Run
 		runs := t.bucket(bucketRuns).Bucket([]byte(jobID))
 		if runs == nil {
 			return out, nil
@@ -187,7 +181,7 @@ func (t *tx) Runs(jobID string, n int) ([]*Run, error) {
 		}
 	}
 	out := slices.Clone(*h)
-	slices.SortFunc(out, func(a, b *Run) int {
+	slices.SortFunc(out, func(a, b *store.Run) int {
 		if newer(a, b) {
 			return -1
 		}
@@ -198,7 +192,7 @@ func (t *tx) Runs(jobID string, n int) ([]*Run, error) {
 
 // newer orders runs of all jobs: by Submitted time, then job id and seq, so
 // the order is total and repeatable.
-func newer(a, b *Run) bool {
+func newer(a, b *store.Run) bool {
 	if c := a.Submitted.Compare(b.Submitted); c != 0 {
 		return c > 0
 	}
@@ -208,12 +202,12 @@ func newer(a, b *Run) bool {
 	return a.Seq > b.Seq
 }
 
-type runHeap []*Run
+type runHeap []*store.Run
 
 func (h runHeap) Len() int           { return len(h) }
 func (h runHeap) Less(i, j int) bool { return newer(h[j], h[i]) }
 func (h runHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *runHeap) Push(x any)        { *h = append(*h, x.(*Run)) }
+func (h *runHeap) Push(x any)        { *h = append(*h, x.(*store.Run)) }
 func (h *runHeap) Pop() any {
 	old := *h
 	r := old[len(old)-1]
@@ -221,8 +215,8 @@ func (h *runHeap) Pop() any {
 	return r
 }
 
-func (t *tx) RunningRuns() ([]*Run, error) {
-	var out []*Run
+func (t *tx) RunningRuns() ([]*store.Run, error) {
+	var out []*store.Run
 	c := t.bucket(bucketRunning).Cursor()
 	for k, _ := c.First(); k != nil; k, _ = c.Next() {
 		if len(k) <= 8 {

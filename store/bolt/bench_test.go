@@ -1,4 +1,4 @@
-package store
+package bolt
 
 import (
 	"context"
@@ -7,7 +7,10 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/storetest"
 )
 
 // The figures of issue 3: with 100 and with 100,000 jobs stored, of which
@@ -24,11 +27,11 @@ const benchDue = 5
 
 // fill adds n jobs, benchDue of them due at t0 and the rest later, in
 // transactions of 10,000.
-func fill(b *testing.B, s Store, n int) {
+func fill(b *testing.B, s store.Store, n int) {
 	for start := 0; start < n; start += 10000 {
-		err := s.Update(context.Background(), func(tx Tx) error {
+		err := s.Update(context.Background(), func(tx store.Tx) error {
 			for i := start; i < min(n, start+10000); i++ {
-				j := job(fmt.Sprintf("job-%06d", i), time.Duration(i-benchDue+1)*time.Second)
+				j := storetest.Job(fmt.Sprintf("job-%06d", i), time.Duration(i-benchDue+1)*time.Second)
 				if err := tx.PutJob(j); err != nil {
 					return err
 				}
@@ -50,8 +53,8 @@ func BenchmarkBolt(b *testing.B) {
 
 			b.Run("Due/View", func(b *testing.B) {
 				for b.Loop() {
-					var due []*Job
-					err := s.View(context.Background(), func(tx Tx) (err error) { due, err = tx.Due(t0, 100); return err })
+					var due []*store.Job
+					err := s.View(context.Background(), func(tx store.Tx) (err error) { due, err = tx.Due(storetest.T0, 100); return err })
 					if err != nil || len(due) != benchDue {
 						b.Fatal(len(due), err)
 					}
@@ -59,7 +62,7 @@ func BenchmarkBolt(b *testing.B) {
 			})
 			b.Run("NextRunTime/View", func(b *testing.B) {
 				for b.Loop() {
-					err := s.View(context.Background(), func(tx Tx) error { _, _, err := tx.NextRunTime(); return err })
+					err := s.View(context.Background(), func(tx store.Tx) error { _, _, err := tx.NextRunTime(); return err })
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -69,7 +72,7 @@ func BenchmarkBolt(b *testing.B) {
 			b.Run("NextRunTime/InTx", func(b *testing.B) { inTx(b, path, nextQuery) })
 			b.Run("View/empty", func(b *testing.B) {
 				for b.Loop() {
-					if err := s.View(context.Background(), func(Tx) error { return nil }); err != nil {
+					if err := s.View(context.Background(), func(store.Tx) error { return nil }); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -78,7 +81,7 @@ func BenchmarkBolt(b *testing.B) {
 				i := 0
 				for b.Loop() {
 					i++
-					err := s.Update(context.Background(), func(tx Tx) error { return tx.PutJob(job(fmt.Sprintf("added-%d", i), time.Hour)) })
+					err := s.Update(context.Background(), func(tx store.Tx) error { return tx.PutJob(storetest.Job(fmt.Sprintf("added-%d", i), time.Hour)) })
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -88,21 +91,21 @@ func BenchmarkBolt(b *testing.B) {
 	}
 }
 
-func dueQuery(b *testing.B, t Tx) {
-	if due, err := t.Due(t0, 100); err != nil || len(due) != benchDue {
+func dueQuery(b *testing.B, t store.Tx) {
+	if due, err := t.Due(storetest.T0, 100); err != nil || len(due) != benchDue {
 		b.Fatal(len(due), err)
 	}
 }
 
-func nextQuery(b *testing.B, t Tx) {
+func nextQuery(b *testing.B, t store.Tx) {
 	if _, ok, err := t.NextRunTime(); err != nil || !ok {
 		b.Fatal(ok, err)
 	}
 }
 
 // inTx times query in one read-only transaction kept open.
-func inTx(b *testing.B, path string, query func(*testing.B, Tx)) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+func inTx(b *testing.B, path string, query func(*testing.B, store.Tx)) {
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -118,22 +121,22 @@ func inTx(b *testing.B, path string, query func(*testing.B, Tx)) {
 	}
 }
 
-func BenchmarkMemory(b *testing.B) {
+func BenchmarkTemp(b *testing.B) {
 	for _, n := range []int{100, 100000} {
 		b.Run(fmt.Sprintf("jobs=%d", n), func(b *testing.B) {
-			s := NewMemory()
+			s := mustTemp(b)
 			defer s.Close()
 			fill(b, s, n)
 			b.Run("Due", func(b *testing.B) {
 				for b.Loop() {
-					if err := s.View(context.Background(), func(tx Tx) error { dueQuery(b, tx); return nil }); err != nil {
+					if err := s.View(context.Background(), func(tx store.Tx) error { dueQuery(b, tx); return nil }); err != nil {
 						b.Fatal(err)
 					}
 				}
 			})
 			b.Run("NextRunTime", func(b *testing.B) {
 				for b.Loop() {
-					if err := s.View(context.Background(), func(tx Tx) error { nextQuery(b, tx); return nil }); err != nil {
+					if err := s.View(context.Background(), func(tx store.Tx) error { nextQuery(b, tx); return nil }); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -1,4 +1,4 @@
-package store
+package bolt
 
 import (
 	"bytes"
@@ -14,10 +14,13 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/storetest"
 )
 
-func openBolt(t testing.TB, path string, opts OpenOptions) Store {
+func openBolt(t testing.TB, path string, opts OpenOptions) store.Store {
 	t.Helper()
 	s, err := Open(path, opts)
 	if err != nil {
@@ -28,7 +31,7 @@ func openBolt(t testing.TB, path string, opts OpenOptions) Store {
 }
 
 func TestBolt(t *testing.T) {
-	testStore(t, func(t *testing.T) Store {
+	storetest.Run(t, func(t *testing.T) store.Store {
 		return openBolt(t, filepath.Join(t.TempDir(), "jobs.db"), OpenOptions{Create: true})
 	})
 }
@@ -40,7 +43,7 @@ func TestBoltCreatesPrivately(t *testing.T) {
 	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("Open created %s before any write: %v", dir, err)
 	}
-	put(t, s, job("a", 0))
+	storetest.Put(t, s, storetest.Job("a", 0))
 	for p, want := range map[string]fs.FileMode{path: 0o600, dir: 0o700 | fs.ModeDir, filepath.Dir(dir): 0o700 | fs.ModeDir} {
 		fi, err := os.Stat(p)
 		if err != nil {
@@ -56,8 +59,8 @@ func TestBoltCreatesPrivately(t *testing.T) {
 	}
 	// Another Store value reads what this one wrote.
 	other := openBolt(t, path, OpenOptions{ReadOnly: true})
-	if got := ids(view(t, other, allJobs)); len(got) != 1 || got[0] != "a" {
-		t.Errorf("another Store sees %v", got)
+	if got := storetest.IDs(storetest.View(t, other, storetest.AllJobs)); len(got) != 1 || got[0] != "a" {
+		t.Errorf("another store.Store sees %v", got)
 	}
 }
 
@@ -65,17 +68,17 @@ func TestBoltMissingFile(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "nothing")
 	path := filepath.Join(dir, "jobs.db")
 	s := openBolt(t, path, OpenOptions{})
-	if got := view(t, s, allJobs); len(got) != 0 {
-		t.Errorf("jobs of a missing database: %v", ids(got))
+	if got := storetest.View(t, s, storetest.AllJobs); len(got) != 0 {
+		t.Errorf("jobs of a missing database: %v", storetest.IDs(got))
 	}
-	if _, ok := nextRun(t, s); ok {
+	if _, ok := storetest.NextRun(t, s); ok {
 		t.Error("a missing database has a next run time")
 	}
-	err := s.Update(t.Context(), func(tx Tx) error { return tx.DeleteJob("x") })
-	if !errors.Is(err, ErrNotFound) {
+	err := s.Update(t.Context(), func(tx store.Tx) error { return tx.DeleteJob("x") })
+	if !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("removing from a missing database: %v", err)
 	}
-	err = s.Update(t.Context(), func(tx Tx) error { return tx.PutJob(job("a", 0)) })
+	err = s.Update(t.Context(), func(tx store.Tx) error { return tx.PutJob(storetest.Job("a", 0)) })
 	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), path) {
 		t.Errorf("writing to a missing database without Create: %v", err)
 	}
@@ -86,9 +89,9 @@ func TestBoltMissingFile(t *testing.T) {
 
 func TestBoltReadOnly(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "jobs.db")
-	put(t, openBolt(t, path, OpenOptions{Create: true}), job("a", 0))
+	storetest.Put(t, openBolt(t, path, OpenOptions{Create: true}), storetest.Job("a", 0))
 	ro := openBolt(t, path, OpenOptions{ReadOnly: true})
-	if err := ro.Update(t.Context(), func(tx Tx) error { return nil }); err == nil {
+	if err := ro.Update(t.Context(), func(tx store.Tx) error { return nil }); err == nil {
 		t.Error("Update on a read-only store succeeded")
 	}
 }
@@ -96,32 +99,32 @@ func TestBoltReadOnly(t *testing.T) {
 func TestBoltBusy(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "jobs.db")
 	s := openBolt(t, path, OpenOptions{Create: true, Timeout: 100 * time.Millisecond})
-	put(t, s, job("a", 0))
+	storetest.Put(t, s, storetest.Job("a", 0))
 	// bbolt's flock belongs to an open file description, so a second
-	// bolt.Open in this process holds the lock against the store.
-	holder, err := bolt.Open(path, 0o600, nil)
+	// bbolt.Open in this process holds the lock against the store.
+	holder, err := bbolt.Open(path, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for name, op := range map[string]func() error{
-		"Update": func() error { return s.Update(t.Context(), func(Tx) error { return nil }) },
-		"View":   func() error { return s.View(t.Context(), func(Tx) error { return nil }) },
+		"Update": func() error { return s.Update(t.Context(), func(store.Tx) error { return nil }) },
+		"View":   func() error { return s.View(t.Context(), func(store.Tx) error { return nil }) },
 	} {
 		err := op()
-		if !errors.Is(err, ErrBusy) || !strings.Contains(err.Error(), path) {
+		if !errors.Is(err, store.ErrBusy) || !strings.Contains(err.Error(), path) {
 			t.Errorf("%s while another holds the lock: %v", name, err)
 		}
 	}
 	holder.Close()
-	put(t, s, job("b", 0))
+	storetest.Put(t, s, storetest.Job("b", 0))
 }
 
 // TestBoltConcurrent: two Store values on one file, as two processes would
 // be, each used from several goroutines; every update lands.
 func TestBoltConcurrent(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "jobs.db")
-	stores := []Store{openBolt(t, path, OpenOptions{Create: true}), openBolt(t, path, OpenOptions{Create: true})}
-	concurrentAdds(t, stores...)
+	stores := []store.Store{openBolt(t, path, OpenOptions{Create: true}), openBolt(t, path, OpenOptions{Create: true})}
+	storetest.ConcurrentAdds(t, stores...)
 }
 
 // damaged files, each made from a good database's bytes (or none).
@@ -160,10 +163,10 @@ func goodDB(t testing.TB, jobs int) []byte {
 	path := filepath.Join(t.TempDir(), "good.db")
 	s := openBolt(t, path, OpenOptions{Create: true})
 	for i := range jobs {
-		j := job(fmt.Sprintf("job-%02d", i), time.Duration(i)*time.Minute)
+		j := storetest.Job(fmt.Sprintf("job-%02d", i), time.Duration(i)*time.Minute)
 		j.Command = strings.Repeat("x", 500)
-		put(t, s, j)
-		addRuns(t, s, runOf(j.ID, 0, Success))
+		storetest.Put(t, s, j)
+		storetest.AddRuns(t, s, storetest.RunOf(j.ID, 0, store.Success))
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -205,8 +208,8 @@ func TestBoltDamagedFiles(t *testing.T) {
 			check("Open", err)
 			s := &boltStore{path: path, opts: OpenOptions{Create: true, Timeout: time.Second}}
 			s.watch.init()
-			check("View", s.View(t.Context(), func(tx Tx) error { _, err := allJobs(tx); return err }))
-			check("Update", s.Update(t.Context(), func(tx Tx) error { return tx.PutJob(job("new", 0)) }))
+			check("View", s.View(t.Context(), func(tx store.Tx) error { _, err := storetest.AllJobs(tx); return err }))
+			check("Update", s.Update(t.Context(), func(tx store.Tx) error { return tx.PutJob(storetest.Job("new", 0)) }))
 			if now, err := os.ReadFile(path); err != nil || !bytes.Equal(now, bad) {
 				t.Errorf("the file was changed (err %v)", err)
 			}
@@ -217,11 +220,11 @@ func TestBoltDamagedFiles(t *testing.T) {
 // foreignDB is a bbolt database of some other program.
 func foreignDB(t *testing.T) []byte {
 	path := filepath.Join(t.TempDir(), "other.db")
-	db, err := bolt.Open(path, 0o600, &bolt.Options{NoFreelistSync: true})
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{NoFreelistSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
+	err = db.Update(func(tx *bbolt.Tx) error {
 		b, err := tx.CreateBucket([]byte("widgets"))
 		if err != nil {
 			return err
@@ -239,12 +242,12 @@ func foreignDB(t *testing.T) []byte {
 // newerDB is a jobctl database from a future schema version.
 func newerDB(t *testing.T) []byte {
 	path := filepath.Join(t.TempDir(), "newer.db")
-	put(t, openBolt(t, path, OpenOptions{Create: true}), job("a", 0))
-	db, err := bolt.Open(path, 0o600, nil)
+	storetest.Put(t, openBolt(t, path, OpenOptions{Create: true}), storetest.Job("a", 0))
+	db, err := bbolt.Open(path, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
+	err = db.Update(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketMeta).Put(metaSchema, binary.BigEndian.AppendUint64(nil, schemaVersion+1))
 	})
 	db.Close()
@@ -281,17 +284,17 @@ func TestBoltWatch(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "jobs.db")
 	me := openBolt(t, path, OpenOptions{Create: true}).(*boltStore)
 	other := openBolt(t, path, OpenOptions{Create: true})
-	put(t, me, job("a", 0))
+	storetest.Put(t, me, storetest.Job("a", 0))
 	ch, err := me.Watch(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	put(t, other, job("b", 0))
+	storetest.Put(t, other, storetest.Job("b", 0))
 	wait(t, ch, "commit by another Store")
 
 	// Its own commit signals once: as it is made, not again when the
 	// watcher sees the file change.
-	put(t, me, job("c", 0))
+	storetest.Put(t, me, storetest.Job("c", 0))
 	wait(t, ch, "its own commit")
 	me.poll()
 	select {
@@ -300,8 +303,8 @@ func TestBoltWatch(t *testing.T) {
 	default:
 	}
 	// A commit by another, then one of its own, before it looked.
-	put(t, other, job("d", 0))
-	put(t, me, job("e", 0))
+	storetest.Put(t, other, storetest.Job("d", 0))
+	storetest.Put(t, me, storetest.Job("e", 0))
 	wait(t, ch, "commit by another followed by its own")
 
 	// The file deleted and made anew.
@@ -309,7 +312,7 @@ func TestBoltWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	wait(t, ch, "file removed")
-	put(t, other, job("f", 0))
+	storetest.Put(t, other, storetest.Job("f", 0))
 	wait(t, ch, "file re-created")
 }
 

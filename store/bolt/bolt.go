@@ -1,4 +1,54 @@
-package store
+// Package bolt is the store engine on a bbolt file: jobctl's default,
+// shared by the CLI and a running scheduler on one machine. Open gives the
+// Store in a file; OpenTemp one in a file no other process can reach (the
+// memory engine). It also holds what a file needs around it: DefaultPath,
+// the scheduler's Lock, and CheckPrivate for the file's permissions.
+//
+// # Layout
+//
+// Integers are 8 bytes big-endian; times in keys are 12 bytes,
+// the Unix seconds with the sign bit flipped and then the nanoseconds, both
+// big-endian, so that keys sort in time order for every time.Time.
+//
+//	jobs             job id -> Job as JSON
+//	index            time(NextRun) + job id -> empty
+//	runs/<job id>    run seq -> Run as JSON (output that is not UTF-8 as
+//	                 base64 in output_bytes); the bucket's sequence numbers runs
+//	running          run seq + job id -> empty, for every run whose outcome is Running
+//	changes          change seq -> Change as JSON; the bucket's sequence numbers them
+//	meta             "magic" -> "jobctl"; "schema" -> version (1);
+//	                 "instance" -> random, chosen when the file is created;
+//	                 "commits" -> count of commits; "settings" -> Settings as JSON
+//
+// # Invariants
+//
+// Besides those of the store contract (see package store):
+//
+//   - The index holds exactly the active jobs with a NextRun, so Due and
+//     NextRunTime seek to its start and read only what they return:
+//     O(log n + due). PutJob moves a job's key when its State or NextRun
+//     changes; DeleteJob removes it with the job's history and running runs.
+//   - Every Update that writes increments the commit counter. A Store
+//     signals its watchers as it commits, and, when the file changes,
+//     compares the (instance, commits) stamp it finds with the last it
+//     signalled, so that another process's commits are signalled once and
+//     its own are not signalled twice.
+//
+// # Guarantees of the bbolt store
+//
+// The file is not kept open: each View opens it read-only under a shared
+// lock, each Update under an exclusive lock, and closes it afterwards, so the
+// CLI and a running scheduler take turns; a lock not had within the timeout
+// is ErrBusy. An Update is atomic and durable (bbolt fsyncs on commit); one
+// that writes nothing commits nothing. A file is created only by an Update
+// with OpenOptions.Create, atomically (laid out under a temporary name and
+// linked into place), mode 0600 in a directory made 0700. A file that is not
+// a jobctl database, is damaged, or is from a newer schema gives a FileError
+// naming it, never a panic, and is not written to. One kind of damage is
+// beyond this: bbolt trusts the links between its pages, and a damaged link
+// that makes them loop hangs whoever reads through it (bbolt's own "bbolt
+// check" reports such a file).
+package bolt
 
 import (
 	"context"
@@ -12,8 +62,10 @@ import (
 	"sync"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/jobctl/jobctl/store"
 )
 
 // maxGrowth bounds how much one Update may grow a file beyond its size (or
@@ -53,13 +105,13 @@ func (e *FileError) Error() string { return e.Path + ": " + e.Problem }
 // Update with an exclusive one), runs its transaction and closes it, so the
 // CLI and a running scheduler take turns. Open checks an existing file at
 // once, so that a damaged or foreign file is reported before any work.
-func Open(path string, opts OpenOptions) (Store, error) {
+func Open(path string, opts OpenOptions) (store.Store, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
 	s := &boltStore{path: path, opts: opts}
 	s.watch.init()
-	if err := s.View(context.Background(), func(Tx) error { return nil }); err != nil {
+	if err := s.View(context.Background(), func(store.Tx) error { return nil }); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -83,32 +135,32 @@ type boltStore struct {
 	seen   stamp // the latest commit this value knows of
 }
 
-func (s *boltStore) View(ctx context.Context, fn func(Tx) error) (err error) {
+func (s *boltStore) View(ctx context.Context, fn func(store.Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
-		return errClosed
+		return store.ErrClosed
 	}
 	return s.view(ctx, fn)
 }
 
 // view runs fn in a read-only transaction; s.mu is held.
-func (s *boltStore) view(ctx context.Context, fn func(Tx) error) (err error) {
+func (s *boltStore) view(ctx context.Context, fn func(store.Tx) error) (err error) {
 	defer s.catch(&err)
 	// A truncated file faults when bbolt reads a page past its end; as a
 	// panic, it is reported as damage instead of killing the process.
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	db, err := s.openDB(ctx, false)
 	if errors.Is(err, fs.ErrNotExist) {
-		return fn(newTx(emptyMemTx(), false))
+		return viewMissing(ctx, fn)
 	}
 	if err != nil {
 		return err
 	}
-	var btx *bolt.Tx
+	var btx *bbolt.Tx
 	defer func() { closeDB(db, btx, false) }()
 	if guard(func() { btx, err = db.Begin(false) }); err != nil {
 		return s.fileError(err)
@@ -120,7 +172,7 @@ func (s *boltStore) view(ctx context.Context, fn func(Tx) error) (err error) {
 	return fn(newTx(kv, false))
 }
 
-func (s *boltStore) Update(ctx context.Context, fn func(Tx) error) (err error) {
+func (s *boltStore) Update(ctx context.Context, fn func(store.Tx) error) (err error) {
 	if s.opts.ReadOnly {
 		return fmt.Errorf("%s: opened read-only", s.path)
 	}
@@ -130,13 +182,13 @@ func (s *boltStore) Update(ctx context.Context, fn func(Tx) error) (err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return errClosed
+		return store.ErrClosed
 	}
 	// bbolt may write to a file merely opened for writing (to convert a
 	// foreign database's free list), so a file not seen before is first
 	// checked with a read-only open, which never writes.
 	if fi, err := os.Stat(s.path); err == nil && !(s.checked != nil && os.SameFile(fi, s.checked)) {
-		if err := s.view(ctx, func(Tx) error { return nil }); err != nil {
+		if err := s.view(ctx, func(store.Tx) error { return nil }); err != nil {
 			return err
 		}
 		s.checked = fi
@@ -147,7 +199,7 @@ func (s *boltStore) Update(ctx context.Context, fn func(Tx) error) (err error) {
 	db, err := s.openDB(ctx, true)
 	if errors.Is(err, fs.ErrNotExist) {
 		if !s.opts.Create {
-			return s.updateMissing(fn)
+			return s.updateMissing(ctx, fn)
 		}
 		if err := s.create(); err != nil {
 			return err
@@ -157,7 +209,7 @@ func (s *boltStore) Update(ctx context.Context, fn func(Tx) error) (err error) {
 	if err != nil {
 		return err
 	}
-	var btx *bolt.Tx
+	var btx *bbolt.Tx
 	committed := false
 	defer func() { closeDB(db, btx, committed) }()
 	if guard(func() { btx, err = db.Begin(true) }); err != nil {
@@ -191,7 +243,7 @@ func (s *boltStore) Update(ctx context.Context, fn func(Tx) error) (err error) {
 }
 
 // check reports whether the file btx reads is whole and a jobctl database.
-func (s *boltStore) check(btx *bolt.Tx) error {
+func (s *boltStore) check(btx *bbolt.Tx) error {
 	// bbolt grows the file before writing past its end, so a file shorter
 	// than the last page in use has lost its end.
 	if fi, err := os.Stat(s.path); err == nil && fi.Size() < btx.Size() {
@@ -203,17 +255,37 @@ func (s *boltStore) check(btx *bolt.Tx) error {
 	return nil
 }
 
-// updateMissing runs fn for an Update of a file that does not exist and
-// may not be created: against an empty database, and failing if fn writes.
-func (s *boltStore) updateMissing(fn func(Tx) error) error {
-	t := newTx(emptyMemTx(), true)
-	if err := fn(t); err != nil {
+// viewMissing runs fn for a View of a file that does not exist: against
+// an empty database.
+func viewMissing(ctx context.Context, fn func(store.Tx) error) error {
+	empty, err := OpenTemp()
+	if err != nil {
 		return err
 	}
-	if t.dirty {
+	defer empty.Close()
+	return empty.View(ctx, fn)
+}
+
+// updateMissing runs fn for an Update of a file that does not exist and
+// may not be created: against an empty database, and failing if fn writes.
+func (s *boltStore) updateMissing(ctx context.Context, fn func(store.Tx) error) error {
+	empty, err := OpenTemp()
+	if err != nil {
+		return err
+	}
+	defer empty.Close()
+	wrote := false
+	err = empty.Update(ctx, func(t store.Tx) error {
+		if err := fn(t); err != nil {
+			return err
+		}
+		wrote = t.(*tx).dirty
+		return nil
+	})
+	if err == nil && wrote {
 		return &fs.PathError{Op: "update", Path: s.path, Err: fs.ErrNotExist}
 	}
-	return nil
+	return err
 }
 
 // create makes a new database at s.path atomically: laid out in a temporary
@@ -232,11 +304,11 @@ func (s *boltStore) create() error {
 	tmp := f.Name()
 	f.Close()
 	defer os.Remove(tmp)
-	db, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: s.opts.Timeout})
+	db, err := bbolt.Open(tmp, 0o600, &bbolt.Options{Timeout: s.opts.Timeout})
 	if err != nil {
 		return fmt.Errorf("%s: %w", tmp, err)
 	}
-	err = db.Update(func(btx *bolt.Tx) error { return initSchema(boltTx{btx}) })
+	err = db.Update(func(btx *bbolt.Tx) error { return initSchema(boltTx{btx}) })
 	if cerr := db.Close(); err == nil {
 		err = cerr
 	}
@@ -257,19 +329,19 @@ func (s *boltStore) create() error {
 
 // openDB opens the database file, never creating it, waiting for its lock
 // until the timeout or ctx's deadline, whichever comes first.
-func (s *boltStore) openDB(ctx context.Context, write bool) (db *bolt.DB, err error) {
+func (s *boltStore) openDB(ctx context.Context, write bool) (db *bbolt.DB, err error) {
 	wait := s.opts.Timeout
 	if d, ok := ctx.Deadline(); ok {
 		wait = max(min(wait, time.Until(d)), time.Millisecond)
 	}
-	opts := &bolt.Options{ReadOnly: !write, Timeout: wait, OpenFile: openExisting}
+	opts := &bbolt.Options{ReadOnly: !write, Timeout: wait, OpenFile: openExisting}
 	if fi, err := os.Stat(s.path); err == nil && write {
 		// No update of ours comes near growing the file this much, but
 		// bbolt, misled by a damaged length on a page it rewrites, can copy
 		// gigabytes; capped, it fails before writing anything.
 		opts.MaxSize = int(fi.Size() + max(fi.Size(), maxGrowth))
 	}
-	guard(func() { db, err = bolt.Open(s.path, 0o600, opts) })
+	guard(func() { db, err = bbolt.Open(s.path, 0o600, opts) })
 	switch {
 	case err == nil:
 		return db, nil
@@ -279,7 +351,7 @@ func (s *boltStore) openDB(ctx context.Context, write bool) (db *bolt.DB, err er
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		return nil, fmt.Errorf("%w: %s is in use by another jobctl (waited %v)", ErrBusy, s.path, wait)
+		return nil, fmt.Errorf("%w: %s is in use by another jobctl (waited %v)", store.ErrBusy, s.path, wait)
 	}
 	return nil, s.fileError(err)
 }
@@ -330,7 +402,7 @@ func (s *boltStore) fileError(err error) error {
 // closeDB ends the transaction, unless committed, and closes the database.
 // After bbolt has panicked it may hold its own locks, so a Close that could
 // wait on them forever is skipped; the file descriptor then leaks.
-func closeDB(db *bolt.DB, btx *bolt.Tx, committed bool) {
+func closeDB(db *bbolt.DB, btx *bbolt.Tx, committed bool) {
 	if btx != nil && !committed && !try(func() { btx.Rollback() }) {
 		return
 	}
@@ -387,7 +459,7 @@ func (s *boltStore) Watch(ctx context.Context) (<-chan struct{}, error) {
 	closed := s.closed
 	s.mu.RUnlock()
 	if closed {
-		return nil, errClosed
+		return nil, store.ErrClosed
 	}
 	if s.opts.Create {
 		if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
@@ -426,7 +498,7 @@ func (s *boltStore) currentStamp() (stamp, error) {
 		return stamp{}, nil
 	}
 	var st stamp
-	err := s.View(context.Background(), func(t Tx) error {
+	err := s.View(context.Background(), func(t store.Tx) error {
 		st = readStamp(t.(*tx).kv)
 		return nil
 	})
@@ -455,101 +527,4 @@ func (s *boltStore) Close() error {
 		s.watch.close()
 	}
 	return nil
-}
-
-// boltTx and the types below adapt bbolt to the kv interfaces, marking any
-// panic from bbolt (see corrupt).
-type boltTx struct{ tx *bolt.Tx }
-
-func (t boltTx) Bucket(name []byte) kvBucket {
-	defer rethrow()
-	if b := t.tx.Bucket(name); b != nil {
-		return boltBucket{b}
-	}
-	return nil
-}
-
-func (t boltTx) CreateBucketIfNotExists(name []byte) (kvBucket, error) {
-	defer rethrow()
-	b, err := t.tx.CreateBucketIfNotExists(name)
-	if err != nil {
-		return nil, err
-	}
-	return boltBucket{b}, nil
-}
-
-type boltBucket struct{ b *bolt.Bucket }
-
-func (b boltBucket) Get(k []byte) []byte {
-	defer rethrow()
-	return b.b.Get(k)
-}
-
-func (b boltBucket) Put(k, v []byte) error {
-	defer rethrow()
-	return b.b.Put(k, v)
-}
-
-func (b boltBucket) Delete(k []byte) error {
-	defer rethrow()
-	return b.b.Delete(k)
-}
-
-func (b boltBucket) Cursor() kvCursor {
-	defer rethrow()
-	return boltCursor{b.b.Cursor()}
-}
-
-func (b boltBucket) Bucket(name []byte) kvBucket {
-	defer rethrow()
-	if sub := b.b.Bucket(name); sub != nil {
-		return boltBucket{sub}
-	}
-	return nil
-}
-
-func (b boltBucket) CreateBucketIfNotExists(name []byte) (kvBucket, error) {
-	defer rethrow()
-	sub, err := b.b.CreateBucketIfNotExists(name)
-	if err != nil {
-		return nil, err
-	}
-	return boltBucket{sub}, nil
-}
-
-func (b boltBucket) DeleteBucket(name []byte) error {
-	defer rethrow()
-	return b.b.DeleteBucket(name)
-}
-
-func (b boltBucket) NextSequence() (uint64, error) {
-	defer rethrow()
-	return b.b.NextSequence()
-}
-
-type boltCursor struct{ c *bolt.Cursor }
-
-func (c boltCursor) First() ([]byte, []byte) {
-	defer rethrow()
-	return c.c.First()
-}
-
-func (c boltCursor) Last() ([]byte, []byte) {
-	defer rethrow()
-	return c.c.Last()
-}
-
-func (c boltCursor) Next() ([]byte, []byte) {
-	defer rethrow()
-	return c.c.Next()
-}
-
-func (c boltCursor) Prev() ([]byte, []byte) {
-	defer rethrow()
-	return c.c.Prev()
-}
-
-func (c boltCursor) Seek(k []byte) ([]byte, []byte) {
-	defer rethrow()
-	return c.c.Seek(k)
 }

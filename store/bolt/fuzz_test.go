@@ -1,4 +1,4 @@
-package store
+package bolt
 
 import (
 	"bytes"
@@ -8,13 +8,16 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/storetest"
 )
 
 // FuzzDecodeJob: whatever bytes are stored as a job, reading them gives a job
 // under its key, broken or whole, without panicking; and a whole one can be
 // stored again and reads back the same.
 func FuzzDecodeJob(f *testing.F) {
-	good, err := json.Marshal(job("x", time.Minute))
+	good, err := json.Marshal(storetest.Job("x", time.Minute))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -32,12 +35,12 @@ func FuzzDecodeJob(f *testing.F) {
 		if j.Broken != "" {
 			return
 		}
-		s := NewMemory()
+		s := mustTemp(t)
 		defer s.Close()
-		if err := s.Update(t.Context(), func(tx Tx) error { return tx.PutJob(j) }); err != nil {
+		if err := s.Update(t.Context(), func(tx store.Tx) error { return tx.PutJob(j) }); err != nil {
 			t.Fatalf("a job read whole cannot be stored: %v", err)
 		}
-		again := view(t, s, func(tx Tx) (*Job, error) { return tx.Job("x") })
+		again := storetest.View(t, s, func(tx store.Tx) (*store.Job, error) { return tx.Job("x") })
 		a, _ := json.Marshal(j)
 		b, _ := json.Marshal(again)
 		if !bytes.Equal(a, b) {
@@ -62,9 +65,9 @@ func FuzzBoltFile(f *testing.F) {
 		}
 		s := &boltStore{path: path, opts: OpenOptions{Create: true, Timeout: time.Second}}
 		s.watch.init()
-		s.View(t.Context(), func(tx Tx) error {
-			allJobs(tx)
-			tx.Due(t0.Add(time.Hour), 0)
+		s.View(t.Context(), func(tx store.Tx) error {
+			storetest.AllJobs(tx)
+			tx.Due(storetest.T0.Add(time.Hour), 0)
 			tx.NextRunTime()
 			tx.Runs("", 0)
 			tx.RunningRuns()
@@ -72,12 +75,12 @@ func FuzzBoltFile(f *testing.F) {
 			tx.Settings()
 			return nil
 		})
-		err := s.Update(t.Context(), func(tx Tx) error {
-			tx.Due(t0.Add(time.Hour), 0)
-			if err := tx.PutJob(job("new", 0)); err != nil {
+		err := s.Update(t.Context(), func(tx store.Tx) error {
+			tx.Due(storetest.T0.Add(time.Hour), 0)
+			if err := tx.PutJob(storetest.Job("new", 0)); err != nil {
 				return err
 			}
-			return tx.AddRun(runOf("new", 0, Running))
+			return tx.AddRun(storetest.RunOf("new", 0, store.Running))
 		})
 		var fe *FileError
 		if errors.As(err, &fe) {

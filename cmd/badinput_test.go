@@ -43,7 +43,7 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("%q: exit %d, stderr %q; want exit %d, %q", tc.args, code, errOut.String(), ExitUsage, tc.want)
 		}
 	}
-	db, err := store.Open(filepath.Join(dir, "jobs.db"), store.OpenOptions{ReadOnly: true})
+	db, err := (&database{path: filepath.Join(dir, "jobs.db")}).Open(forReading)
 	if err != nil {
 		t.Fatal(err)
 	}

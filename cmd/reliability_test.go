@@ -426,7 +426,7 @@ func (s *sched) stderr() string {
 // view reads the database as a jobctl command would.
 func (c *cli) view(fn func(store.Tx) error) {
 	c.t.Helper()
-	st, err := store.Open(c.db, store.OpenOptions{ReadOnly: true})
+	st, err := (&database{path: c.db}).Open(forReading)
 	if err != nil {
 		c.t.Fatalf("the database does not open: %v", err)
 	}

@@ -68,7 +68,7 @@ func TestRunHelpEnvironment(t *testing.T) {
 	code := 1
 	full := runner.Event{Name: store.EventJobError, JobID: "j", Run: &store.Run{Seq: 1, Outcome: store.Failed,
 		ExitCode: &code, Signal: "SIGKILL", Reason: "killed"}}
-	help := newRunCmd(Streams{}).Long
+	help := newRunCmd(NewFactory(Streams{})).Long
 	for _, kv := range full.Env() {
 		name, _, _ := strings.Cut(kv, "=")
 		if !strings.Contains(help, "  "+name+" ") {

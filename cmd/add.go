@@ -81,20 +81,25 @@ func runAdd(ctx context.Context, o *addOptions) error {
 	if spec, err = zoned(spec); err != nil {
 		return err
 	}
-	j := &store.Job{ID: o.id, Command: command, Trigger: spec, Options: store.DefaultOptions(), State: store.Active}
-	if err := o.options.apply(o.flags, j, true); err != nil {
+	// The flags' name and options, over the defaults.
+	flagged := &store.Job{Options: store.DefaultOptions()}
+	if err := o.options.apply(o.flags, flagged, true); err != nil {
 		return err
 	}
-	if o.id != "" {
-		if err := store.CheckID(o.id); err != nil {
+	id := o.id
+	if id != "" {
+		if err := store.CheckID(id); err != nil {
 			return usagef("--id: %v", err)
 		}
+	} else {
+		id = randomID() // the transaction picks another if it is taken
 	}
 	now := o.now()
-	j.Created, j.Updated = now, now
-	if err := j.SetTrigger(now); err != nil {
+	j, err := store.NewJob(id, command, spec, flagged.Options, now)
+	if err != nil {
 		return asUsage(err)
 	}
+	j.Name = flagged.Name
 	if j.State == store.Finished {
 		return usagef("trigger %s has no fire times after now (%s)", spec, zoneTime(now, j.Location()))
 	}
@@ -109,8 +114,9 @@ func runAdd(ctx context.Context, o *addOptions) error {
 	defer db.Close()
 	kind := store.JobAdded
 	err = db.Update(ctx, func(tx store.Tx) error {
-		if j.ID == "" {
-			if j.ID, err = newID(tx); err != nil {
+		kind, j.Created = store.JobAdded, now // fn may run more than once
+		if o.id == "" {
+			if j.ID, err = freeID(tx, j.ID); err != nil {
 				return err
 			}
 		}
@@ -170,17 +176,23 @@ func commandArg(args []string) (string, error) {
 	return strings.Join(quoted, " "), nil
 }
 
-// newID returns a random id of 8 hex digits not used in tx.
-func newID(tx store.Tx) (string, error) {
+// randomID returns a random id of 8 hex digits.
+func randomID() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return hex.EncodeToString(b)
+}
+
+// freeID returns id if tx has no job of that id, else a random id that tx
+// does not use.
+func freeID(tx store.Tx, id string) (string, error) {
 	for range 10 {
-		b := make([]byte, 4)
-		_, _ = rand.Read(b) // crypto/rand.Read never fails
-		id := hex.EncodeToString(b)
 		if _, err := tx.Job(id); errors.Is(err, store.ErrNotFound) {
 			return id, nil
 		} else if err != nil {
 			return "", err
 		}
+		id = randomID()
 	}
 	return "", errors.New("no free id found; give one with --id")
 }

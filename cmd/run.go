@@ -147,10 +147,13 @@ func runRun(ctx context.Context, o *runOptions) error {
 	if err := r.check(); err != nil {
 		return err
 	}
-	if err := r.open(ctx); err != nil {
+	if err := r.open(); err != nil {
 		return err
 	}
 	defer r.close()
+	if err := r.apply(ctx); err != nil {
+		return err
+	}
 	defer r.stopSignals()
 	if err := r.start(ctx); err != nil {
 		return err
@@ -159,16 +162,17 @@ func runRun(ctx context.Context, o *runOptions) error {
 }
 
 // runCommand is one jobctl run, from its flags to its exit. runRun calls
-// its methods in order, on one goroutine: check, open, start (config,
-// signals), wait, then stopSignals and close; each sets the fields that the
-// next ones use. Only the goroutine of signals shares it, reading sigs and
-// log and calling stop and kill, all set before it starts.
+// its methods in order, on one goroutine: check, open, apply, start
+// (config, signals), wait, then stopSignals and close; each sets the fields
+// that the next ones use. Only the goroutine of signals shares it: it reads
+// sigs and log and calls stop and kill, all set before it starts.
 type runCommand struct {
 	*runOptions
-	log    *slog.Logger // set by check
-	store  store.Store  // set by open, with unlock
-	unlock func() error
-	sched  *runner.Scheduler // set by start, with the rest
+	log     *slog.Logger  // set by check
+	jobfile *jobfile.File // set by open, with store and unlock; nil without -f
+	store   store.Store
+	unlock  func() error
+	sched   *runner.Scheduler // set by start, with the rest
 	// The first signal cancels stopping (no job starts any more), the
 	// second killing (the running jobs are terminated).
 	stopping, killing context.Context
@@ -201,10 +205,9 @@ func (r *runCommand) check() (err error) {
 	return nil
 }
 
-// open reads the jobfile of -f, opens the store the scheduler runs on (a
-// database file, locked, or memory) and applies the jobfile to it.
-func (r *runCommand) open(ctx context.Context) error {
-	var f *jobfile.File
+// open reads the jobfile of -f and opens the store the scheduler runs on:
+// a database file, locked, or memory.
+func (r *runCommand) open() error {
 	if r.file != "" {
 		// The jobfile's commands run as this user: refused if others
 		// could have written them. (Standard input is what this user
@@ -215,7 +218,7 @@ func (r *runCommand) open(ctx context.Context) error {
 			}
 		}
 		var err error
-		if f, err = loadJobfile(r.file, r.io.In); err != nil {
+		if r.jobfile, err = loadJobfile(r.file, r.io.In); err != nil {
 			return err
 		}
 	}
@@ -230,12 +233,17 @@ func (r *runCommand) open(ctx context.Context) error {
 		r.store, r.unlock = db, unlock
 		r.log.Info("database", "path", path)
 	}
-	if f == nil {
+	return nil
+}
+
+// apply applies the jobfile of -f, if any, to the store.
+func (r *runCommand) apply(ctx context.Context) error {
+	if r.jobfile == nil {
 		return nil
 	}
 	var rep jobfile.Report
 	err := r.store.Update(ctx, func(tx store.Tx) (err error) {
-		rep, err = jobfile.Apply(tx, f, r.now(), jobfile.ApplyOptions{})
+		rep, err = jobfile.Apply(tx, r.jobfile, r.now(), jobfile.ApplyOptions{})
 		return err
 	})
 	if err != nil {

@@ -257,8 +257,8 @@ func testInsecureFiles(t *testing.T, c *cli) {
 	}
 	s := c.start()
 	c.waitFor("the env jobs to run", func() bool {
-		return len(c.runs("env")) == 1 && c.runs("env")[0].Outcome == store.Success &&
-			len(c.runs("env2")) == 1 && c.runs("env2")[0].Outcome == store.Success
+		env, env2 := c.runs("env"), c.runs("env2")
+		return len(env) == 1 && env[0].Outcome == store.Success && len(env2) == 1 && env2[0].Outcome == store.Success
 	})
 	s.stop()
 	for _, f := range []string{"env.out", "env2.out"} {

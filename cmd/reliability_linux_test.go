@@ -149,11 +149,14 @@ env = { JOBCTL_HYGIENE = %[3]q }
 	}
 	s := c.start("--kill-grace", "300ms", "--shutdown-timeout", "300ms")
 
+	var r *store.Run
 	c.waitFor("the timeout job to time out", func() bool {
-		r := c.runs("timeout")
-		return len(r) == 1 && r[0].Outcome != store.Running
+		if runs := c.runs("timeout"); len(runs) == 1 && runs[0].Outcome != store.Running {
+			r = runs[0]
+		}
+		return r != nil
 	})
-	if r := c.runs("timeout")[0]; r.Outcome != store.TimedOut || r.Signal != "SIGKILL" {
+	if r.Outcome != store.TimedOut || r.Signal != "SIGKILL" {
 		t.Errorf("the run that timed out: %s, signal %q (%s)", r.Outcome, r.Signal, r.Reason)
 	}
 	if left := marked(t, mark("timeout")); len(left) > 0 {

@@ -125,8 +125,8 @@ func runImport(ctx context.Context, o *importOptions) error {
 			j.State = store.Active
 			file.Jobs = append(file.Jobs, jobfile.Job{Job: j})
 		}
-		// A dry run opens without Create: its rolled-back transaction then
-		// leaves no database behind.
+		// A dry run's transaction is rolled back: it must leave no
+		// database behind either.
 		mode := forWriting
 		if o.dryRun {
 			mode = forDryRun

@@ -16,8 +16,9 @@ type logsOptions struct {
 	io Streams
 	db *database
 
-	id  string
-	seq string // the run's number; empty: the latest run that ran
+	id     string
+	seq    string // RUN, the run's number, as given
+	hasSeq bool   // RUN was given; else the latest run that ran
 }
 
 func newLogsCmd(f *Factory) *cobra.Command {
@@ -37,7 +38,7 @@ are written).`,
 		RunE: func(c *cobra.Command, args []string) error {
 			o.id = args[0]
 			if len(args) == 2 {
-				o.seq = args[1]
+				o.seq, o.hasSeq = args[1], true
 			}
 			return runLogs(c.Context(), o)
 		},
@@ -47,7 +48,7 @@ are written).`,
 func runLogs(ctx context.Context, o *logsOptions) error {
 	id := o.id
 	var seq uint64
-	if o.seq != "" {
+	if o.hasSeq {
 		n, err := strconv.ParseUint(o.seq, 10, 64)
 		if err != nil || n == 0 {
 			return usagef("run %q: want a run number (1, 2, ...) as jobctl history shows it", o.seq)

@@ -91,7 +91,7 @@ func (d *database) Scheduler() (running bool, pid int, err error) {
 }
 
 // openMemory returns a store that keeps nothing: for jobctl run --memory.
-func openMemory() store.Store { return store.NewMemory() }
+func openMemory() (store.Store, error) { return store.NewMemory(), nil }
 
 // checkPrivate refuses a file whose contents other users could have
 // written: a jobfile's commands run as this user.

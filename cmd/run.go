@@ -224,7 +224,11 @@ func (r *runCommand) open() error {
 	}
 	if r.memory {
 		r.log.Info("running the jobfile's jobs in memory: nothing is stored")
-		r.store, r.unlock = openMemory(), func() error { return nil }
+		db, err := openMemory()
+		if err != nil {
+			return err
+		}
+		r.store, r.unlock = db, func() error { return nil }
 	} else {
 		db, unlock, path, err := r.db.OpenScheduler()
 		if err != nil {

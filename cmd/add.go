@@ -10,22 +10,28 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/jobctl/jobctl/internal/shell"
 	"github.com/jobctl/jobctl/store"
 )
 
 type addOptions struct {
+	io  Streams
+	now func() time.Time
+	db  *database
+
 	trigger triggerFlags
 	options optionFlags
+	flags   *pflag.FlagSet // which options were given
 	id      string
 	paused  bool
 	replace bool
-	now     func() time.Time
+	args    []string // the command
 }
 
-func newAddCmd(s Streams) *cobra.Command {
-	o := &addOptions{now: time.Now}
+func newAddCmd(f *Factory) *cobra.Command {
+	o := &addOptions{io: f.IO, now: f.Now, db: f.DB}
 	c := &cobra.Command{
 		Use:   "add [TRIGGER FLAGS] [OPTIONS] -- COMMAND [ARGS...]",
 		Short: "Add a job",
@@ -41,12 +47,16 @@ pipes and redirections. add prints the job's id on stdout.`,
   jobctl add --day-of-week mon-fri --hour 9 --tz Europe/Berlin --name standup -- notify-send standup
   jobctl add -- ./migrate.sh --once`,
 		Args: cobra.ArbitraryArgs,
-		RunE: func(c *cobra.Command, args []string) error { return runAdd(c.Context(), o, s, c, args) },
+		RunE: func(c *cobra.Command, args []string) error {
+			o.args = args
+			return runAdd(c.Context(), o)
+		},
 	}
+	o.flags = c.Flags()
 	// Flags end at the command, so "add --every 1h ls -la" needs no "--".
 	c.Flags().SetInterspersed(false)
 	o.trigger.register(c.Flags())
-	o.options.register(c, true)
+	o.options.register(c, f.DB, true)
 	c.Flags().StringVar(&o.id, "id", "", "the job's id (default: 8 random hex digits)")
 	c.Flags().BoolVar(&o.paused, "paused", false, "store the job paused (jobctl resume starts it)")
 	c.Flags().BoolVar(&o.replace, "replace", false, "replace a job with the same id instead of failing")
@@ -54,10 +64,8 @@ pipes and redirections. add prints the job's id on stdout.`,
 	return c
 }
 
-func init() { commands = append(commands, newAddCmd) }
-
-func runAdd(ctx context.Context, o *addOptions, s Streams, c *cobra.Command, args []string) error {
-	command, err := commandArg(args)
+func runAdd(ctx context.Context, o *addOptions) error {
+	command, err := commandArg(o.args)
 	if err != nil {
 		return err
 	}
@@ -73,20 +81,25 @@ func runAdd(ctx context.Context, o *addOptions, s Streams, c *cobra.Command, arg
 	if spec, err = zoned(spec); err != nil {
 		return err
 	}
-	j := &store.Job{ID: o.id, Command: command, Trigger: spec, Options: store.DefaultOptions(), State: store.Active}
-	if err := o.options.apply(c.Flags(), j, true); err != nil {
+	// The flags' name and options, over the defaults.
+	flagged := &store.Job{Options: store.DefaultOptions()}
+	if err := o.options.apply(o.flags, flagged, true); err != nil {
 		return err
 	}
-	if o.id != "" {
-		if err := store.CheckID(o.id); err != nil {
+	id := o.id
+	if id != "" {
+		if err := store.CheckID(id); err != nil {
 			return usagef("--id: %v", err)
 		}
+	} else {
+		id = randomID() // the transaction picks another if it is taken
 	}
 	now := o.now()
-	j.Created, j.Updated = now, now
-	if err := j.SetTrigger(now); err != nil {
+	j, err := store.NewJob(id, command, spec, flagged.Options, now)
+	if err != nil {
 		return asUsage(err)
 	}
+	j.Name = flagged.Name
 	if j.State == store.Finished {
 		return usagef("trigger %s has no fire times after now (%s)", spec, zoneTime(now, j.Location()))
 	}
@@ -94,15 +107,16 @@ func runAdd(ctx context.Context, o *addOptions, s Streams, c *cobra.Command, arg
 		j.Pause()
 	}
 
-	db, err := openStore()
+	db, err := o.db.Open(forWriting)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	kind := store.JobAdded
 	err = db.Update(ctx, func(tx store.Tx) error {
-		if j.ID == "" {
-			if j.ID, err = newID(tx); err != nil {
+		kind, j.Created = store.JobAdded, now // fn may run more than once
+		if o.id == "" {
+			if j.ID, err = freeID(tx, j.ID); err != nil {
 				return err
 			}
 		}
@@ -123,12 +137,12 @@ func runAdd(ctx context.Context, o *addOptions, s Streams, c *cobra.Command, arg
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(s.Out, j.ID)
+	fmt.Fprintln(o.io.Out, j.ID)
 	verb := "added"
 	if kind == store.JobModified {
 		verb = "replaced"
 	}
-	fmt.Fprintf(s.Err, "%s job %s (%s): %s\n", verb, j.ID, j.Trigger, nextRunText(j, now))
+	fmt.Fprintf(o.io.Err, "%s job %s (%s): %s\n", verb, j.ID, j.Trigger, nextRunText(j, now))
 	return nil
 }
 
@@ -162,17 +176,23 @@ func commandArg(args []string) (string, error) {
 	return strings.Join(quoted, " "), nil
 }
 
-// newID returns a random id of 8 hex digits not used in tx.
-func newID(tx store.Tx) (string, error) {
+// randomID returns a random id of 8 hex digits.
+func randomID() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return hex.EncodeToString(b)
+}
+
+// freeID returns id if tx has no job of that id, else a random id that tx
+// does not use.
+func freeID(tx store.Tx, id string) (string, error) {
 	for range 10 {
-		b := make([]byte, 4)
-		_, _ = rand.Read(b) // crypto/rand.Read never fails
-		id := hex.EncodeToString(b)
 		if _, err := tx.Job(id); errors.Is(err, store.ErrNotFound) {
 			return id, nil
 		} else if err != nil {
 			return "", err
 		}
+		id = randomID()
 	}
 	return "", errors.New("no free id found; give one with --id")
 }

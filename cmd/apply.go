@@ -14,14 +14,17 @@ import (
 )
 
 type applyOptions struct {
+	io  Streams
+	now func() time.Time
+	db  *database
+
 	file   string
 	prune  bool
 	dryRun bool
-	now    func() time.Time
 }
 
-func newApplyCmd(s Streams) *cobra.Command {
-	o := &applyOptions{now: time.Now}
+func newApplyCmd(f *Factory) *cobra.Command {
+	o := &applyOptions{io: f.IO, now: f.Now, db: f.DB}
 	c := &cobra.Command{
 		Use:   "apply -f FILE|- [--prune] [--dry-run]",
 		Short: "Store the jobs of a jobfile",
@@ -43,7 +46,7 @@ See testdata/jobfile.toml for a documented example.`,
 		Example: `  jobctl apply -f jobs.toml --dry-run
   jobctl apply -f jobs.toml --prune`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error { return runApply(c.Context(), o, s) },
+		RunE: func(c *cobra.Command, _ []string) error { return runApply(c.Context(), o) },
 	}
 	c.Flags().StringVarP(&o.file, "file", "f", "", "the jobfile (required); - reads standard input")
 	c.Flags().BoolVar(&o.prune, "prune", false, "remove the stored jobs the file does not name")
@@ -53,17 +56,15 @@ See testdata/jobfile.toml for a documented example.`,
 	return c
 }
 
-func init() { commands = append(commands, newApplyCmd) }
-
 // errDryRun rolls back the transaction of a dry run.
 var errDryRun = errors.New("dry run")
 
-func runApply(ctx context.Context, o *applyOptions, s Streams) error {
-	f, err := loadJobfile(o.file, s.In)
+func runApply(ctx context.Context, o *applyOptions) error {
+	f, err := loadJobfile(o.file, o.io.In)
 	if err != nil {
 		return err
 	}
-	db, err := openStore()
+	db, err := o.db.Open(forWriting)
 	if err != nil {
 		return err
 	}
@@ -87,11 +88,11 @@ func runApply(ctx context.Context, o *applyOptions, s Streams) error {
 		ids  []string
 	}{{"+", r.Added}, {"~", r.Changed}, {"-", r.Removed}} {
 		for _, id := range l.ids {
-			fmt.Fprintf(s.Out, "%s %s\n", l.mark, id)
+			fmt.Fprintf(o.io.Out, "%s %s\n", l.mark, id)
 		}
 	}
 	for _, id := range r.Finished {
-		fmt.Fprintf(s.Err, "warning: job %s has no fire times left: stored finished\n", id)
+		fmt.Fprintf(o.io.Err, "warning: job %s has no fire times left: stored finished\n", id)
 	}
 	verb := "applied"
 	if o.dryRun {
@@ -101,7 +102,7 @@ func runApply(ctx context.Context, o *applyOptions, s Streams) error {
 	if r.Settings {
 		settings = "; the scheduler's settings changed"
 	}
-	fmt.Fprintf(s.Err, "%s %s: %d added, %d changed, %d removed, %d unchanged%s\n", verb, inputName(o.file),
+	fmt.Fprintf(o.io.Err, "%s %s: %d added, %d changed, %d removed, %d unchanged%s\n", verb, inputName(o.file),
 		len(r.Added), len(r.Changed), len(r.Removed), len(r.Unchanged), settings)
 	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/jobctl/jobctl/store"
-	"github.com/jobctl/jobctl/store/bolt"
 )
 
 // TestBadInput pins what the scripts cannot see: bad input exits 2 (a
@@ -44,7 +43,7 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("%q: exit %d, stderr %q; want exit %d, %q", tc.args, code, errOut.String(), ExitUsage, tc.want)
 		}
 	}
-	db, err := bolt.Open(filepath.Join(dir, "jobs.db"), bolt.OpenOptions{ReadOnly: true})
+	db, err := (&database{path: filepath.Join(dir, "jobs.db")}).Open(forReading)
 	if err != nil {
 		t.Fatal(err)
 	}

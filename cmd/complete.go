@@ -16,15 +16,15 @@ import (
 // offer nothing when it cannot be read: a completion must never fail loudly.
 
 // completeJobIDs completes job ids, with each job's name or trigger as the
-// description, leaving out ids already on the command line. With one, only
-// the first argument is completed.
-func completeJobIDs(one bool) cobra.CompletionFunc {
+// description, leaving out ids already on the command line, from the jobs
+// stored in db. With one, only the first argument is completed.
+func completeJobIDs(db *database, one bool) cobra.CompletionFunc {
 	return func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		if one && len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		var out []cobra.Completion
-		_ = viewJobs(c.Context(), func(j *store.Job) {
+		_ = viewJobs(c.Context(), db, func(j *store.Job) {
 			if !strings.HasPrefix(j.ID, toComplete) || slices.Contains(args, j.ID) {
 				return
 			}
@@ -38,20 +38,23 @@ func completeJobIDs(one bool) cobra.CompletionFunc {
 	}
 }
 
-// completeExecutors offers default and the executors stored jobs use.
-func completeExecutors(c *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	names := []string{store.DefaultExecutor}
-	_ = viewJobs(c.Context(), func(j *store.Job) {
-		if j.Broken == "" && !slices.Contains(names, j.Options.Executor) {
-			names = append(names, j.Options.Executor)
-		}
-	})
-	return names, cobra.ShellCompDirectiveNoFileComp
+// completeExecutors offers default and the executors the jobs stored in db
+// use.
+func completeExecutors(db *database) cobra.CompletionFunc {
+	return func(c *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		names := []string{store.DefaultExecutor}
+		_ = viewJobs(c.Context(), db, func(j *store.Job) {
+			if j.Broken == "" && !slices.Contains(names, j.Options.Executor) {
+				names = append(names, j.Options.Executor)
+			}
+		})
+		return names, cobra.ShellCompDirectiveNoFileComp
+	}
 }
 
-// viewJobs calls fn for every stored job.
-func viewJobs(ctx context.Context, fn func(*store.Job)) error {
-	db, err := openStoreReadOnly()
+// viewJobs calls fn for every job stored in d.
+func viewJobs(ctx context.Context, d *database, fn func(*store.Job)) error {
+	db, err := d.Open(forReading)
 	if err != nil {
 		return err
 	}

@@ -1,96 +1,100 @@
 package cmd
 
 import (
-	"context"
+	"errors"
 	"fmt"
-	"io"
-	"time"
 
 	"github.com/jobctl/jobctl/store"
 	"github.com/jobctl/jobctl/store/bolt"
+	"github.com/jobctl/jobctl/store/memory"
 )
 
-// dbFlag is the root command's --db; NewRoot binds it afresh for every
-// command tree it builds.
-var dbFlag string
+// This file is the only one in cmd that knows the store's engines (the
+// bbolt file, the memory store, the scheduler's lock file): every command
+// opens the database through a database.
 
-// dbPath is where the database is: --db, else bolt.DefaultPath ($JOBCTL_DB,
-// then the XDG data directory).
-func dbPath() (string, error) {
-	if dbFlag != "" {
-		return dbFlag, nil
+// database is the database the root's --db names: the file path, else
+// $JOBCTL_DB, else the XDG data directory (bolt.DefaultPath). NewRoot binds
+// path to --db.
+type database struct {
+	path string
+}
+
+// openMode says what a command does with the database.
+type openMode int
+
+const (
+	// forWriting: the first write creates the file, private to the user.
+	forWriting openMode = iota
+	// forReading: a database that does not exist yet reads as empty and
+	// is not created; every write fails.
+	forReading
+	// forDryRun: writes are rolled back, so a database that does not exist
+	// is not created.
+	forDryRun
+)
+
+// Path is where the database is.
+func (d *database) Path() (string, error) {
+	if d.path != "" {
+		return d.path, nil
 	}
 	return bolt.DefaultPath()
 }
 
-// openStore opens the database for a command that writes: the first write
-// creates it, private to the user.
-func openStore() (store.Store, error) {
-	return openWith(bolt.OpenOptions{Create: true})
-}
-
-// openStoreReadOnly opens the database for a command that only looks: a
-// database that does not exist yet reads as empty and is not created.
-func openStoreReadOnly() (store.Store, error) {
-	return openWith(bolt.OpenOptions{ReadOnly: true})
-}
-
-func openWith(opts bolt.OpenOptions) (store.Store, error) {
-	path, err := dbPath()
+// Open opens the database for a command that does what mode says.
+func (d *database) Open(mode openMode) (store.Store, error) {
+	path, err := d.Path()
 	if err != nil {
 		return nil, err
+	}
+	var opts bolt.OpenOptions
+	switch mode {
+	case forWriting:
+		opts.Create = true
+	case forReading:
+		opts.ReadOnly = true
 	}
 	return bolt.Open(path, opts)
 }
 
-// updateJobs runs edit on each job named in ids, in one transaction: all of
-// them change or none does (an unknown id fails the lot). edit changes the
-// job and says whether it did; a changed job is stored with a
-// store.JobModified change, so a running scheduler hears of it. edit's
-// notes (such as "already paused") go to errOut once the transaction
-// commits.
-func updateJobs(ctx context.Context, ids []string, now time.Time, errOut io.Writer, edit func(j *store.Job) (changed bool, note string, err error)) error {
-	db, err := openStore()
+// OpenScheduler opens the database a scheduler runs on: it must be private
+// to the user (its commands run as this user), and it takes the scheduler
+// lock, which unlock releases. It returns the database's path too.
+func (d *database) OpenScheduler() (db store.Store, unlock func() error, path string, err error) {
+	if path, err = d.Path(); err != nil {
+		return nil, nil, "", err
+	}
+	if err := bolt.CheckPrivate(path); err != nil {
+		return nil, nil, "", err
+	}
+	unlock, err = bolt.Lock(path)
+	if errors.Is(err, bolt.ErrLocked) {
+		return nil, nil, "", fmt.Errorf("%w: one scheduler per database", err)
+	}
 	if err != nil {
-		return err
+		return nil, nil, "", err
 	}
-	defer db.Close()
-	var notes []string
-	err = db.Update(ctx, func(tx store.Tx) error {
-		notes = notes[:0]
-		for _, id := range ids {
-			j, err := tx.Job(id)
-			if err != nil {
-				return err
-			}
-			if j.Broken != "" {
-				return fmt.Errorf("job %q is broken (%s): remove it, or add it again with --replace", id, j.Broken)
-			}
-			changed, note, err := edit(j)
-			if err != nil {
-				return fmt.Errorf("job %q: %w", id, err)
-			}
-			if note != "" {
-				notes = append(notes, note)
-			}
-			if !changed {
-				continue
-			}
-			j.Updated = now
-			if err := tx.PutJob(j); err != nil {
-				return err
-			}
-			if err := tx.RecordChange(store.Change{Time: now, Kind: store.JobModified, JobID: id}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
+	if db, err = bolt.Open(path, bolt.OpenOptions{Create: true}); err != nil {
+		unlock()
+		return nil, nil, "", err
 	}
-	for _, n := range notes {
-		fmt.Fprintln(errOut, n)
-	}
-	return nil
+	return db, unlock, path, nil
 }
+
+// Scheduler reports whether a scheduler holds the database's lock, and its
+// process id when the lock file says (else 0). It takes no lock.
+func (d *database) Scheduler() (running bool, pid int, err error) {
+	path, err := d.Path()
+	if err != nil {
+		return false, 0, err
+	}
+	return bolt.LockHolder(path)
+}
+
+// openMemory returns a store that keeps nothing: for jobctl run --memory.
+func openMemory() (store.Store, error) { return memory.New() }
+
+// checkPrivate refuses a file whose contents other users could have
+// written: a jobfile's commands run as this user.
+func checkPrivate(path string) error { return bolt.CheckPrivate(path) }

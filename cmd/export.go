@@ -10,7 +10,13 @@ import (
 	"github.com/jobctl/jobctl/store/jobfile"
 )
 
-func newExportCmd(s Streams) *cobra.Command {
+type exportOptions struct {
+	io Streams
+	db *database
+}
+
+func newExportCmd(f *Factory) *cobra.Command {
+	o := &exportOptions{io: f.IO, db: f.DB}
 	return &cobra.Command{
 		Use:   "export",
 		Short: "Print the stored jobs as a jobfile",
@@ -21,14 +27,12 @@ be written and are left out, with a warning.`,
 		Example: `  jobctl export > jobs.toml
   jobctl --db other.db apply -f jobs.toml`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error { return runExport(c.Context(), s) },
+		RunE: func(c *cobra.Command, _ []string) error { return runExport(c.Context(), o) },
 	}
 }
 
-func init() { commands = append(commands, newExportCmd) }
-
-func runExport(ctx context.Context, s Streams) error {
-	db, err := openStoreReadOnly()
+func runExport(ctx context.Context, o *exportOptions) error {
+	db, err := o.db.Open(forReading)
 	if err != nil {
 		return err
 	}
@@ -41,7 +45,7 @@ func runExport(ctx context.Context, s Streams) error {
 		}
 		return tx.Jobs(func(j *store.Job) error {
 			if j.Broken != "" {
-				fmt.Fprintf(s.Err, "warning: job %s is broken (%s): left out\n", j.ID, j.Broken)
+				fmt.Fprintf(o.io.Err, "warning: job %s is broken (%s): left out\n", j.ID, j.Broken)
 				return nil
 			}
 			jobs = append(jobs, j)
@@ -55,6 +59,6 @@ func runExport(ctx context.Context, s Streams) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.Out.Write(out)
+	_, err = o.io.Out.Write(out)
 	return err
 }

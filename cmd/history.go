@@ -14,13 +14,17 @@ import (
 )
 
 type historyOptions struct {
+	io  Streams
+	now func() time.Time
+	db  *database
+
+	id     string // empty: every job
 	n      int
 	output string
-	now    func() time.Time
 }
 
-func newHistoryCmd(s Streams) *cobra.Command {
-	o := &historyOptions{now: time.Now}
+func newHistoryCmd(f *Factory) *cobra.Command {
+	o := &historyOptions{io: f.IO, now: f.Now, db: f.DB}
 	c := &cobra.Command{
 		Use:   "history [ID] [-n N] [-o table|json]",
 		Short: "Show the runs of a job, or of every job",
@@ -37,13 +41,12 @@ exit codes of runs that did not exit.`,
   jobctl history backup -n 5
   jobctl history backup -o json`,
 		Args:              cobra.MaximumNArgs(1),
-		ValidArgsFunction: completeJobIDs(false),
+		ValidArgsFunction: completeJobIDs(f.DB, false),
 		RunE: func(c *cobra.Command, args []string) error {
-			id := ""
 			if len(args) == 1 {
-				id = args[0]
+				o.id = args[0]
 			}
-			return runHistory(c.Context(), o, s, id)
+			return runHistory(c.Context(), o)
 		},
 	}
 	c.Flags().IntVarP(&o.n, "limit", "n", 20, "show the newest N runs (0: all)")
@@ -51,16 +54,14 @@ exit codes of runs that did not exit.`,
 	return c
 }
 
-func init() { commands = append(commands, newHistoryCmd) }
-
-func runHistory(ctx context.Context, o *historyOptions, s Streams, id string) error {
+func runHistory(ctx context.Context, o *historyOptions) error {
 	if err := checkOutput(o.output); err != nil {
 		return err
 	}
 	if o.n < 0 {
 		return usagef("-n: %d is negative", o.n)
 	}
-	db, err := openStoreReadOnly()
+	db, err := o.db.Open(forReading)
 	if err != nil {
 		return err
 	}
@@ -68,7 +69,7 @@ func runHistory(ctx context.Context, o *historyOptions, s Streams, id string) er
 	var runs []*store.Run
 	var zones map[string]*time.Location
 	err = db.View(ctx, func(tx store.Tx) (err error) {
-		if runs, err = tx.Runs(id, o.n); err != nil {
+		if runs, err = tx.Runs(o.id, o.n); err != nil {
 			return err
 		}
 		zones, err = jobZones(tx, runs)
@@ -82,13 +83,13 @@ func runHistory(ctx context.Context, o *historyOptions, s Streams, id string) er
 		for i, r := range runs {
 			out[i] = newRunJSON(r, zones[r.JobID])
 		}
-		return writeJSON(s.Out, out)
+		return writeJSON(o.io.Out, out)
 	}
 	if len(runs) == 0 {
-		if id == "" {
-			fmt.Fprintln(s.Err, "no runs yet")
+		if o.id == "" {
+			fmt.Fprintln(o.io.Err, "no runs yet")
 		} else {
-			fmt.Fprintf(s.Err, "job %s has no runs yet\n", id)
+			fmt.Fprintf(o.io.Err, "job %s has no runs yet\n", o.id)
 		}
 		return nil
 	}
@@ -97,7 +98,7 @@ func runHistory(ctx context.Context, o *historyOptions, s Streams, id string) er
 	for _, r := range runs {
 		t.add(append([]string{r.JobID, strconv.FormatUint(r.Seq, 10)}, runCells(r, now, zones[r.JobID])...)...)
 	}
-	return t.write(s.Out, useColor(s.Out))
+	return t.write(o.io.Out, useColor(o.io.Out))
 }
 
 // runHeader heads the columns of runCells.

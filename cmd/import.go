@@ -14,24 +14,24 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jobctl/jobctl/store"
-	"github.com/jobctl/jobctl/store/bolt"
 	"github.com/jobctl/jobctl/store/crontab"
 	"github.com/jobctl/jobctl/store/jobfile"
 )
 
-func init() { commands = append(commands, newImportCmd) }
-
 type importOptions struct {
+	io  Streams
+	now func() time.Time
+	db  *database
+
 	crontab string
 	system  bool
 	user    string
 	prefix  string
 	dryRun  bool
-	now     func() time.Time
 }
 
-func newImportCmd(s Streams) *cobra.Command {
-	o := &importOptions{now: time.Now}
+func newImportCmd(f *Factory) *cobra.Command {
+	o := &importOptions{io: f.IO, now: f.Now, db: f.DB}
 	c := &cobra.Command{
 		Use:   "import --crontab FILE|- [--system [--user NAME]] [--prefix PREFIX] [--dry-run]",
 		Short: "Turn the lines of a crontab into jobs",
@@ -60,19 +60,19 @@ what would be done, with the same report and exit status, and writes nothing.`,
 		Example: `  crontab -l | jobctl import --crontab -
   sudo jobctl import --crontab /etc/crontab --system --dry-run`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error { return runImport(c.Context(), s, o) },
+		RunE: func(c *cobra.Command, _ []string) error { return runImport(c.Context(), o) },
 	}
-	f := c.Flags()
-	f.StringVar(&o.crontab, "crontab", "", "the crontab to import; - reads standard input")
-	f.BoolVar(&o.system, "system", false, "the crontab has a user column (/etc/crontab, /etc/cron.d)")
-	f.StringVar(&o.user, "user", "", "with --system: import the lines of this user (default: the current user)")
-	f.StringVar(&o.prefix, "prefix", crontab.DefaultPrefix, "start every job id with PREFIX")
-	f.BoolVar(&o.dryRun, "dry-run", false, "print what would be imported and write nothing")
+	fs := c.Flags()
+	fs.StringVar(&o.crontab, "crontab", "", "the crontab to import; - reads standard input")
+	fs.BoolVar(&o.system, "system", false, "the crontab has a user column (/etc/crontab, /etc/cron.d)")
+	fs.StringVar(&o.user, "user", "", "with --system: import the lines of this user (default: the current user)")
+	fs.StringVar(&o.prefix, "prefix", crontab.DefaultPrefix, "start every job id with PREFIX")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "print what would be imported and write nothing")
 	_ = c.MarkFlagFilename("crontab")
 	return c
 }
 
-func runImport(ctx context.Context, s Streams, o *importOptions) error {
+func runImport(ctx context.Context, o *importOptions) error {
 	if o.crontab == "" {
 		return usagef("--crontab: no file given (want a crontab FILE, or - for standard input)")
 	}
@@ -89,7 +89,7 @@ func runImport(ctx context.Context, s Streams, o *importOptions) error {
 		}
 		o.user = u.Username
 	}
-	name, in := inputName(o.crontab), s.In
+	name, in := inputName(o.crontab), o.io.In
 	if o.crontab != "-" {
 		// A crontab that cannot be read is bad input, as a jobfile is.
 		f, err := os.Open(name)
@@ -111,10 +111,10 @@ func runImport(ctx context.Context, s Streams, o *importOptions) error {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	for _, p := range res.Warnings {
-		fmt.Fprintf(s.Err, "%s:%d: warning: %s\n", name, p.Line, p.Reason)
+		fmt.Fprintf(o.io.Err, "%s:%d: warning: %s\n", name, p.Line, p.Reason)
 	}
 	for _, p := range res.Problems {
-		fmt.Fprintf(s.Err, "%s:%d: %s\n", name, p.Line, p.Reason)
+		fmt.Fprintf(o.io.Err, "%s:%d: %s\n", name, p.Line, p.Reason)
 	}
 
 	var report jobfile.Report
@@ -125,13 +125,13 @@ func runImport(ctx context.Context, s Streams, o *importOptions) error {
 			j.State = store.Active
 			file.Jobs = append(file.Jobs, jobfile.Job{Job: j})
 		}
-		// A dry run opens without Create: its rolled-back transaction then
-		// leaves no database behind.
-		open := openStore
+		// A dry run's transaction is rolled back: it must leave no
+		// database behind either.
+		mode := forWriting
 		if o.dryRun {
-			open = func() (store.Store, error) { return openWith(bolt.OpenOptions{}) }
+			mode = forDryRun
 		}
-		db, err := open()
+		db, err := o.db.Open(mode)
 		if err != nil {
 			return err
 		}
@@ -154,18 +154,18 @@ func runImport(ctx context.Context, s Streams, o *importOptions) error {
 		}
 	}
 	if len(res.Entries) > 0 {
-		if err := writeImport(s.Out, res.Entries, report); err != nil {
+		if err := writeImport(o.io.Out, res.Entries, report); err != nil {
 			return err
 		}
 	}
 	for _, id := range report.Finished {
-		fmt.Fprintf(s.Err, "warning: job %s has no fire times left: stored finished\n", id)
+		fmt.Fprintf(o.io.Err, "warning: job %s has no fire times left: stored finished\n", id)
 	}
 	verb := "imported"
 	if o.dryRun {
 		verb = "would import (dry run, nothing written)"
 	}
-	fmt.Fprintf(s.Err, "%s %d %s from %s: %d added, %d changed, %d unchanged\n", verb, len(res.Entries),
+	fmt.Fprintf(o.io.Err, "%s %d %s from %s: %d added, %d changed, %d unchanged\n", verb, len(res.Entries),
 		plural(len(res.Entries), "job", "jobs"), name, len(report.Added), len(report.Changed), len(report.Unchanged))
 	if n := len(res.Problems); n > 0 {
 		return fmt.Errorf("%s: %d %s not imported (see above)", name, n, plural(n, "line", "lines"))

@@ -30,11 +30,12 @@ type optionFlags struct {
 	env          []string
 }
 
-// register wires the flags into c. add (withDefaults) applies every flag,
+// register wires the flags into c; the executors complete from the stored
+// jobs of db. add (withDefaults) applies every flag,
 // so its help shows the defaults it stores; modify applies only the flags
 // given, the others leave the job as it is, so its help shows no default
 // (pflag shows none for a zero value).
-func (f *optionFlags) register(c *cobra.Command, withDefaults bool) {
+func (f *optionFlags) register(c *cobra.Command, db *database, withDefaults bool) {
 	fs := c.Flags()
 	var def store.Options
 	grace, timeout, jitter := "", "", ""
@@ -52,7 +53,7 @@ func (f *optionFlags) register(c *cobra.Command, withDefaults bool) {
 	fs.StringVar(&f.jitter, "jitter", jitter, "random start delay of up to DURATION")
 	fs.StringVar(&f.dir, "dir", "", "PATH of the directory the command runs in, relative to this one (empty: the scheduler's)")
 	fs.StringArrayVar(&f.env, "env", nil, "KEY=VALUE environment variable for the command; repeatable")
-	_ = c.RegisterFlagCompletionFunc("executor", completeExecutors)
+	_ = c.RegisterFlagCompletionFunc("executor", completeExecutors(db))
 	_ = c.RegisterFlagCompletionFunc("misfire-grace", cobra.FixedCompletions([]string{"30s", "1m", "5m", "1h", "none"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.MarkFlagDirname("dir")
 }

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -10,11 +11,14 @@ import (
 )
 
 type lintOptions struct {
+	io  Streams
 	now func() time.Time
+
+	files []string
 }
 
-func newLintCmd(s Streams) *cobra.Command {
-	o := &lintOptions{now: time.Now}
+func newLintCmd(f *Factory) *cobra.Command {
+	o := &lintOptions{io: f.IO, now: f.Now}
 	return &cobra.Command{
 		Use:   "lint FILE...",
 		Short: "Check jobfiles without applying them",
@@ -29,30 +33,31 @@ triggers with no fire times left.
 Everything lint says goes to stderr. It exits 2 when a file has errors, and
 0 otherwise, warnings or not.`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(_ *cobra.Command, files []string) error { return runLint(o, s, files) },
+		RunE: func(c *cobra.Command, files []string) error {
+			o.files = files
+			return runLint(c.Context(), o)
+		},
 	}
 }
 
-func init() { commands = append(commands, newLintCmd) }
-
-func runLint(o *lintOptions, s Streams, files []string) error {
+func runLint(_ context.Context, o *lintOptions) error {
 	bad := 0
-	for _, path := range files {
-		f, err := loadJobfile(path, s.In)
+	for _, path := range o.files {
+		f, err := loadJobfile(path, o.io.In)
 		if err != nil {
-			fmt.Fprintln(s.Err, err)
+			fmt.Fprintln(o.io.Err, err)
 			bad++
 			continue
 		}
 		ws := jobfile.Lint(f, o.now())
 		for _, w := range ws {
-			fmt.Fprintf(s.Err, "warning: %s\n", w)
+			fmt.Fprintf(o.io.Err, "warning: %s\n", w)
 		}
-		fmt.Fprintf(s.Err, "%s: %d %s, %d %s\n", inputName(path), len(f.Jobs), plural(len(f.Jobs), "job", "jobs"),
+		fmt.Fprintf(o.io.Err, "%s: %d %s, %d %s\n", inputName(path), len(f.Jobs), plural(len(f.Jobs), "job", "jobs"),
 			len(ws), plural(len(ws), "warning", "warnings"))
 	}
 	if bad > 0 {
-		return usagef("%d of %d %s had errors", bad, len(files), plural(len(files), "file", "files"))
+		return usagef("%d of %d %s had errors", bad, len(o.files), plural(len(o.files), "file", "files"))
 	}
 	return nil
 }

@@ -11,12 +11,15 @@ import (
 )
 
 type listOptions struct {
+	io  Streams
+	now func() time.Time
+	db  *database
+
 	output string
-	now    func() time.Time
 }
 
-func newListCmd(s Streams) *cobra.Command {
-	o := &listOptions{now: time.Now}
+func newListCmd(f *Factory) *cobra.Command {
+	o := &listOptions{io: f.IO, now: f.Now, db: f.DB}
 	c := &cobra.Command{
 		Use:     "list [-o table|json]",
 		Aliases: []string{"ls"},
@@ -25,13 +28,11 @@ func newListCmd(s Streams) *cobra.Command {
 and how far away), its state (active, paused, finished, or broken when the
 stored job can no longer be read) and the result of its last run.`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error { return runList(c.Context(), o, s) },
+		RunE: func(c *cobra.Command, _ []string) error { return runList(c.Context(), o) },
 	}
 	addOutputFlag(c.Flags(), &o.output)
 	return c
 }
-
-func init() { commands = append(commands, newListCmd) }
 
 // listed is a job and its last run (nil: none yet).
 type listed struct {
@@ -39,11 +40,11 @@ type listed struct {
 	last *store.Run
 }
 
-func runList(ctx context.Context, o *listOptions, s Streams) error {
+func runList(ctx context.Context, o *listOptions) error {
 	if err := checkOutput(o.output); err != nil {
 		return err
 	}
-	db, err := openStoreReadOnly()
+	db, err := o.db.Open(forReading)
 	if err != nil {
 		return err
 	}
@@ -71,10 +72,10 @@ func runList(ctx context.Context, o *listOptions, s Streams) error {
 		for i, l := range jobs {
 			out[i] = newJobJSON(l.job)
 		}
-		return writeJSON(s.Out, out)
+		return writeJSON(o.io.Out, out)
 	}
 	if len(jobs) == 0 {
-		fmt.Fprintln(s.Err, "no jobs (add one with jobctl add, or jobctl apply -f FILE)")
+		fmt.Fprintln(o.io.Err, "no jobs (add one with jobctl add, or jobctl apply -f FILE)")
 		return nil
 	}
 	now := o.now()
@@ -94,12 +95,12 @@ func runList(ctx context.Context, o *listOptions, s Streams) error {
 		}
 		t.add(j.ID, orDash(j.Name), orDash(j.Trigger.String()), next, jobState(j), last)
 	}
-	if err := t.write(s.Out, useColor(s.Out)); err != nil {
+	if err := t.write(o.io.Out, useColor(o.io.Out)); err != nil {
 		return err
 	}
 	for _, l := range jobs {
 		if l.job.Broken != "" {
-			fmt.Fprintf(s.Err, "job %s is broken: %s\n", l.job.ID, l.job.Broken)
+			fmt.Fprintf(o.io.Err, "job %s is broken: %s\n", l.job.ID, l.job.Broken)
 		}
 	}
 	return nil

@@ -12,7 +12,17 @@ import (
 	"github.com/jobctl/jobctl/store"
 )
 
-func newLogsCmd(s Streams) *cobra.Command {
+type logsOptions struct {
+	io Streams
+	db *database
+
+	id     string
+	seq    string // RUN, the run's number, as given
+	hasSeq bool   // RUN was given; else the latest run that ran
+}
+
+func newLogsCmd(f *Factory) *cobra.Command {
+	o := &logsOptions{io: f.IO, db: f.DB}
 	return &cobra.Command{
 		Use:   "logs ID [RUN]",
 		Short: "Print the output of a job's run",
@@ -24,24 +34,28 @@ are written).`,
 		Example: `  jobctl logs backup
   jobctl logs backup 12`,
 		Args:              cobra.RangeArgs(1, 2),
-		ValidArgsFunction: completeJobIDs(false),
-		RunE:              func(c *cobra.Command, args []string) error { return runLogs(c.Context(), s, args) },
+		ValidArgsFunction: completeJobIDs(f.DB, false),
+		RunE: func(c *cobra.Command, args []string) error {
+			o.id = args[0]
+			if len(args) == 2 {
+				o.seq, o.hasSeq = args[1], true
+			}
+			return runLogs(c.Context(), o)
+		},
 	}
 }
 
-func init() { commands = append(commands, newLogsCmd) }
-
-func runLogs(ctx context.Context, s Streams, args []string) error {
-	id := args[0]
+func runLogs(ctx context.Context, o *logsOptions) error {
+	id := o.id
 	var seq uint64
-	if len(args) == 2 {
-		n, err := strconv.ParseUint(args[1], 10, 64)
+	if o.hasSeq {
+		n, err := strconv.ParseUint(o.seq, 10, 64)
 		if err != nil || n == 0 {
-			return usagef("run %q: want a run number (1, 2, ...) as jobctl history shows it", args[1])
+			return usagef("run %q: want a run number (1, 2, ...) as jobctl history shows it", o.seq)
 		}
 		seq = n
 	}
-	db, err := openStoreReadOnly()
+	db, err := o.db.Open(forReading)
 	if err != nil {
 		return err
 	}
@@ -72,8 +86,8 @@ func runLogs(ctx context.Context, s Streams, args []string) error {
 	if r.Outcome == store.Running {
 		status += "; its output is recorded when it ends"
 	}
-	fmt.Fprintln(s.Err, status)
-	_, err = io.WriteString(s.Out, r.Output)
+	fmt.Fprintln(o.io.Err, status)
+	_, err = io.WriteString(o.io.Out, r.Output)
 	return err
 }
 

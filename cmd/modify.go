@@ -8,19 +8,25 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/jobctl/jobctl/store"
 )
 
 type modifyOptions struct {
+	io  Streams
+	now func() time.Time
+	db  *database
+
+	id       string
 	options  optionFlags
+	flags    *pflag.FlagSet // which options were given
 	command  string
 	unsetEnv []string
-	now      func() time.Time
 }
 
-func newModifyCmd(s Streams) *cobra.Command {
-	o := &modifyOptions{now: time.Now}
+func newModifyCmd(f *Factory) *cobra.Command {
+	o := &modifyOptions{io: f.IO, now: f.Now, db: f.DB}
 	c := &cobra.Command{
 		Use:   "modify ID [OPTIONS]",
 		Short: "Change a job's options or command",
@@ -30,31 +36,33 @@ trigger and next run stay (change the trigger with jobctl reschedule).
 		Example: `  jobctl modify backup --timeout 3h --misfire-grace none
   jobctl modify backup --command 'restic backup /home /etc'`,
 		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: completeJobIDs(true),
-		RunE:              func(c *cobra.Command, args []string) error { return runModify(c.Context(), o, s, c, args[0]) },
+		ValidArgsFunction: completeJobIDs(f.DB, true),
+		RunE: func(c *cobra.Command, args []string) error {
+			o.id = args[0]
+			return runModify(c.Context(), o)
+		},
 	}
-	o.options.register(c, false)
+	o.flags = c.Flags()
+	o.options.register(c, f.DB, false)
 	c.Flags().StringVar(&o.command, "command", "", "the new shell command")
 	c.Flags().StringArrayVar(&o.unsetEnv, "unset-env", nil, "KEY of an environment variable to remove; repeatable")
 	return c
 }
 
-func init() { commands = append(commands, newModifyCmd) }
-
-func runModify(ctx context.Context, o *modifyOptions, s Streams, c *cobra.Command, id string) error {
-	if c.Flags().NFlag() == 0 {
+func runModify(ctx context.Context, o *modifyOptions) error {
+	if o.flags.NFlag() == 0 {
 		return usagef("nothing to change: give the options to change, such as --timeout 1h")
 	}
-	if c.Flags().Changed("command") && strings.TrimSpace(o.command) == "" {
+	if o.flags.Changed("command") && strings.TrimSpace(o.command) == "" {
 		return usagef("--command: empty")
 	}
-	return updateJobs(ctx, []string{id}, o.now(), s.Err, func(j *store.Job) (bool, string, error) {
+	return updateJobs(ctx, o.db, []string{o.id}, o.now(), o.io.Err, func(j *store.Job) (bool, string, error) {
 		before := *j
 		before.Options.Env = slices.Clone(j.Options.Env)
-		if err := o.options.apply(c.Flags(), j, false); err != nil {
+		if err := o.options.apply(o.flags, j, false); err != nil {
 			return false, "", err
 		}
-		if c.Flags().Changed("command") {
+		if o.flags.Changed("command") {
 			j.Command = o.command
 		}
 		for _, k := range o.unsetEnv {

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -13,14 +14,16 @@ import (
 const maxNext = 10000
 
 type nextOptions struct {
+	io  Streams
+	now func() time.Time
+
 	trigger triggerFlags
 	from    string
 	n       int
-	now     func() time.Time
 }
 
-func newNextCmd(s Streams) *cobra.Command {
-	o := &nextOptions{now: time.Now}
+func newNextCmd(f *Factory) *cobra.Command {
+	o := &nextOptions{io: f.IO, now: f.Now}
 	c := &cobra.Command{
 		Use:   "next [TRIGGER FLAGS] [--tz NAME] [--from TIME] [-n N]",
 		Short: "Print a trigger's next fire times",
@@ -37,7 +40,7 @@ and a trigger whose hour field matches every hour fires in elapsed time.`,
   jobctl next --day-of-week mon-fri --hour 9 --minute 30 -n 10
   jobctl next --every 1h30m --start '2026-07-01 08:00'`,
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error { return runNext(o, s) },
+		RunE: func(c *cobra.Command, _ []string) error { return runNext(c.Context(), o) },
 	}
 	o.trigger.register(c.Flags())
 	c.Flags().StringVar(&o.from, "from", "now", "TIME to start from (the first line is at or after it)")
@@ -45,9 +48,7 @@ and a trigger whose hour field matches every hour fires in elapsed time.`,
 	return c
 }
 
-func init() { commands = append(commands, newNextCmd) }
-
-func runNext(o *nextOptions, s Streams) error {
+func runNext(_ context.Context, o *nextOptions) error {
 	spec, ok, err := o.trigger.spec()
 	if err != nil {
 		return err
@@ -80,11 +81,11 @@ func runNext(o *nextOptions, s Streams) error {
 				// Not an error (the trigger is valid, and the conformance
 				// contract wants exit status 0), but an empty stdout alone
 				// does not say why.
-				fmt.Fprintln(s.Err, noFireTimes(spec, "at or after "+formatTime(from.In(loc))))
+				fmt.Fprintln(o.io.Err, noFireTimes(spec, "at or after "+formatTime(from.In(loc))))
 			}
 			break
 		}
-		fmt.Fprintln(s.Out, formatTime(t.In(loc)))
+		fmt.Fprintln(o.io.Out, formatTime(t.In(loc)))
 	}
 	return nil
 }

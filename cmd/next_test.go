@@ -80,8 +80,8 @@ func TestNextFromNow(t *testing.T) {
 			"2026-06-01T13:30:00Z\n2026-06-01T15:00:00Z\n"},
 	} {
 		var out bytes.Buffer
-		o := &nextOptions{trigger: tt.flags, from: "now", n: 2, now: func() time.Time { return now }}
-		if err := runNext(o, Streams{Out: &out}); err != nil || out.String() != tt.want {
+		o := &nextOptions{io: Streams{Out: &out}, now: func() time.Time { return now }, trigger: tt.flags, from: "now", n: 2}
+		if err := runNext(t.Context(), o); err != nil || out.String() != tt.want {
 			t.Errorf("%+v: got %q, %v; want %q", tt.flags, out.String(), err, tt.want)
 		}
 	}

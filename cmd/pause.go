@@ -10,12 +10,17 @@ import (
 	"github.com/jobctl/jobctl/store"
 )
 
+// pauseOptions are those of pause and of resume.
 type pauseOptions struct {
+	io  Streams
 	now func() time.Time
+	db  *database
+
+	ids []string
 }
 
-func newPauseCmd(s Streams) *cobra.Command {
-	o := &pauseOptions{now: time.Now}
+func newPauseCmd(f *Factory) *cobra.Command {
+	o := &pauseOptions{io: f.IO, now: f.Now, db: f.DB}
 	return &cobra.Command{
 		Use:   "pause ID...",
 		Short: "Pause jobs: keep them, but do not run them",
@@ -23,13 +28,16 @@ func newPauseCmd(s Streams) *cobra.Command {
 All the jobs are paused or, if one id is unknown, none is. Pausing a paused
 job does nothing. (To pause the whole scheduler, see jobctl scheduler.)`,
 		Args:              cobra.MinimumNArgs(1),
-		ValidArgsFunction: completeJobIDs(false),
-		RunE:              func(c *cobra.Command, ids []string) error { return runPause(c.Context(), o, s, ids) },
+		ValidArgsFunction: completeJobIDs(f.DB, false),
+		RunE: func(c *cobra.Command, ids []string) error {
+			o.ids = ids
+			return runPause(c.Context(), o)
+		},
 	}
 }
 
-func newResumeCmd(s Streams) *cobra.Command {
-	o := &pauseOptions{now: time.Now}
+func newResumeCmd(f *Factory) *cobra.Command {
+	o := &pauseOptions{io: f.IO, now: f.Now, db: f.DB}
 	return &cobra.Command{
 		Use:   "resume ID...",
 		Short: "Resume paused jobs",
@@ -37,15 +45,16 @@ func newResumeCmd(s Streams) *cobra.Command {
 fire time from now on: the fire times that passed while a job was paused are
 not made up for. A job whose trigger has no fire times left is finished.`,
 		Args:              cobra.MinimumNArgs(1),
-		ValidArgsFunction: completeJobIDs(false),
-		RunE:              func(c *cobra.Command, ids []string) error { return runResume(c.Context(), o, s, ids) },
+		ValidArgsFunction: completeJobIDs(f.DB, false),
+		RunE: func(c *cobra.Command, ids []string) error {
+			o.ids = ids
+			return runResume(c.Context(), o)
+		},
 	}
 }
 
-func init() { commands = append(commands, newPauseCmd, newResumeCmd) }
-
-func runPause(ctx context.Context, o *pauseOptions, s Streams, ids []string) error {
-	return updateJobs(ctx, ids, o.now(), s.Err, func(j *store.Job) (bool, string, error) {
+func runPause(ctx context.Context, o *pauseOptions) error {
+	return updateJobs(ctx, o.db, o.ids, o.now(), o.io.Err, func(j *store.Job) (bool, string, error) {
 		switch j.State {
 		case store.Paused:
 			return false, fmt.Sprintf("job %s is already paused", j.ID), nil
@@ -57,9 +66,9 @@ func runPause(ctx context.Context, o *pauseOptions, s Streams, ids []string) err
 	})
 }
 
-func runResume(ctx context.Context, o *pauseOptions, s Streams, ids []string) error {
+func runResume(ctx context.Context, o *pauseOptions) error {
 	now := o.now()
-	return updateJobs(ctx, ids, now, s.Err, func(j *store.Job) (bool, string, error) {
+	return updateJobs(ctx, o.db, o.ids, now, o.io.Err, func(j *store.Job) (bool, string, error) {
 		switch j.State {
 		case store.Active:
 			return false, fmt.Sprintf("job %s is not paused", j.ID), nil

@@ -12,13 +12,17 @@ import (
 )
 
 type removeOptions struct {
+	io  Streams
+	now func() time.Time
+	db  *database
+
+	ids []string
 	all bool
 	yes bool
-	now func() time.Time
 }
 
-func newRemoveCmd(s Streams) *cobra.Command {
-	o := &removeOptions{now: time.Now}
+func newRemoveCmd(f *Factory) *cobra.Command {
+	o := &removeOptions{io: f.IO, now: f.Now, db: f.DB}
 	c := &cobra.Command{
 		Use:     "remove ID... | --all --yes",
 		Aliases: []string{"rm"},
@@ -26,17 +30,19 @@ func newRemoveCmd(s Streams) *cobra.Command {
 		Long: `remove deletes jobs and their run history. All the jobs are removed or, if
 one id is unknown, none is. Runs in progress are not stopped. --all removes
 every job, and asks for --yes to be sure.`,
-		ValidArgsFunction: completeJobIDs(false),
-		RunE:              func(c *cobra.Command, ids []string) error { return runRemove(c.Context(), o, s, ids) },
+		ValidArgsFunction: completeJobIDs(f.DB, false),
+		RunE: func(c *cobra.Command, ids []string) error {
+			o.ids = ids
+			return runRemove(c.Context(), o)
+		},
 	}
 	c.Flags().BoolVar(&o.all, "all", false, "remove every job")
 	c.Flags().BoolVar(&o.yes, "yes", false, "confirm --all")
 	return c
 }
 
-func init() { commands = append(commands, newRemoveCmd) }
-
-func runRemove(ctx context.Context, o *removeOptions, s Streams, ids []string) error {
+func runRemove(ctx context.Context, o *removeOptions) error {
+	ids := o.ids
 	switch {
 	case o.all && len(ids) > 0:
 		return usagef("--all removes every job: give it without ids")
@@ -45,7 +51,7 @@ func runRemove(ctx context.Context, o *removeOptions, s Streams, ids []string) e
 	case !o.all && len(ids) == 0:
 		return usagef("no job ids (or --all --yes to remove every job)")
 	}
-	db, err := openStore()
+	db, err := o.db.Open(forWriting)
 	if err != nil {
 		return err
 	}
@@ -75,11 +81,11 @@ func runRemove(ctx context.Context, o *removeOptions, s Streams, ids []string) e
 		return err
 	}
 	if o.all {
-		fmt.Fprintf(s.Err, "removed %d %s\n", len(gone), plural(len(gone), "job", "jobs"))
+		fmt.Fprintf(o.io.Err, "removed %d %s\n", len(gone), plural(len(gone), "job", "jobs"))
 		return nil
 	}
 	for _, id := range gone {
-		fmt.Fprintf(s.Err, "removed job %s\n", id)
+		fmt.Fprintf(o.io.Err, "removed job %s\n", id)
 	}
 	return nil
 }

@@ -11,12 +11,16 @@ import (
 )
 
 type rescheduleOptions struct {
+	io  Streams
+	now func() time.Time
+	db  *database
+
+	id      string
 	trigger triggerFlags
-	now     func() time.Time
 }
 
-func newRescheduleCmd(s Streams) *cobra.Command {
-	o := &rescheduleOptions{now: time.Now}
+func newRescheduleCmd(f *Factory) *cobra.Command {
+	o := &rescheduleOptions{io: f.IO, now: f.Now, db: f.DB}
 	c := &cobra.Command{
 		Use:   "reschedule ID TRIGGER FLAGS",
 		Short: "Give a job a new trigger",
@@ -26,17 +30,18 @@ becomes active again.`,
 		Example: `  jobctl reschedule backup --cron '0 4 * * *'
   jobctl reschedule heartbeat --every 1m --start now`,
 		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: completeJobIDs(true),
-		RunE:              func(c *cobra.Command, args []string) error { return runReschedule(c.Context(), o, s, args[0]) },
+		ValidArgsFunction: completeJobIDs(f.DB, true),
+		RunE: func(c *cobra.Command, args []string) error {
+			o.id = args[0]
+			return runReschedule(c.Context(), o)
+		},
 	}
 	o.trigger.register(c.Flags())
 	_ = c.RegisterFlagCompletionFunc("tz", completeZones)
 	return c
 }
 
-func init() { commands = append(commands, newRescheduleCmd) }
-
-func runReschedule(ctx context.Context, o *rescheduleOptions, s Streams, id string) error {
+func runReschedule(ctx context.Context, o *rescheduleOptions) error {
 	spec, ok, err := checkTriggerFlags(&o.trigger)
 	if err != nil {
 		return err
@@ -48,7 +53,7 @@ func runReschedule(ctx context.Context, o *rescheduleOptions, s Streams, id stri
 		return err
 	}
 	now := o.now()
-	return updateJobs(ctx, []string{id}, now, s.Err, func(j *store.Job) (bool, string, error) {
+	return updateJobs(ctx, o.db, []string{o.id}, now, o.io.Err, func(j *store.Job) (bool, string, error) {
 		paused := j.State == store.Paused
 		j.Trigger, j.State = spec, store.Active
 		if err := j.SetTrigger(now); err != nil {

@@ -1,7 +1,13 @@
-// Package cmd is jobctl's command line: one file per command, each an options
-// struct, a constructor that wires the flags and a run function that calls
-// the schedule, store or runner package and formats the result. Data goes to
-// stdout, human status to stderr.
+// Package cmd is jobctl's command line, shaped as GitHub's CLI is. A
+// Factory holds what commands share: the streams, the clock and the
+// database (--db, opened only through db.go, the one file that knows the
+// store's engines). NewRoot builds the tree from one Factory, listing the
+// commands. Each command is a file with an options struct (what it reads
+// from the Factory, its flags and arguments), a constructor
+// newXCmd(f *Factory) *cobra.Command that wires them, and a run function
+// runX(ctx, opts) error that calls the schedule, store or runner package and
+// formats the result: data to stdout, human status to stderr. No package
+// state: two trees never share a flag.
 package cmd
 
 import (
@@ -9,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -25,6 +32,20 @@ type Streams struct {
 	In  io.Reader
 	Out io.Writer
 	Err io.Writer
+}
+
+// Factory is what every command is built from.
+type Factory struct {
+	IO  Streams
+	Now func() time.Time // the clock: "now" for every command
+	DB  *database        // the database --db names
+}
+
+// NewFactory returns the Factory of a real run: the streams s, the system
+// clock, and the database of --db (else $JOBCTL_DB, else the XDG data
+// directory).
+func NewFactory(s Streams) *Factory {
+	return &Factory{IO: s, Now: time.Now, DB: &database{}}
 }
 
 // usageError marks an error as the user's input being wrong (exit status 2).
@@ -46,8 +67,8 @@ func asUsage(err error) error {
 	return usageError{err}
 }
 
-// NewRoot builds the whole command tree writing to s.
-func NewRoot(s Streams) *cobra.Command {
+// NewRoot builds the whole command tree from f, binding --db to f.DB.
+func NewRoot(f *Factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "jobctl",
 		Short: "A cron replacement with APScheduler's scheduling model",
@@ -57,15 +78,34 @@ triggers, misfire grace, coalescing, max instances, timeouts and run history.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetIn(s.In)
-	root.SetOut(s.Out)
-	root.SetErr(s.Err)
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.Err)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return asUsage(err) })
-	root.PersistentFlags().StringVar(&dbFlag, "db", "", "database file (default $JOBCTL_DB, else $XDG_DATA_HOME/jobctl/jobs.db)")
-	for _, add := range commands {
-		root.AddCommand(add(s))
-	}
-	setUpCompletion(root)
+	root.PersistentFlags().StringVar(&f.DB.path, "db", "", "database file (default $JOBCTL_DB, else $XDG_DATA_HOME/jobctl/jobs.db)")
+	root.AddCommand(
+		newAddCmd(f),
+		newApplyCmd(f),
+		newExportCmd(f),
+		newHistoryCmd(f),
+		newImportCmd(f),
+		newLintCmd(f),
+		newListCmd(f),
+		newLogsCmd(f),
+		newModifyCmd(f),
+		newNextCmd(f),
+		newPauseCmd(f),
+		newRemoveCmd(f),
+		newRescheduleCmd(f),
+		newResumeCmd(f),
+		newRunCmd(f),
+		newRunNowCmd(f),
+		newSchedulerCmd(f),
+		newShowCmd(f),
+		newVersionCmd(f),
+		newCompletionCmd(f, root),
+	)
+	completeCommonFlags(root)
 	markArgsErrorsAsUsage(root)
 	return root
 }
@@ -81,13 +121,9 @@ func markArgsErrorsAsUsage(c *cobra.Command) {
 	}
 }
 
-// commands lists the constructors of the subcommands; each command's file
-// registers itself in an init function.
-var commands []func(Streams) *cobra.Command
-
 // Main runs jobctl with args and returns its exit status.
 func Main(args []string, in io.Reader, out, errOut io.Writer) int {
-	root := NewRoot(Streams{In: in, Out: out, Err: errOut})
+	root := NewRoot(NewFactory(Streams{In: in, Out: out, Err: errOut}))
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {

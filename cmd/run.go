@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,12 +14,16 @@ import (
 
 	"github.com/jobctl/jobctl/runner"
 	"github.com/jobctl/jobctl/store"
-	"github.com/jobctl/jobctl/store/bolt"
 	"github.com/jobctl/jobctl/store/jobfile"
-	"github.com/jobctl/jobctl/store/memory"
 )
 
 type runOptions struct {
+	io      Streams
+	now     func() time.Time
+	db      *database
+	notify  func(chan<- os.Signal) // signal.Notify, but in tests
+	journal string                 // $JOURNAL_STREAM
+
 	file            string
 	memory          bool
 	paused          bool
@@ -32,12 +35,10 @@ type runOptions struct {
 	logLevel        string
 	shell           string
 	logDir          string
-	now             func() time.Time
-	signals         func(chan<- os.Signal) // signal.Notify, but in tests
 }
 
-func newRunCmd(s Streams) *cobra.Command {
-	o := &runOptions{now: time.Now, signals: notifyStop}
+func newRunCmd(f *Factory) *cobra.Command {
+	o := &runOptions{io: f.IO, now: f.Now, db: f.DB, notify: notifyStop}
 	c := &cobra.Command{
 		Use:   "run [-f JOBFILE [--memory]] [--paused] [--once] [flags]",
 		Short: "Run the scheduler in the foreground",
@@ -106,28 +107,29 @@ max instances apply as always; a signal stops it as it stops a scheduler.`,
   jobctl run -f jobs.toml --memory --log-level debug
   jobctl run --once`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error { return runRun(c.Context(), o, s) },
+		RunE: func(c *cobra.Command, _ []string) error {
+			o.journal = os.Getenv("JOURNAL_STREAM")
+			return runRun(c.Context(), o)
+		},
 	}
-	f := c.Flags()
-	f.StringVarP(&o.file, "file", "f", "", "apply this jobfile first (- reads standard input)")
-	f.BoolVar(&o.memory, "memory", false, "run only the jobfile's jobs, in memory, storing nothing (needs -f)")
-	f.BoolVar(&o.paused, "paused", false, "pause the scheduler as it starts: kept in the database, as jobctl scheduler pause, until jobctl scheduler resume")
-	f.BoolVar(&o.once, "once", false, "run the jobs due now, wait for them, and exit")
-	f.BoolVar(&o.noWait, "no-wait", false, "at shutdown, terminate the running jobs instead of waiting for them")
-	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 0, "at shutdown, wait at most this long for running jobs (0: no limit)")
-	f.DurationVar(&o.killGrace, "kill-grace", runner.DefaultKillGrace, "time between SIGTERM and SIGKILL when a job is terminated")
-	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
-	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug (explains every decision), info, warn or error")
-	f.StringVar(&o.shell, "shell", runner.DefaultShell[0], "the shell that runs commands, as SHELL -c COMMAND")
-	f.StringVar(&o.logDir, "log-dir", "", "also append each job's output to DIR/ID.log")
+	fs := c.Flags()
+	fs.StringVarP(&o.file, "file", "f", "", "apply this jobfile first (- reads standard input)")
+	fs.BoolVar(&o.memory, "memory", false, "run only the jobfile's jobs, in memory, storing nothing (needs -f)")
+	fs.BoolVar(&o.paused, "paused", false, "pause the scheduler as it starts: kept in the database, as jobctl scheduler pause, until jobctl scheduler resume")
+	fs.BoolVar(&o.once, "once", false, "run the jobs due now, wait for them, and exit")
+	fs.BoolVar(&o.noWait, "no-wait", false, "at shutdown, terminate the running jobs instead of waiting for them")
+	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 0, "at shutdown, wait at most this long for running jobs (0: no limit)")
+	fs.DurationVar(&o.killGrace, "kill-grace", runner.DefaultKillGrace, "time between SIGTERM and SIGKILL when a job is terminated")
+	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug (explains every decision), info, warn or error")
+	fs.StringVar(&o.shell, "shell", runner.DefaultShell[0], "the shell that runs commands, as SHELL -c COMMAND")
+	fs.StringVar(&o.logDir, "log-dir", "", "also append each job's output to DIR/ID.log")
 	_ = c.MarkFlagFilename("file", "toml")
 	_ = c.MarkFlagDirname("log-dir")
 	_ = c.RegisterFlagCompletionFunc("log-format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("log-level", cobra.FixedCompletions([]string{"debug", "info", "warn", "error"}, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
-
-func init() { commands = append(commands, newRunCmd) }
 
 // notifyStop sends the signals that stop the scheduler to c: SIGINT,
 // SIGTERM, and SIGHUP (its terminal closed, or nohup's absent). SIGPIPE is
@@ -140,79 +142,147 @@ func notifyStop(c chan<- os.Signal) {
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 }
 
-func runRun(ctx context.Context, o *runOptions, s Streams) error {
-	log, err := o.logger(s.Err, os.Getenv("JOURNAL_STREAM"))
-	if err != nil {
+func runRun(ctx context.Context, o *runOptions) error {
+	r := &runCommand{runOptions: o}
+	if err := r.check(); err != nil {
+		return err
+	}
+	if err := r.open(); err != nil {
+		return err
+	}
+	defer r.close()
+	if err := r.apply(ctx); err != nil {
+		return err
+	}
+	defer r.stopSignals()
+	if err := r.start(ctx); err != nil {
+		return err
+	}
+	return r.wait()
+}
+
+// runCommand is one jobctl run, from its flags to its exit. runRun calls
+// its methods in order, on one goroutine: check, open, apply, start
+// (config, signals), wait, then stopSignals and close; each sets the fields
+// that the next ones use. Only the goroutine of signals shares it: it reads
+// sigs and log and calls stop and kill, all set before it starts.
+type runCommand struct {
+	*runOptions
+	log     *slog.Logger  // set by check
+	jobfile *jobfile.File // set by open, with store and unlock; nil without -f
+	store   store.Store
+	unlock  func() error
+	sched   *runner.Scheduler // set by start, with the rest
+	// The first signal cancels stopping (no job starts any more), the
+	// second killing (the running jobs are terminated).
+	stopping, killing context.Context
+	stop, kill        context.CancelFunc
+	sigs              chan os.Signal
+}
+
+// check builds the logger and checks the flags.
+func (r *runCommand) check() (err error) {
+	if r.log, err = r.logger(r.io.Err, r.journal); err != nil {
 		return err
 	}
 	switch {
-	case o.memory && o.file == "":
+	case r.memory && r.file == "":
 		return usagef("--memory runs a jobfile's jobs: it needs -f FILE")
-	case o.once && o.noWait:
+	case r.once && r.noWait:
 		return usagef("--once waits for the jobs it runs: it cannot be used with --no-wait")
-	case o.shutdownTimeout < 0:
-		return usagef("--shutdown-timeout: %s is negative", o.shutdownTimeout)
-	case o.killGrace <= 0:
-		return usagef("--kill-grace: %s is not positive", o.killGrace)
-	case o.shell == "":
+	case r.shutdownTimeout < 0:
+		return usagef("--shutdown-timeout: %s is negative", r.shutdownTimeout)
+	case r.killGrace <= 0:
+		return usagef("--kill-grace: %s is not positive", r.killGrace)
+	case r.shell == "":
 		return usagef("--shell: empty")
 	}
-	if o.logDir != "" {
-		if fi, err := os.Stat(o.logDir); err != nil || !fi.IsDir() {
-			return usagef("--log-dir: %s is not a directory", o.logDir)
+	if r.logDir != "" {
+		if fi, err := os.Stat(r.logDir); err != nil || !fi.IsDir() {
+			return usagef("--log-dir: %s is not a directory", r.logDir)
 		}
 	}
+	return nil
+}
 
-	var f *jobfile.File
-	if o.file != "" {
+// open reads the jobfile of -f and opens the store the scheduler runs on:
+// a database file, locked, or memory.
+func (r *runCommand) open() error {
+	if r.file != "" {
 		// The jobfile's commands run as this user: refused if others
 		// could have written them. (Standard input is what this user
 		// gave it.)
-		if o.file != "-" {
-			if err := bolt.CheckPrivate(o.file); err != nil {
+		if r.file != "-" {
+			if err := checkPrivate(r.file); err != nil {
 				return err
 			}
 		}
-		if f, err = loadJobfile(o.file, s.In); err != nil {
+		var err error
+		if r.jobfile, err = loadJobfile(r.file, r.io.In); err != nil {
 			return err
 		}
 	}
-	db, unlock, err := o.open(log)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	defer unlock()
-	if f != nil {
-		var r jobfile.Report
-		err := db.Update(ctx, func(tx store.Tx) (err error) {
-			r, err = jobfile.Apply(tx, f, o.now(), jobfile.ApplyOptions{})
-			return err
-		})
+	if r.memory {
+		r.log.Info("running the jobfile's jobs in memory: nothing is stored")
+		db, err := openMemory()
 		if err != nil {
-			return fmt.Errorf("applying %s: %w", inputName(o.file), err)
+			return err
 		}
-		log.Info("jobfile applied", "file", inputName(o.file), "added", len(r.Added), "changed", len(r.Changed), "unchanged", len(r.Unchanged))
+		r.store, r.unlock = db, func() error { return nil }
+	} else {
+		db, unlock, path, err := r.db.OpenScheduler()
+		if err != nil {
+			return err
+		}
+		r.store, r.unlock = db, unlock
+		r.log.Info("database", "path", path)
 	}
+	return nil
+}
 
+// apply applies the jobfile of -f, if any, to the store.
+func (r *runCommand) apply(ctx context.Context) error {
+	if r.jobfile == nil {
+		return nil
+	}
+	var rep jobfile.Report
+	err := r.store.Update(ctx, func(tx store.Tx) (err error) {
+		rep, err = jobfile.Apply(tx, r.jobfile, r.now(), jobfile.ApplyOptions{})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("applying %s: %w", inputName(r.file), err)
+	}
+	r.log.Info("jobfile applied", "file", inputName(r.file), "added", len(rep.Added), "changed", len(rep.Changed), "unchanged", len(rep.Unchanged))
+	return nil
+}
+
+// close releases the scheduler lock and closes the store.
+func (r *runCommand) close() {
+	r.unlock()
+	r.store.Close()
+}
+
+// config is the scheduler's configuration: the flags, and the executors and
+// listeners of the jobfile applied last, whether just now (-f) or by an
+// earlier apply.
+func (r *runCommand) config(ctx context.Context) (runner.Config, error) {
 	cfg := runner.Config{
-		Store:       db,
-		Shell:       []string{o.shell, "-c"},
-		Logger:      log,
-		Output:      s.Out,
-		LogDir:      o.logDir,
-		KillGrace:   o.killGrace,
-		StartPaused: o.paused,
+		Store:       r.store,
+		Shell:       []string{r.shell, "-c"},
+		Logger:      r.log,
+		Output:      r.io.Out,
+		LogDir:      r.logDir,
+		KillGrace:   r.killGrace,
+		StartPaused: r.paused,
 		ReapOrphans: os.Getpid() == 1,
 	}
 	if cfg.ReapOrphans {
-		log.Info("running as PID 1: reaping the orphaned processes that jobs leave behind")
+		r.log.Info("running as PID 1: reaping the orphaned processes that jobs leave behind")
 	}
-	// The executors and listeners are those of the jobfile applied last,
-	// whether just now (-f) or by an earlier apply.
 	var set store.Settings
-	if err := db.View(ctx, func(tx store.Tx) (err error) { set, err = tx.Settings(); return err }); err != nil {
-		return err
+	if err := r.store.View(ctx, func(tx store.Tx) (err error) { set, err = tx.Settings(); return err }); err != nil {
+		return cfg, err
 	}
 	cfg.Executors = make(map[string]int, len(set.Executors))
 	for _, e := range set.Executors {
@@ -222,83 +292,75 @@ func runRun(ctx context.Context, o *runOptions, s Streams) error {
 		cfg.Listeners = append(cfg.Listeners, store.Listener{Events: l.Events, Command: l.Command})
 	}
 	if len(set.Executors)+len(set.Listeners) > 0 {
-		log.Info("executors and listeners of the jobfile applied last", "executors", len(set.Executors), "listeners", len(set.Listeners))
+		r.log.Info("executors and listeners of the jobfile applied last", "executors", len(set.Executors), "listeners", len(set.Listeners))
 	}
-	sched, err := runner.New(cfg)
+	return cfg, nil
+}
+
+// start starts the scheduler, listening for signals from just before.
+func (r *runCommand) start(ctx context.Context) error {
+	cfg, err := r.config(ctx)
 	if err != nil {
 		return err
 	}
-
-	sigs := make(chan os.Signal, 2)
-	o.signals(sigs)
-	defer signal.Stop(sigs)
-	if err := sched.Start(); err != nil {
+	if r.sched, err = runner.New(cfg); err != nil {
 		return err
 	}
-	// The first signal stops scheduling; the second terminates the jobs.
-	stopping, stop := context.WithCancel(context.Background())
-	defer stop()
-	killing, kill := context.WithCancel(context.Background())
-	defer kill()
+	r.signals()
+	return r.sched.Start()
+}
+
+// signals makes the first stop signal cancel stopping and the second
+// killing.
+func (r *runCommand) signals() {
+	r.sigs = make(chan os.Signal, 2)
+	r.notify(r.sigs)
+	r.stopping, r.stop = context.WithCancel(context.Background())
+	r.killing, r.kill = context.WithCancel(context.Background())
 	go func() {
 		for first := true; ; first = false {
 			select {
-			case sig := <-sigs:
+			case sig := <-r.sigs:
 				if first {
-					log.Info("signal: stopping", "signal", sig.String())
-					stop()
+					r.log.Info("signal: stopping", "signal", sig.String())
+					r.stop()
 					continue
 				}
-				log.Warn("signal: terminating the running jobs", "signal", sig.String())
-				kill()
-			case <-killing.Done():
+				r.log.Warn("signal: terminating the running jobs", "signal", sig.String())
+				r.kill()
+			case <-r.killing.Done():
 			}
 			return
 		}
 	}()
-	if o.once {
-		_ = sched.Drain(stopping) // a signal ends the wait: Shutdown follows
-	} else {
-		<-stopping.Done()
-	}
-	deadline := killing
-	if o.shutdownTimeout > 0 {
-		var cancel context.CancelFunc
-		deadline, cancel = context.WithTimeout(killing, o.shutdownTimeout)
-		defer cancel()
-	}
-	return sched.Shutdown(deadline, !o.noWait)
 }
 
-// open opens the store the scheduler runs on, and takes the scheduler lock
-// of a database file.
-func (o *runOptions) open(log *slog.Logger) (store.Store, func() error, error) {
-	if o.memory {
-		log.Info("running the jobfile's jobs in memory: nothing is stored")
-		db, err := memory.New()
-		return db, func() error { return nil }, err
+// stopSignals undoes signals, if it was called.
+func (r *runCommand) stopSignals() {
+	if r.sigs == nil {
+		return
 	}
-	path, err := dbPath()
-	if err != nil {
-		return nil, nil, err
+	signal.Stop(r.sigs)
+	r.stop()
+	r.kill() // ends the goroutine of signals
+}
+
+// wait runs the scheduler until a signal stops it (with --once, until the
+// jobs due now have run), then shuts it down: it waits for the running
+// jobs, unless --no-wait, a second signal or --shutdown-timeout says not to.
+func (r *runCommand) wait() error {
+	if r.once {
+		_ = r.sched.Drain(r.stopping) // a signal ends the wait: Shutdown follows
+	} else {
+		<-r.stopping.Done()
 	}
-	if err := bolt.CheckPrivate(path); err != nil {
-		return nil, nil, err
+	deadline := r.killing
+	if r.shutdownTimeout > 0 {
+		var cancel context.CancelFunc
+		deadline, cancel = context.WithTimeout(r.killing, r.shutdownTimeout)
+		defer cancel()
 	}
-	unlock, err := bolt.Lock(path)
-	if errors.Is(err, bolt.ErrLocked) {
-		return nil, nil, fmt.Errorf("%w: one scheduler per database", err)
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	db, err := bolt.Open(path, bolt.OpenOptions{Create: true})
-	if err != nil {
-		unlock()
-		return nil, nil, err
-	}
-	log.Info("database", "path", path)
-	return db, unlock, nil
+	return r.sched.Shutdown(deadline, !r.noWait)
 }
 
 // logger builds the scheduler's logger. When w is the systemd journal (as
@@ -326,14 +388,4 @@ func (o *runOptions) logger(w io.Writer, journal string) (*slog.Logger, error) {
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	}
 	return nil, usagef("--log-format: %q is not text or json", o.logFormat)
-}
-
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -68,11 +68,40 @@ func TestRunHelpEnvironment(t *testing.T) {
 	code := 1
 	full := runner.Event{Name: store.EventJobError, JobID: "j", Run: &store.Run{Seq: 1, Outcome: store.Failed,
 		ExitCode: &code, Signal: "SIGKILL", Reason: "killed"}}
-	help := newRunCmd(Streams{}).Long
+	help := newRunCmd(NewFactory(Streams{})).Long
 	for _, kv := range full.Env() {
 		name, _, _ := strings.Cut(kv, "=")
 		if !strings.Contains(help, "  "+name+" ") {
 			t.Errorf("jobctl run --help does not document %s", name)
 		}
+	}
+}
+
+// TestRunInProcess: jobctl run works on its Factory's streams alone: the
+// jobfile from its stdin, the jobs' output to its stdout and the log to its
+// stderr; and --memory stores nothing.
+func TestRunInProcess(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "jobs.db")
+	var out, errOut strings.Builder
+	f := NewFactory(Streams{
+		In:  strings.NewReader("[[job]]\nid = \"hello\"\ncommand = \"echo hello\"\nat = \"now\"\n"),
+		Out: &out, Err: &errOut,
+	})
+	root := NewRoot(f)
+	root.SetArgs([]string{"--db", db, "run", "-f", "-", "--memory", "--once", "--log-format", "json"})
+	if err := root.Execute(); err != nil {
+		t.Fatalf("jobctl run: %v\n%s", err, errOut.String())
+	}
+	if out.String() != "[hello] hello\n" {
+		t.Errorf("stdout %q, want the job's output", out.String())
+	}
+	for _, want := range []string{`"msg":"jobfile applied","file":"stdin","added":1`, `"msg":"scheduler shut down"`} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("the log does not say %s:\n%s", want, errOut.String())
+		}
+	}
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 0 {
+		t.Errorf("--memory left files: %v (%v)", entries, err)
 	}
 }

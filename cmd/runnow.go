@@ -11,11 +11,15 @@ import (
 )
 
 type runNowOptions struct {
+	io  Streams
 	now func() time.Time
+	db  *database
+
+	ids []string
 }
 
-func newRunNowCmd(s Streams) *cobra.Command {
-	o := &runNowOptions{now: time.Now}
+func newRunNowCmd(f *Factory) *cobra.Command {
+	o := &runNowOptions{io: f.IO, now: f.Now, db: f.DB}
 	return &cobra.Command{
 		Use:   "run-now ID...",
 		Short: "Make jobs due now, keeping their triggers",
@@ -26,16 +30,17 @@ record says how late it started). After that run the job follows its
 trigger again. A finished job runs once more and stays finished; a paused
 job must be resumed first, and pausing a job drops a run requested of it.`,
 		Args:              cobra.MinimumNArgs(1),
-		ValidArgsFunction: completeJobIDs(false),
-		RunE:              func(c *cobra.Command, ids []string) error { return runRunNow(c.Context(), o, s, ids) },
+		ValidArgsFunction: completeJobIDs(f.DB, false),
+		RunE: func(c *cobra.Command, ids []string) error {
+			o.ids = ids
+			return runRunNow(c.Context(), o)
+		},
 	}
 }
 
-func init() { commands = append(commands, newRunNowCmd) }
-
-func runRunNow(ctx context.Context, o *runNowOptions, s Streams, ids []string) error {
+func runRunNow(ctx context.Context, o *runNowOptions) error {
 	now := o.now()
-	return updateJobs(ctx, ids, now, s.Err, func(j *store.Job) (bool, string, error) {
+	return updateJobs(ctx, o.db, o.ids, now, o.io.Err, func(j *store.Job) (bool, string, error) {
 		if err := j.RunNow(now); err != nil {
 			return false, "", err
 		}

@@ -9,16 +9,9 @@ import (
 
 	"github.com/jobctl/jobctl/runner"
 	"github.com/jobctl/jobctl/store"
-	"github.com/jobctl/jobctl/store/bolt"
 )
 
-type schedulerOptions struct {
-	output string
-	now    func() time.Time
-}
-
-func newSchedulerCmd(s Streams) *cobra.Command {
-	o := &schedulerOptions{now: time.Now}
+func newSchedulerCmd(f *Factory) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "scheduler pause|resume|status",
 		Short: "Pause, resume or look at the whole scheduler",
@@ -36,54 +29,56 @@ pause.)`,
 			return usagef("jobctl scheduler: want pause, resume or status")
 		},
 	}
-	pause := &cobra.Command{
-		Use:   "pause",
-		Short: "Pause the scheduler: no job starts until it is resumed",
-		Args:  cobra.NoArgs,
-		RunE:  func(c *cobra.Command, _ []string) error { return runSchedulerPause(c.Context(), o, s, true) },
-	}
-	resume := &cobra.Command{
-		Use:   "resume",
-		Short: "Resume the paused scheduler",
-		Args:  cobra.NoArgs,
-		RunE:  func(c *cobra.Command, _ []string) error { return runSchedulerPause(c.Context(), o, s, false) },
-	}
-	status := &cobra.Command{
-		Use:   "status [-o table|json]",
-		Short: "Show whether a scheduler runs, is paused, and what it does next",
-		Args:  cobra.NoArgs,
-		RunE:  func(c *cobra.Command, _ []string) error { return runSchedulerStatus(c.Context(), o, s) },
-	}
-	addOutputFlag(status.Flags(), &o.output)
-	c.AddCommand(pause, resume, status)
+	c.AddCommand(newSchedulerPauseCmd(f, true), newSchedulerPauseCmd(f, false), newSchedulerStatusCmd(f))
 	return c
 }
 
-func init() { commands = append(commands, newSchedulerCmd) }
+// schedulerPauseOptions are those of scheduler pause and scheduler resume.
+type schedulerPauseOptions struct {
+	io  Streams
+	now func() time.Time
+	db  *database
 
-func runSchedulerPause(ctx context.Context, o *schedulerOptions, s Streams, paused bool) error {
-	db, err := openStore()
+	paused bool // pause, or resume
+}
+
+func newSchedulerPauseCmd(f *Factory, paused bool) *cobra.Command {
+	o := &schedulerPauseOptions{io: f.IO, now: f.Now, db: f.DB, paused: paused}
+	c := &cobra.Command{
+		Use:   "pause",
+		Short: "Pause the scheduler: no job starts until it is resumed",
+		Args:  cobra.NoArgs,
+		RunE:  func(c *cobra.Command, _ []string) error { return runSchedulerPause(c.Context(), o) },
+	}
+	if !paused {
+		c.Use, c.Short = "resume", "Resume the paused scheduler"
+	}
+	return c
+}
+
+func runSchedulerPause(ctx context.Context, o *schedulerPauseOptions) error {
+	db, err := o.db.Open(forWriting)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	var changed bool
 	err = db.Update(ctx, func(tx store.Tx) (err error) {
-		changed, err = runner.SetPaused(tx, paused, o.now())
+		changed, err = runner.SetPaused(tx, o.paused, o.now())
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	switch {
-	case !changed && paused:
-		fmt.Fprintln(s.Err, "the scheduler is already paused")
+	case !changed && o.paused:
+		fmt.Fprintln(o.io.Err, "the scheduler is already paused")
 	case !changed:
-		fmt.Fprintln(s.Err, "the scheduler is not paused")
-	case paused:
-		fmt.Fprintln(s.Err, "paused the scheduler: no job starts until jobctl scheduler resume; running jobs go on")
+		fmt.Fprintln(o.io.Err, "the scheduler is not paused")
+	case o.paused:
+		fmt.Fprintln(o.io.Err, "paused the scheduler: no job starts until jobctl scheduler resume; running jobs go on")
 	default:
-		fmt.Fprintln(s.Err, "resumed the scheduler")
+		fmt.Fprintln(o.io.Err, "resumed the scheduler")
 	}
 	return nil
 }
@@ -99,15 +94,31 @@ type statusJSON struct {
 	NextJob        string         `json:"next_job,omitempty"`
 }
 
-func runSchedulerStatus(ctx context.Context, o *schedulerOptions, s Streams) error {
+type schedulerStatusOptions struct {
+	io  Streams
+	now func() time.Time
+	db  *database
+
+	output string
+}
+
+func newSchedulerStatusCmd(f *Factory) *cobra.Command {
+	o := &schedulerStatusOptions{io: f.IO, now: f.Now, db: f.DB}
+	c := &cobra.Command{
+		Use:   "status [-o table|json]",
+		Short: "Show whether a scheduler runs, is paused, and what it does next",
+		Args:  cobra.NoArgs,
+		RunE:  func(c *cobra.Command, _ []string) error { return runSchedulerStatus(c.Context(), o) },
+	}
+	addOutputFlag(c.Flags(), &o.output)
+	return c
+}
+
+func runSchedulerStatus(ctx context.Context, o *schedulerStatusOptions) error {
 	if err := checkOutput(o.output); err != nil {
 		return err
 	}
-	path, err := dbPath()
-	if err != nil {
-		return err
-	}
-	db, err := openStoreReadOnly()
+	db, err := o.db.Open(forReading)
 	if err != nil {
 		return err
 	}
@@ -147,14 +158,14 @@ func runSchedulerStatus(ctx context.Context, o *schedulerOptions, s Streams) err
 		return err
 	}
 	var pid int
-	if st.Running, pid, err = bolt.LockHolder(path); err != nil {
+	if st.Running, pid, err = o.db.Scheduler(); err != nil {
 		return err
 	}
 	if pid != 0 {
 		st.PID = &pid
 	}
 	if o.output == outputJSON {
-		return writeJSON(s.Out, st)
+		return writeJSON(o.io.Out, st)
 	}
 	running := "no"
 	if st.Running {
@@ -167,11 +178,11 @@ func runSchedulerStatus(ctx context.Context, o *schedulerOptions, s Streams) err
 	if !next.IsZero() {
 		nextRun = whenRelative(next, o.now(), nextZone) + ", job " + st.NextJob
 	}
-	fmt.Fprintf(s.Out, "%-17s %s\n", "Running:", running)
-	fmt.Fprintf(s.Out, "%-17s %v\n", "Paused:", st.Paused)
-	fmt.Fprintf(s.Out, "%-17s %d active, %d paused, %d finished, %d broken\n", "Jobs:",
+	fmt.Fprintf(o.io.Out, "%-17s %s\n", "Running:", running)
+	fmt.Fprintf(o.io.Out, "%-17s %v\n", "Paused:", st.Paused)
+	fmt.Fprintf(o.io.Out, "%-17s %d active, %d paused, %d finished, %d broken\n", "Jobs:",
 		st.Jobs["active"], st.Jobs["paused"], st.Jobs["finished"], st.Jobs["broken"])
-	fmt.Fprintf(s.Out, "%-17s %d\n", "Runs in progress:", st.RunsInProgress)
-	fmt.Fprintf(s.Out, "%-17s %s\n", "Next run:", nextRun)
+	fmt.Fprintf(o.io.Out, "%-17s %d\n", "Runs in progress:", st.RunsInProgress)
+	fmt.Fprintf(o.io.Out, "%-17s %s\n", "Next run:", nextRun)
 	return nil
 }

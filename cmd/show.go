@@ -21,26 +21,31 @@ const (
 )
 
 type showOptions struct {
+	io  Streams
+	now func() time.Time
+	db  *database
+
+	id     string
 	output string
-	now    func() time.Time
 }
 
-func newShowCmd(s Streams) *cobra.Command {
-	o := &showOptions{now: time.Now}
+func newShowCmd(f *Factory) *cobra.Command {
+	o := &showOptions{io: f.IO, now: f.Now, db: f.DB}
 	c := &cobra.Command{
 		Use:   "show ID [-o table|json]",
 		Short: "Show a job: every field, its next fire times and its last runs",
 		Long: fmt.Sprintf(`show prints every field of a job, its next %d fire times and its last %d runs
 (jobctl history shows more).`, showFireTimes, showRuns),
 		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: completeJobIDs(true),
-		RunE:              func(c *cobra.Command, args []string) error { return runShow(c.Context(), o, s, args[0]) },
+		ValidArgsFunction: completeJobIDs(f.DB, true),
+		RunE: func(c *cobra.Command, args []string) error {
+			o.id = args[0]
+			return runShow(c.Context(), o)
+		},
 	}
 	addOutputFlag(c.Flags(), &o.output)
 	return c
 }
-
-func init() { commands = append(commands, newShowCmd) }
 
 // showJSON is a job with what show adds to it.
 type showJSON struct {
@@ -49,11 +54,12 @@ type showJSON struct {
 	Runs          []runJSON `json:"runs"`
 }
 
-func runShow(ctx context.Context, o *showOptions, s Streams, id string) error {
+func runShow(ctx context.Context, o *showOptions) error {
+	id := o.id
 	if err := checkOutput(o.output); err != nil {
 		return err
 	}
-	db, err := openStoreReadOnly()
+	db, err := o.db.Open(forReading)
 	if err != nil {
 		return err
 	}
@@ -80,9 +86,9 @@ func runShow(ctx context.Context, o *showOptions, s Streams, id string) error {
 		for _, r := range runs {
 			v.Runs = append(v.Runs, newRunJSON(r, j.Location()))
 		}
-		return writeJSON(s.Out, v)
+		return writeJSON(o.io.Out, v)
 	}
-	return writeShow(s.Out, j, fires, runs, now)
+	return writeShow(o.io.Out, j, fires, runs, now)
 }
 
 // nextFireTimes are the job's next fire times from now, as its trigger

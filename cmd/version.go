@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,9 +11,13 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { commands = append(commands, newVersionCmd) }
+type versionOptions struct {
+	io        Streams
+	buildInfo func() (*debug.BuildInfo, bool) // debug.ReadBuildInfo, but in tests
+}
 
-func newVersionCmd(s Streams) *cobra.Command {
+func newVersionCmd(f *Factory) *cobra.Command {
+	o := &versionOptions{io: f.IO, buildInfo: debug.ReadBuildInfo}
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version of jobctl and the revision it was built from",
@@ -21,14 +26,16 @@ checkout, the revision, its commit time and whether the tree had uncommitted
 changes (Go records these unless built with -buildvcs=false). A binary
 installed with "go install github.com/jobctl/jobctl@VERSION" reports VERSION.`,
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			info, ok := debug.ReadBuildInfo()
-			if !ok {
-				return errors.New("this binary carries no build information")
-			}
-			return writeVersion(s.Out, info)
-		},
+		RunE: func(c *cobra.Command, _ []string) error { return runVersion(c.Context(), o) },
 	}
+}
+
+func runVersion(_ context.Context, o *versionOptions) error {
+	info, ok := o.buildInfo()
+	if !ok {
+		return errors.New("this binary carries no build information")
+	}
+	return writeVersion(o.io.Out, info)
 }
 
 // writeVersion prints info one "key value" line each, as go version -m

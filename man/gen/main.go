@@ -56,7 +56,7 @@ func generate(dir string) error {
 			return err
 		}
 	}
-	root := cmd.NewRoot(cmd.Streams{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard})
+	root := cmd.NewRoot(cmd.NewFactory(cmd.Streams{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard}))
 	disableAutoGenTag(root)
 	header := &doc.GenManHeader{Date: &date, Source: "jobctl", Manual: "jobctl manual"}
 	if err := doc.GenManTree(root, header, dir); err != nil {

@@ -1,0 +1,62 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/jobctl/jobctl/store"
+)
+
+// updateJobs runs edit on each job named in ids, in one transaction: all of
+// them change or none does (an unknown id fails the lot). edit changes the
+// job and says whether it did; a changed job is stored with a
+// store.JobModified change, so a running scheduler hears of it. edit's
+// notes (such as "already paused") go to errOut once the transaction
+// commits.
+func updateJobs(ctx context.Context, d *database, ids []string, now time.Time, errOut io.Writer, edit func(j *store.Job) (changed bool, note string, err error)) error {
+	db, err := d.Open(forWriting)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var notes []string
+	err = db.Update(ctx, func(tx store.Tx) error {
+		notes = notes[:0]
+		for _, id := range ids {
+			j, err := tx.Job(id)
+			if err != nil {
+				return err
+			}
+			if j.Broken != "" {
+				return fmt.Errorf("job %q is broken (%s): remove it, or add it again with --replace", id, j.Broken)
+			}
+			changed, note, err := edit(j)
+			if err != nil {
+				return fmt.Errorf("job %q: %w", id, err)
+			}
+			if note != "" {
+				notes = append(notes, note)
+			}
+			if !changed {
+				continue
+			}
+			j.Updated = now
+			if err := tx.PutJob(j); err != nil {
+				return err
+			}
+			if err := tx.RecordChange(store.Change{Time: now, Kind: store.JobModified, JobID: id}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, n := range notes {
+		fmt.Fprintln(errOut, n)
+	}
+	return nil
+}

@@ -40,7 +40,7 @@ func BenchmarkTick(b *testing.B) {
 	}
 	s.exec = func(*process, context.Context) exit { return exit{outcome: store.Success} }
 	for b.Loop() {
-		wake, _, err := s.tick()
+		wake, _, err := s.tick(context.Background())
 		if err != nil || !wake.Equal(clock.Now().Add(time.Second-lead)) {
 			b.Fatal(wake, err)
 		}

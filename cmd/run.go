@@ -230,7 +230,7 @@ func runRun(ctx context.Context, o *runOptions, s Streams) error {
 	sigs := make(chan os.Signal, 2)
 	o.signals(sigs)
 	defer signal.Stop(sigs)
-	if err := sched.Start(); err != nil {
+	if err := sched.Start(ctx); err != nil {
 		return err
 	}
 	// The first signal stops scheduling; the second terminates the jobs.
@@ -259,13 +259,16 @@ func runRun(ctx context.Context, o *runOptions, s Streams) error {
 	} else {
 		<-stopping.Done()
 	}
+	if o.noWait {
+		return sched.Close()
+	}
 	deadline := killing
 	if o.shutdownTimeout > 0 {
 		var cancel context.CancelFunc
 		deadline, cancel = context.WithTimeout(killing, o.shutdownTimeout)
 		defer cancel()
 	}
-	return sched.Shutdown(deadline, !o.noWait)
+	return sched.Shutdown(deadline)
 }
 
 // open opens the store the scheduler runs on, and takes the scheduler lock

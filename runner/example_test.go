@@ -43,11 +43,11 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	if err := s.Start(); err != nil {
+	if err := s.Start(context.Background()); err != nil {
 		panic(err)
 	}
 	r := <-executed
-	if err := s.Shutdown(context.Background(), true); err != nil {
+	if err := s.Shutdown(context.Background()); err != nil {
 		panic(err)
 	}
 	fmt.Println(r.JobID, r.Outcome, *r.ExitCode)

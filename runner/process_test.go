@@ -84,12 +84,12 @@ func startLive(t *testing.T, cfg Config, jobs ...*store.Job) *live {
 	if l.s, err = New(cfg); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.s.Start(); err != nil {
+	if err := l.s.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if l.s.state == stateRunning {
-			l.s.Shutdown(context.Background(), false)
+		if l.s.running() {
+			l.s.Close()
 		}
 	})
 	return l
@@ -119,7 +119,11 @@ func (l *live) waitOutput(s string) {
 
 func (l *live) shutdown(wait bool) {
 	l.t.Helper()
-	if err := l.s.Shutdown(context.Background(), wait); err != nil {
+	shutdown := l.s.Close
+	if wait {
+		shutdown = func() error { return l.s.Shutdown(context.Background()) }
+	}
+	if err := shutdown(); err != nil {
 		l.t.Fatal(err)
 	}
 }

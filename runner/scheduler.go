@@ -237,8 +237,11 @@ func New(cfg Config) (*Scheduler, error) {
 // Start recovers the runs a dead scheduler left running (recording them
 // interrupted), pauses the scheduler if configured to, and starts
 // scheduling in the background. It returns once the jobs due at the start
-// are submitted: Start followed by Shutdown with wait runs them once.
-func (s *Scheduler) Start() error {
+// are submitted: Start followed by Shutdown runs them once. ctx bounds
+// Start's own store I/O, not the scheduler's life (Shutdown and Close end
+// that): the recovery transaction, whose failure fails Start, and the
+// first planning, whose failure the loop retries as any store error.
+func (s *Scheduler) Start(ctx context.Context) error {
 	s.mu.Lock()
 	if s.state != stateNew {
 		s.mu.Unlock()
@@ -251,7 +254,8 @@ func (s *Scheduler) Start() error {
 	var interrupted []*store.Run
 	var orphans map[*store.Run][]int
 	var paused bool
-	err := s.cfg.Store.Update(context.Background(), func(tx store.Tx) error {
+	err := s.cfg.Store.Update(ctx, func(tx store.Tx) error {
+		interrupted, orphans, paused = nil, nil, false
 		runs, err := tx.RunningRuns()
 		if err != nil {
 			return err
@@ -318,9 +322,11 @@ func (s *Scheduler) Start() error {
 		reaping, s.stopReaper = context.WithCancel(context.Background())
 		go s.children.reap(reaping)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	// The loop's transactions are bounded by its life: once it is to stop,
+	// one waiting for the store gives up, planning nothing.
+	life, cancel := context.WithCancel(context.Background())
 	s.stopLoop, s.loopDone = cancel, make(chan struct{})
-	watch, err := s.cfg.Store.Watch(ctx)
+	watch, err := s.cfg.Store.Watch(life)
 	if err != nil {
 		s.log.Error("cannot watch the store: changes made by other commands are seen only at the next wake-up", "err", err)
 	}
@@ -329,20 +335,35 @@ func (s *Scheduler) Start() error {
 	for more && err == nil {
 		next, more, err = s.tick(ctx)
 	}
-	go s.loop(ctx, watch, next, err)
+	go s.loop(life, watch, next, err)
 	go s.w.run()
 	return nil
 }
 
-// Shutdown stops scheduling, and from then on starts no process: the runs
-// not started yet (waiting for a worker, in their jitter delay, or planned
-// ahead of their fire time) are recorded missed, with why. With wait, the
-// running processes go on until they end or ctx is done; then, or at once
-// without wait, their groups are terminated (SIGTERM, then SIGKILL after
-// the kill grace) and their runs recorded interrupted. It returns when
-// every run is recorded and the listeners have had their say (ctx bounds
-// that too).
-func (s *Scheduler) Shutdown(ctx context.Context, wait bool) error {
+// Shutdown stops scheduling, and from then on starts no run: the runs not
+// started yet (waiting for a worker, in their jitter delay, or planned
+// ahead of their fire time) are recorded missed, with why. The running
+// ones go on until they end or ctx is done; then their processes are
+// terminated (SIGTERM to the group, then SIGKILL after the kill grace),
+// the contexts of their Funcs cancelled, and their runs recorded
+// interrupted. It returns when every run is recorded and the listeners
+// have had their say, ctx bounding that too: its error says which runs
+// could not be recorded. As with http.Server, Close is the same without
+// the waiting.
+func (s *Scheduler) Shutdown(ctx context.Context) error {
+	return s.shutdown(ctx, true)
+}
+
+// Close stops the scheduler as Shutdown does, but does not wait for the
+// running runs to end: their processes are terminated at once, and their
+// Funcs' contexts cancelled. It returns once their runs are recorded (a
+// failing store is tried again until it takes them) and the listeners have
+// had their say.
+func (s *Scheduler) Close() error {
+	return s.shutdown(context.Background(), false)
+}
+
+func (s *Scheduler) shutdown(ctx context.Context, wait bool) error {
 	s.mu.Lock()
 	if s.state != stateRunning {
 		s.mu.Unlock()
@@ -372,10 +393,7 @@ func (s *Scheduler) Shutdown(ctx context.Context, wait bool) error {
 // grace as it starts; or until ctx is done. Shutdown follows it: jobctl run
 // --once is Start, Drain and Shutdown.
 func (s *Scheduler) Drain(ctx context.Context) error {
-	s.mu.Lock()
-	state := s.state
-	s.mu.Unlock()
-	if state != stateRunning {
+	if !s.running() {
 		return errors.New("runner: scheduler not running")
 	}
 	s.endLoop()
@@ -430,13 +448,21 @@ func (s *Scheduler) finish(ctx context.Context) error {
 }
 
 // Run starts the scheduler and blocks until ctx is done, then shuts down,
-// waiting for the running jobs to end.
+// waiting for the running jobs to end: APScheduler's BlockingScheduler.
 func (s *Scheduler) Run(ctx context.Context) error {
-	if err := s.Start(); err != nil {
+	if err := s.Start(ctx); err != nil {
 		return err
 	}
 	<-ctx.Done()
-	return s.Shutdown(context.Background(), true)
+	return s.Shutdown(context.Background())
+}
+
+// running reports whether the scheduler has started and not yet been shut
+// down.
+func (s *Scheduler) running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state == stateRunning
 }
 
 // emit passes e to the Events hook and the listeners.

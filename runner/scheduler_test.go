@@ -53,17 +53,17 @@ func (h *harness) start(cfg Config) *Scheduler {
 		h.t.Fatal(err)
 	}
 	s.exec = h.exec
-	if err := s.Start(); err != nil {
+	if err := s.Start(h.t.Context()); err != nil {
 		h.t.Fatal(err)
 	}
 	h.s = s
 	h.t.Cleanup(func() {
-		if s.state == stateRunning {
+		if s.running() {
 			h.releaseAll()
 			// Cancelled: a failing store is not retried for ever.
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()
-			s.Shutdown(ctx, false)
+			s.Shutdown(ctx)
 		}
 	})
 	return s
@@ -657,7 +657,7 @@ func TestAtMostOnce(t *testing.T) {
 		<-ctx.Done() // runs until the end
 		return exit{outcome: store.Interrupted}
 	}
-	if err := s.Start(); err != nil {
+	if err := s.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	<-started
@@ -820,7 +820,7 @@ func TestShutdownQueued(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // do not wait
-	if err := s.Shutdown(ctx, true); err != nil {
+	if err := s.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := h.history("a")+h.history("b"), "10:00:00 interrupted\n10:00:00 missed\n"; got != want {
@@ -848,7 +848,7 @@ func TestNewErrors(t *testing.T) {
 		}
 	}
 	s, _ := New(Config{Store: st})
-	if err := s.Shutdown(context.Background(), true); err == nil {
+	if err := s.Shutdown(context.Background()); err == nil {
 		t.Error("Shutdown before Start: no error")
 	}
 }
@@ -993,7 +993,7 @@ func TestShutdownStartsNothingNew(t *testing.T) {
 	s := h.start(Config{Executors: map[string]int{"one": 1}})
 	h.waitFor("a to start", func() bool { return h.started() == 1 })
 	done := make(chan error, 1)
-	go func() { done <- s.Shutdown(context.Background(), true) }()
+	go func() { done <- s.Shutdown(context.Background()) }()
 	h.waitFor("b and c to be recorded", func() bool {
 		return h.history("b") == "10:00:00 missed\n" && h.history("c") == "10:00:00 missed\n"
 	})
@@ -1034,7 +1034,7 @@ func TestDrain(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Shutdown(context.Background(), true); err != nil {
+	if err := s.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"a", "b", "c"} {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jobctl/jobctl/runner/clocktest"
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
 )
@@ -20,7 +21,7 @@ func BenchmarkTick(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	clock := NewFakeClock(t0)
+	clock := clocktest.New(t0)
 	err = st.Update(context.Background(), func(tx store.Tx) error {
 		for i := range 100 {
 			j := job(fmt.Sprintf("j%03d", i), schedule.Spec{Cron: "* * * * * *"})

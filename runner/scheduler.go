@@ -35,7 +35,8 @@
 // # Time
 //
 // Every reading of the time and every wait goes through a Clock, so tests
-// drive the scheduler with a FakeClock, instantly and exactly.
+// drive the scheduler with a fake one (package clocktest), instantly and
+// exactly.
 package runner
 
 import (

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jobctl/jobctl/runner/clocktest"
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
 )
@@ -16,11 +17,11 @@ import (
 // t0 is when the fake clock starts, unless a test says otherwise.
 var t0 = time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
 
-// harness runs a Scheduler on a memory store with a FakeClock, and fake
+// harness runs a Scheduler on a memory store with a fake clock, and fake
 // processes that succeed at once unless held.
 type harness struct {
 	t     *testing.T
-	clock *FakeClock
+	clock *clocktest.Clock
 	st    store.Store
 	s     *Scheduler
 
@@ -33,7 +34,7 @@ type harness struct {
 
 func newHarness(t *testing.T, start time.Time) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: NewFakeClock(start), st: store.NewMemory(), held: map[string]chan struct{}{}, active: map[string]int{}}
+	h := &harness{t: t, clock: clocktest.New(start), st: store.NewMemory(), held: map[string]chan struct{}{}, active: map[string]int{}}
 	t.Cleanup(func() { h.st.Close() })
 	return h
 }
@@ -1064,3 +1065,7 @@ func (h *harness) started() int {
 	defer h.mu.Unlock()
 	return len(h.starts)
 }
+
+// The fake clock is a Clock: runner.Timer and runner.Alarm are the same
+// types as clocktest's.
+var _ Clock = (*clocktest.Clock)(nil)

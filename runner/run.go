@@ -3,13 +3,14 @@ package runner
 import (
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jobctl/jobctl/store"
 )
 
-// runOne runs one fire time of j's command, fills in r, and returns the
-// event to emit once r is recorded.
+// runOne runs one fire time of inst's job, its shell command or its Func,
+// fills in r, and returns the event to emit once r is recorded.
 func (s *Scheduler) runOne(inst *instance, r *store.Run) Event {
 	j := inst.job
 	// The record keeps the end of the output as it came; the log file all
@@ -22,29 +23,34 @@ func (s *Scheduler) runOne(inst *instance, r *store.Run) Event {
 	}
 	prefix := "[" + j.ID + "] "
 	line := func(b []byte) { s.out.writeLine(prefix, b) }
-	env := make([]string, 0, len(s.cfg.Environ)+len(j.Options.Env)+3)
-	env = append(append(env, s.cfg.Environ...), j.Options.Env...)
-	env = append(append(env, runEnv(r)...), "JOBCTL_FIRE_TIME="+r.FireTime.Format(time.RFC3339))
-	p := &process{
-		argv:      append(slices.Clone(s.cfg.Shell), j.Command),
-		dir:       j.Options.Dir,
-		env:       env,
-		timeout:   j.Options.Timeout,
-		killGrace: s.cfg.KillGrace,
-		clock:     s.clock,
-		children:  s.children,
-		raw:       raw,
-		line:      line,
-	}
-	// Logged once the process has started: the log's write is not on the
-	// way to it.
-	p.started = func(at time.Time, err error) {
+	// Logged once the run has started: the log's write is not on the way
+	// to it.
+	started := func(at time.Time, err error) {
 		s.launched(inst)
 		if err == nil {
 			s.log.Info("run started", "job", j.ID, "run", r.Seq, "fire_time", r.FireTime, "late", at.Sub(r.FireTime).Round(time.Millisecond))
 		}
 	}
-	e := s.exec(p, s.killing)
+	var e exit
+	if name, ok := strings.CutPrefix(j.Command, FuncPrefix); ok {
+		e = s.call(name, inst, r, raw, line, started)
+	} else {
+		env := make([]string, 0, len(s.cfg.Environ)+len(j.Options.Env)+3)
+		env = append(append(env, s.cfg.Environ...), j.Options.Env...)
+		env = append(append(env, runEnv(r)...), "JOBCTL_FIRE_TIME="+r.FireTime.Format(time.RFC3339))
+		e = s.exec(&process{
+			argv:      append(slices.Clone(s.cfg.Shell), j.Command),
+			dir:       j.Options.Dir,
+			env:       env,
+			timeout:   j.Options.Timeout,
+			killGrace: s.cfg.KillGrace,
+			clock:     s.clock,
+			children:  s.children,
+			raw:       raw,
+			line:      line,
+			started:   started,
+		}, s.killing)
+	}
 	if logFile != nil {
 		logFile.Close()
 	}

@@ -1,8 +1,28 @@
-// Package runner is jobctl's scheduler: it executes the jobs of a store as
-// shell commands when their triggers say, and records a run for every fire
-// time, including the ones it did not run (missed, skipped, interrupted).
-// jobctl run is a thin caller of it; Go programs use it as APScheduler's
-// BackgroundScheduler (Start, Shutdown) or BlockingScheduler (Run).
+// Package runner is jobctl's scheduler: it runs the jobs of a store when
+// their triggers say, as shell commands or as Go functions, and records a
+// run for every fire time, including the ones it did not run (missed,
+// skipped, interrupted). jobctl run is a thin caller of it; Go programs use
+// it as APScheduler's BackgroundScheduler (Start, then Shutdown or Close)
+// or BlockingScheduler (Run).
+//
+// # Files
+//
+// scheduler.go has the Scheduler's life (Config, New, Start, Shutdown,
+// Close, Drain, Run); loop.go the goroutine that wakes and plans; planner.go
+// the planning transaction's decisions; executor.go the executors' pools,
+// queues and instance counts; run.go one run, and process.go and func.go
+// what carries it out; writer.go the recording of finished runs; events.go
+// the events and listeners; logfile.go the jobs' log files; clock.go and
+// alarm*.go time.
+//
+// # Commands and Go functions
+//
+// A job's Command is run with the shell (Config.Shell, "/bin/sh -c"), in a
+// process group of its own; or, when it is FuncPrefix+NAME ("func:backup"),
+// by calling the Go function Config.Funcs[NAME], a Func, which gets a
+// context for its timeout and an io.Writer for its output, and whose error
+// is the run's outcome. (An executor, as in APScheduler, is something else:
+// a named pool of workers that either kind of job runs in.)
 //
 // # The loop
 //
@@ -86,6 +106,10 @@ type Config struct {
 	// store.DefaultMaxWorkers of that name, with a warning.
 	Executors map[string]int
 	Shell     []string // nil: DefaultShell
+	// Funcs are the Go functions jobs can run by name: a job whose
+	// Command is FuncPrefix+NAME ("func:backup") runs Funcs[NAME] in
+	// place of a shell command; one naming a function not here fails.
+	Funcs     map[string]Func
 	Listeners []store.Listener
 	Logger    *slog.Logger // nil: discard
 	// Output receives every line the jobs print, stdout and stderr, each

@@ -2,7 +2,6 @@ package runner
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/jobctl/jobctl/store"
@@ -50,7 +49,7 @@ func (s *Scheduler) submitted(inst *instance) {
 // submit hands an instance to its executor, after its jitter.
 func (s *Scheduler) submit(inst *instance) {
 	if j := inst.job.Options.Jitter; j > 0 {
-		inst.jitter = rand.N(j)
+		inst.jitter = s.jitter(j)
 		s.log.Debug("jitter", "job", inst.job.ID, "delay", inst.jitter)
 		go func() {
 			t := s.clock.NewTimer(inst.jitter)

@@ -65,6 +65,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strconv"
@@ -155,8 +156,9 @@ type Scheduler struct {
 	launches *launches
 	planner  planner
 	w        *writer
-	syncReq  chan chan struct{}                   // see sync
-	exec     func(*process, context.Context) exit // (*process).run, but in tests
+	syncReq  chan chan struct{}                    // see sync
+	exec     func(*process, context.Context) exit  // (*process).run, but in tests
+	jitter   func(max time.Duration) time.Duration // a random delay in [0, max): rand.N, but in tests
 	// stopping is done when runs not yet started are no longer to start;
 	// killing, when running processes are to be terminated.
 	stopping context.Context
@@ -241,6 +243,7 @@ func New(cfg Config) (*Scheduler, error) {
 		instances: make(map[string]int),
 		syncReq:   make(chan chan struct{}),
 		exec:      (*process).run,
+		jitter:    rand.N[time.Duration],
 	}
 	if cfg.ReapOrphans {
 		s.children = newChildren()

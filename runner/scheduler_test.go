@@ -30,6 +30,8 @@ type harness struct {
 	held   map[string]chan struct{} // runs of these jobs wait until closed
 	active map[string]int           // fake processes running, by job
 	starts []string                 // "job@fire time" of each fake process started
+
+	setup func(*Scheduler) // if set, called by start before Start
 }
 
 func newHarness(t *testing.T, start time.Time) *harness {
@@ -54,6 +56,9 @@ func (h *harness) start(cfg Config) *Scheduler {
 		h.t.Fatal(err)
 	}
 	s.exec = h.exec
+	if h.setup != nil {
+		h.setup(s)
+	}
 	if err := s.Start(h.t.Context()); err != nil {
 		h.t.Fatal(err)
 	}
@@ -783,25 +788,36 @@ func TestBrokenJob(t *testing.T) {
 	h.wantHistory("bad", "")
 }
 
+// A run starts its jitter's delay after its fire time: the delay drawn
+// (here, always 17s) from [0, jitter).
 func TestJitter(t *testing.T) {
 	h := newHarness(t, t0)
 	j := job("a", schedule.Spec{At: t0.Format(time.RFC3339)})
 	j.Options.Jitter = 30 * time.Second
 	h.put(j)
+	var drawnFrom time.Duration
+	h.setup = func(s *Scheduler) {
+		s.jitter = func(max time.Duration) time.Duration {
+			drawnFrom = max
+			return 17 * time.Second
+		}
+	}
 	h.start(Config{})
+	if drawnFrom != 30*time.Second {
+		t.Errorf("delay drawn from [0, %s), want [0, 30s)", drawnFrom)
+	}
 	if got := h.history("a"); got != "10:00:00 running\n" {
 		t.Errorf("history before the jitter: %q", got)
 	}
-	h.waitFor("the jitter's timer", func() bool { return h.clock.Waiters() > 0 })
-	h.clock.Advance(30 * time.Second)
+	h.waitFor("the jitter's timer", func() bool { return h.clock.Waiters() == 1 })
+	h.clock.Advance(17*time.Second - time.Nanosecond)
+	if n := h.clock.Waiters(); n != 1 || h.started() != 0 {
+		t.Fatalf("before the delay is over: %d timers, %d processes started; want the jitter's timer, none", n, h.started())
+	}
+	h.clock.Advance(time.Nanosecond)
 	h.wantHistory("a", "10:00:00 success\n")
-	var r *store.Run
-	h.st.View(t.Context(), func(tx store.Tx) (err error) {
-		r, err = tx.Run("a", 1)
-		return err
-	})
-	if d := r.Started.Sub(t0); d < 0 || d > 30*time.Second {
-		t.Errorf("started %s after its fire time, want within the jitter", d)
+	if r := h.run("a", 1); !r.Started.Equal(t0.Add(17 * time.Second)) {
+		t.Errorf("started %s after its fire time, want 17s", r.Started.Sub(t0))
 	}
 }
 

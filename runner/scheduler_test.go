@@ -183,7 +183,31 @@ func (h *harness) put(j *store.Job) {
 func (h *harness) advance(d time.Duration) {
 	h.settle()
 	h.clock.Advance(d)
-	h.s.sync()
+	h.sync()
+}
+
+// sync has the scheduler look at the store now (see Scheduler.sync).
+func (h *harness) sync() {
+	h.t.Helper()
+	done := make(chan struct{})
+	go func() {
+		h.s.sync()
+		close(done)
+	}()
+	recv(h.t, done, "the loop to look at the store")
+}
+
+// recv returns what ch yields, failing t if that takes more than 10s: a
+// test fails rather than hangs.
+func recv[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("gave up waiting for %s", what)
+		panic("unreachable")
+	}
 }
 
 // history describes job id's runs, oldest first, one per line:
@@ -304,7 +328,7 @@ func TestOnTime(t *testing.T) {
 	h := newHarness(t, t0.Add(-time.Second))
 	h.put(job("a", cron("* * * * *")))
 	h.start(Config{})
-	h.s.sync()
+	h.sync()
 	h.wantHistory("a", "")
 	// Woken ahead of the fire time, to have the run recorded by then.
 	if at, ok := h.clock.NextAlarm(); !ok || !at.Equal(t0.Add(-lead)) {
@@ -587,7 +611,7 @@ func TestPauseResume(t *testing.T) {
 		}
 	}
 	setPaused(true)
-	h.s.sync()
+	h.sync()
 	if _, ok := h.clock.NextAlarm(); ok {
 		t.Error("paused, and an alarm is set")
 	}
@@ -666,13 +690,13 @@ func TestAtMostOnce(t *testing.T) {
 	if err := s.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	<-started
+	recv(t, started, "the process to start")
 	if want := "next 10:01:00, run running by first"; seen != want {
 		t.Errorf("when the process started, the store said %q, want %q", seen, want)
 	}
 	// The first scheduler "dies": it stops, writing nothing more.
 	s.stopLoop()
-	<-s.loopDone
+	recv(t, s.loopDone, "the loop to stop")
 	h.start(Config{})
 	h.wantHistory("a", "10:00:00 interrupted\n")
 	if len(h.starts) != 0 {
@@ -689,12 +713,12 @@ func TestClockSet(t *testing.T) {
 	h.start(Config{})
 	h.settle()
 	h.clock.Set(t0.Add(-time.Hour))
-	h.s.sync()
+	h.sync()
 	h.clock.Set(t0.Add(5 * time.Minute))
-	h.s.sync()
+	h.sync()
 	h.wantHistory("a", "10:00:00 success\n")
 	h.clock.Set(t0.Add(70*time.Minute + 30*time.Second))
-	h.s.sync()
+	h.sync()
 	h.wantHistory("a", "10:00:00 success\n11:10:00 success +6\n")
 }
 
@@ -878,7 +902,7 @@ func TestPlannedAhead(t *testing.T) {
 	h.hold("b")
 	h.put(job("b", cron("* * * * *")))
 	h.start(Config{})
-	h.s.sync()
+	h.sync()
 	// Recorded and rescheduled, not started.
 	if got := h.history("a"); got != "10:00:00 running\n" {
 		t.Errorf("history of a ahead of its fire time: %q", got)
@@ -1016,7 +1040,7 @@ func TestShutdownStartsNothingNew(t *testing.T) {
 	})
 	h.clock.Advance(time.Hour) // past c's jitter
 	h.release("a")
-	if err := <-done; err != nil {
+	if err := recv(t, done, "Shutdown or Drain to return"); err != nil {
 		t.Fatal(err)
 	}
 	h.wantHistory("a", "10:00:00 success\n")
@@ -1048,7 +1072,7 @@ func TestDrain(t *testing.T) {
 	go func() { done <- s.Drain(context.Background()) }()
 	h.release("a")
 	h.clock.Advance(time.Hour) // past c's jitter, and later's fire times
-	if err := <-done; err != nil {
+	if err := recv(t, done, "Shutdown or Drain to return"); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Shutdown(context.Background()); err != nil {

@@ -480,7 +480,7 @@ func TestRun(t *testing.T) {
 	}
 }
 
-// Shutdown with wait waits for the running process, and starts none of
+// Shutdown waits for the running process, and starts none of
 // the runs waiting for a worker: they are recorded missed, with why.
 func TestShutdownStartsNoQueued(t *testing.T) {
 	a, b := cmdJob("a", "echo started; sleep 0.1; echo a"), cmdJob("b", "echo b")

@@ -35,9 +35,10 @@
 // with schedule.Due (coalesce, misfire grace), records a Run for each of
 // them — missed, skipped (max instances reached) or submitted (outcome
 // running, with this scheduler as owner) — and stores the job's new next
-// run time, or marks it finished. Only when that transaction has committed
-// are processes started, so a crash can never run a fire time twice: a run
-// still recorded as running when a scheduler starts is marked interrupted.
+// run time, or marks it finished (planner.go: decisions, nothing done).
+// Only when that transaction has committed are runs started, so a crash
+// can never run a fire time twice: a run still recorded as running when a
+// scheduler starts is marked interrupted.
 // To keep that transaction (and its fsync) off the path from a fire time to
 // its process, the loop wakes a little ahead (lead) of the fire time, plans
 // the job as of its fire time, and starts the process on an alarm at that

@@ -370,8 +370,11 @@ func TestDowntime(t *testing.T) {
 				t.Errorf("next run %v, want %v", got, want)
 			}
 			// The catch-up runs of one job run one after another.
-			if !tt.coalesce && h.s.instances["a"] > 0 {
-				t.Errorf("instances still counted: %v", h.s.instances)
+			h.s.mu.Lock()
+			n := h.s.instances["a"]
+			h.s.mu.Unlock()
+			if !tt.coalesce && n > 0 {
+				t.Errorf("%d instances still counted", n)
 			}
 		})
 	}
@@ -699,8 +702,8 @@ func TestAtMostOnce(t *testing.T) {
 	recv(t, s.loopDone, "the loop to stop")
 	h.start(Config{})
 	h.wantHistory("a", "10:00:00 interrupted\n")
-	if len(h.starts) != 0 {
-		t.Errorf("started again: %q", h.starts)
+	if n := h.started(); n != 0 {
+		t.Errorf("started again, %d times", n)
 	}
 	s.kill()
 }

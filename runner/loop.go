@@ -15,6 +15,7 @@ func (s *Scheduler) loop(ctx context.Context, watch <-chan struct{}, next time.T
 	alarm := s.clock.NewAlarm()
 	defer alarm.Close()
 	backoff := time.Duration(0)
+	var synced chan struct{}
 	for {
 		if err != nil {
 			backoff = min(max(2*backoff, minBackoff), maxBackoff)
@@ -24,7 +25,10 @@ func (s *Scheduler) loop(ctx context.Context, watch <-chan struct{}, next time.T
 			backoff = 0
 		}
 		alarm.Set(next)
-		var synced chan struct{}
+		if synced != nil {
+			close(synced)
+			synced = nil
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -36,14 +40,11 @@ func (s *Scheduler) loop(ctx context.Context, watch <-chan struct{}, next time.T
 		case synced = <-s.syncReq:
 		}
 		next, _, err = s.tick(ctx)
-		if synced != nil {
-			close(synced)
-		}
 	}
 }
 
 // sync makes the loop wake and look at the store now, and returns when it
-// has: tests call it after moving a fake clock.
+// has, and has set its alarm: tests call it after moving a fake clock.
 func (s *Scheduler) sync() {
 	done := make(chan struct{})
 	s.syncReq <- done

@@ -66,6 +66,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -103,7 +104,7 @@ type Config struct {
 	Store store.Store
 	Clock Clock // nil: RealClock
 	// Executors are the worker pools by name, with their number of
-	// workers. The default executor has store.DefaultMaxWorkers unless set here. A
+	// workers; jobs run in them, commands and Funcs alike. The default executor has store.DefaultMaxWorkers unless set here. A
 	// job naming an executor that is not configured runs in a pool of
 	// store.DefaultMaxWorkers of that name, with a warning.
 	Executors map[string]int
@@ -161,7 +162,8 @@ type Scheduler struct {
 	exec     func(*process, context.Context) exit  // (*process).run, but in tests
 	jitter   func(max time.Duration) time.Duration // a random delay in [0, max): rand.N, but in tests
 	// stopping is done when runs not yet started are no longer to start;
-	// killing, when running processes are to be terminated.
+	// killing, when running processes are to be terminated and the
+	// contexts of running Funcs cancelled.
 	stopping context.Context
 	stop     context.CancelFunc
 	killing  context.Context
@@ -183,7 +185,7 @@ type Scheduler struct {
 	// mu guards these, for the loop, the workers, watchOrphans, Shutdown
 	// and Drain.
 	mu        sync.Mutex
-	state     int
+	state     int              // stateNew, then stateRunning, then stateStopped
 	pools     map[string]*pool // each pool's busy and queue too
 	instances map[string]int   // per job: instances submitted or running
 }
@@ -227,6 +229,12 @@ func New(cfg Config) (*Scheduler, error) {
 			return nil, fmt.Errorf("runner: executor %q: max workers %d is less than 1", name, n)
 		}
 		pools[name] = &pool{name: name, max: n}
+	}
+	cfg.Funcs = maps.Clone(cfg.Funcs) // the caller's map may change
+	for name, f := range cfg.Funcs {
+		if f == nil {
+			return nil, fmt.Errorf("runner: func %q is nil", name)
+		}
 	}
 	for i, l := range cfg.Listeners {
 		for _, name := range l.Events {

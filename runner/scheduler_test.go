@@ -886,6 +886,7 @@ func TestNewErrors(t *testing.T) {
 		{Config{Store: st, Executors: map[string]int{"x": 0}}, `runner: executor "x": max workers 0 is less than 1`},
 		{Config{Store: st, Listeners: []store.Listener{{Events: []string{"job_done"}}}}, `runner: listener 1: unknown event "job_done"`},
 		{Config{Store: st, Shell: []string{}}, "runner: empty shell"},
+		{Config{Store: st, Funcs: map[string]Func{"f": nil}}, `runner: func "f" is nil`},
 	} {
 		if _, err := New(tt.cfg); err == nil || err.Error() != tt.want {
 			t.Errorf("New: %v, want %s", err, tt.want)

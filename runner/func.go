@@ -26,7 +26,8 @@ const FuncPrefix = "func:"
 // as a command's stdout and stderr: the end of it recorded with the run,
 // all of it in the job's log file and Config.Output, line by line. Its
 // error is the run's outcome: nil is success, an error a failure with the
-// error's text as the reason; a panic is a failure too.
+// error's text as the reason; a panic is a failure too. The job's dir and
+// env options, which are a process's, do not apply.
 type Func func(ctx context.Context, c Call, out io.Writer) error
 
 // A Call is what a Func is told of the run it carries out.

@@ -18,7 +18,7 @@ import (
 
 func main() {
 	ctx := context.Background()
-	st := store.NewMemory() // or store.Open(path, ...): a file jobctl's commands see too
+	st := store.NewMemory() // the jobs in memory; in a database file, jobctl's commands see them too
 	defer st.Close()
 
 	// A job whose command is "func:NAME" runs the Go function NAME.

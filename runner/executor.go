@@ -24,10 +24,10 @@ type instance struct {
 	launched bool
 }
 
-// A pool is an executor: at most max instances run at once, the rest wait
-// in order. Its fields are guarded by the Scheduler's mu.
+// A pool is an executor (its name is its key in Scheduler.pools): at most
+// max instances run at once, the rest wait in order. Its fields are guarded
+// by the Scheduler's mu.
 type pool struct {
-	name  string
 	max   int
 	busy  int
 	queue []*instance
@@ -81,7 +81,7 @@ func (s *Scheduler) enqueue(inst *instance) {
 	p := s.pools[name]
 	if p == nil {
 		s.log.Warn("executor not configured: using one of default size", "executor", name, "workers", store.DefaultMaxWorkers, "job", inst.job.ID)
-		p = &pool{name: name, max: store.DefaultMaxWorkers}
+		p = &pool{max: store.DefaultMaxWorkers}
 		s.pools[name] = p
 	}
 	if p.busy < p.max {

@@ -223,12 +223,12 @@ func New(cfg Config) (*Scheduler, error) {
 	if cfg.Environ == nil {
 		cfg.Environ = os.Environ()
 	}
-	pools := map[string]*pool{store.DefaultExecutor: {name: store.DefaultExecutor, max: store.DefaultMaxWorkers}}
+	pools := map[string]*pool{store.DefaultExecutor: {max: store.DefaultMaxWorkers}}
 	for name, n := range cfg.Executors {
 		if n < 1 {
 			return nil, fmt.Errorf("runner: executor %q: max workers %d is less than 1", name, n)
 		}
-		pools[name] = &pool{name: name, max: n}
+		pools[name] = &pool{max: n}
 	}
 	cfg.Funcs = maps.Clone(cfg.Funcs) // the caller's map may change
 	for name, f := range cfg.Funcs {

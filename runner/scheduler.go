@@ -177,6 +177,11 @@ type Scheduler struct {
 	loopEnded  sync.Once
 	stopReaper context.CancelFunc // nil without ReapOrphans
 
+	// stopped is closed when Shutdown or Close returns; stopErr, written
+	// before, is what it returned (for a Close that ends its wait).
+	stopped chan struct{}
+	stopErr error
+
 	// Owned by the loop's goroutine (by Start's before the loop starts):
 	// read and written by no other, with no lock.
 	lastSeq uint64 // the last journal entry read
@@ -185,7 +190,7 @@ type Scheduler struct {
 	// mu guards these, for the loop, the workers, watchOrphans, Shutdown
 	// and Drain.
 	mu        sync.Mutex
-	state     int              // stateNew, then stateRunning, then stateStopped
+	state     int              // stateNew, stateRunning, stateStopping, stateStopped
 	pools     map[string]*pool // each pool's busy and queue too
 	instances map[string]int   // per job: instances submitted or running
 }
@@ -193,6 +198,7 @@ type Scheduler struct {
 const (
 	stateNew = iota
 	stateRunning
+	stateStopping // in Shutdown or Close
 	stateStopped
 )
 
@@ -251,6 +257,7 @@ func New(cfg Config) (*Scheduler, error) {
 		pools:     pools,
 		instances: make(map[string]int),
 		syncReq:   make(chan chan struct{}),
+		stopped:   make(chan struct{}),
 		exec:      (*process).run,
 		jitter:    rand.N[time.Duration],
 	}
@@ -395,19 +402,36 @@ func (s *Scheduler) Shutdown(ctx context.Context) error {
 // running runs to end: their processes are terminated at once, and their
 // Funcs' contexts cancelled. It returns once their runs are recorded (a
 // failing store is tried again until it takes them) and the listeners have
-// had their say.
+// had their say. Called while a Shutdown waits for the runs, it ends the
+// wait in the same way, and returns what that Shutdown returns.
 func (s *Scheduler) Close() error {
+	s.mu.Lock()
+	if s.state == stateStopping {
+		s.mu.Unlock()
+		s.stop() // if Shutdown has not yet: nothing more starts
+		s.kill()
+		<-s.stopped
+		return s.stopErr
+	}
+	s.mu.Unlock()
 	return s.shutdown(context.Background(), false)
 }
 
-func (s *Scheduler) shutdown(ctx context.Context, wait bool) error {
+func (s *Scheduler) shutdown(ctx context.Context, wait bool) (err error) {
 	s.mu.Lock()
 	if s.state != stateRunning {
 		s.mu.Unlock()
 		return errors.New("runner: scheduler not running")
 	}
-	s.state = stateStopped
+	s.state = stateStopping
 	s.mu.Unlock()
+	defer func() {
+		s.stopErr = err
+		s.mu.Lock()
+		s.state = stateStopped
+		s.mu.Unlock()
+		close(s.stopped)
+	}()
 	s.endLoop()
 	s.stop()
 	s.drainQueues()

@@ -803,3 +803,32 @@ func (h *harness) started() int {
 // The fake clock is a Clock: runner.Timer and runner.Alarm are the same
 // types as clocktest's.
 var _ Clock = (*clocktest.Clock)(nil)
+
+// Close ends the wait of a Shutdown under way, as http.Server's does: the
+// running run is terminated, and both return.
+func TestCloseDuringShutdown(t *testing.T) {
+	h := newHarness(t, t0)
+	h.put(job("a", schedule.Spec{At: t0.Format(time.RFC3339)}))
+	h.hold("a")
+	s := h.start(Config{})
+	h.waitFor("a to start", func() bool { return h.started() == 1 })
+	done := make(chan error, 1)
+	go func() { done <- s.Shutdown(context.Background()) }()
+	h.waitFor("Shutdown to wait", func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.state == stateStopping
+	})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := recv(t, done, "Shutdown to return"); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.history("a"); got != "10:00:00 interrupted\n" {
+		t.Errorf("history %q, want interrupted", got)
+	}
+	if err := s.Close(); err == nil {
+		t.Error("Close after Shutdown: no error")
+	}
+}

@@ -11,9 +11,11 @@
 // Close, Drain, Run); loop.go the goroutine that wakes and plans; planner.go
 // the planning transaction's decisions; executor.go the executors' pools,
 // queues and instance counts; run.go one run, and process.go and func.go
-// what carries it out; writer.go the recording of finished runs; events.go
-// the events and listeners; logfile.go the jobs' log files; clock.go and
-// alarm*.go time.
+// what carries it out; output.go the output's tail and lines; logfile.go
+// the jobs' log files; writer.go (and launches.go) the recording of
+// finished runs; events.go the events and listeners; orphans.go the
+// processes a killed scheduler left behind; reap.go reaping them as PID 1;
+// clock.go and alarm.go time.
 //
 // # Commands and Go functions
 //

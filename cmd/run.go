@@ -307,7 +307,7 @@ func (r *runCommand) start(ctx context.Context) error {
 		return err
 	}
 	r.signals()
-	return r.sched.Start()
+	return r.sched.Start(ctx)
 }
 
 // signals makes the first stop signal cancel stopping and the second
@@ -354,13 +354,16 @@ func (r *runCommand) wait() error {
 	} else {
 		<-r.stopping.Done()
 	}
+	if r.noWait {
+		return r.sched.Close()
+	}
 	deadline := r.killing
 	if r.shutdownTimeout > 0 {
 		var cancel context.CancelFunc
 		deadline, cancel = context.WithTimeout(r.killing, r.shutdownTimeout)
 		defer cancel()
 	}
-	return r.sched.Shutdown(deadline, !r.noWait)
+	return r.sched.Shutdown(deadline)
 }
 
 // logger builds the scheduler's logger. When w is the systemd journal (as

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jobctl/jobctl/runner/clocktest"
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
 	"github.com/jobctl/jobctl/store/bolt"
@@ -21,7 +22,7 @@ func BenchmarkTick(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	clock := NewFakeClock(t0)
+	clock := clocktest.New(t0)
 	err = st.Update(context.Background(), func(tx store.Tx) error {
 		for i := range 100 {
 			j := job(fmt.Sprintf("j%03d", i), schedule.Spec{Cron: "* * * * * *"})
@@ -41,7 +42,7 @@ func BenchmarkTick(b *testing.B) {
 	}
 	s.exec = func(*process, context.Context) exit { return exit{outcome: store.Success} }
 	for b.Loop() {
-		wake, _, err := s.tick()
+		wake, _, err := s.tick(context.Background())
 		if err != nil || !wake.Equal(clock.Now().Add(time.Second-lead)) {
 			b.Fatal(wake, err)
 		}

@@ -54,7 +54,7 @@ func TestClockJump(t *testing.T) {
 	h.advance(time.Minute)
 	h.settle()
 	h.clock.Set(t0.Add(63*time.Minute + 30*time.Second))
-	h.s.sync()
+	h.sync()
 	h.release("minutely")
 	want := map[string]string{
 		"minutely": "10:00:00 success\n10:01:00 success\n10:02:00 success\n10:03:00 success\n11:03:00 skipped +59\n",
@@ -67,7 +67,7 @@ func TestClockJump(t *testing.T) {
 
 	// Back an hour: nothing is due until the wall clock reads 11:04 again.
 	h.clock.Set(t0.Add(3*time.Minute + 30*time.Second))
-	h.s.sync()
+	h.sync()
 	h.settle()
 	if at, ok := h.clock.NextAlarm(); !ok || !at.Equal(t0.Add(64*time.Minute-lead)) {
 		t.Errorf("after the clock went back, the alarm is set for %v (%v), want just before 11:04:00, the next fire time", at, ok)
@@ -75,7 +75,7 @@ func TestClockJump(t *testing.T) {
 	before := c.updates.Load()
 	const wakes = 5
 	for range wakes {
-		h.s.sync()
+		h.sync()
 	}
 	if n := c.updates.Load() - before; n != wakes {
 		t.Errorf("%d store transactions over %d wake-ups with nothing due: the scheduler spins", n, wakes)

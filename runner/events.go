@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -130,4 +131,34 @@ func (ls *listeners) close(ctx context.Context) {
 		<-done
 	}
 	ls.cancel()
+}
+
+// runListener runs one listener command for one event.
+func (s *Scheduler) runListener(ctx context.Context, l store.Listener, e Event) {
+	if ctx.Err() != nil {
+		s.log.Warn("listener not run: shutting down", "event", e.Name, "command", l.Command)
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, listenerTimeout)
+	defer cancel()
+	out := newTail(4 << 10)
+	p := &process{
+		argv:      append(slices.Clone(s.cfg.Shell), l.Command),
+		env:       append(slices.Clone(s.cfg.Environ), e.Env()...),
+		killGrace: s.cfg.KillGrace,
+		clock:     RealClock{}, // a listener's time limit is a safety net, not a schedule
+		children:  s.children,
+		raw:       out,
+		line:      func([]byte) {},
+	}
+	x := p.run(ctx)
+	if x.outcome != store.Success {
+		reason := x.reason
+		if ctx.Err() == context.DeadlineExceeded {
+			reason = "timed out after " + listenerTimeout.String()
+		}
+		s.log.Warn("listener failed", "event", e.Name, "job", e.JobID, "command", l.Command, "reason", reason, "output", out.String())
+		return
+	}
+	s.log.Debug("listener ran", "event", e.Name, "job", e.JobID, "command", l.Command)
 }

@@ -9,296 +9,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jobctl/jobctl/runner/clocktest"
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
 )
-
-// t0 is when the fake clock starts, unless a test says otherwise.
-var t0 = time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
-
-// harness runs a Scheduler on a memory store with a FakeClock, and fake
-// processes that succeed at once unless held.
-type harness struct {
-	t     *testing.T
-	clock *FakeClock
-	st    store.Store
-	s     *Scheduler
-
-	mu     sync.Mutex
-	events []Event
-	held   map[string]chan struct{} // runs of these jobs wait until closed
-	active map[string]int           // fake processes running, by job
-	starts []string                 // "job@fire time" of each fake process started
-}
-
-func newHarness(t *testing.T, start time.Time) *harness {
-	t.Helper()
-	h := &harness{t: t, clock: NewFakeClock(start), st: newMemory(t), held: map[string]chan struct{}{}, active: map[string]int{}}
-	t.Cleanup(func() { h.st.Close() })
-	return h
-}
-
-// start starts a Scheduler configured by cfg (Store, Clock and Events are
-// the harness's).
-func (h *harness) start(cfg Config) *Scheduler {
-	h.t.Helper()
-	cfg.Store, cfg.Clock, cfg.Owner = h.st, h.clock, "test"
-	cfg.Events = func(e Event) {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		h.events = append(h.events, e)
-	}
-	s, err := New(cfg)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	s.exec = h.exec
-	if err := s.Start(); err != nil {
-		h.t.Fatal(err)
-	}
-	h.s = s
-	h.t.Cleanup(func() {
-		if s.state == stateRunning {
-			h.releaseAll()
-			// Cancelled: a failing store is not retried for ever.
-			ctx, cancel := context.WithCancel(context.Background())
-			cancel()
-			s.Shutdown(ctx, false)
-		}
-	})
-	return s
-}
-
-func (h *harness) exec(p *process, ctx context.Context) exit {
-	id, fire := envValue(p.env, "JOBCTL_JOB_ID"), envValue(p.env, "JOBCTL_FIRE_TIME")
-	e := exit{started: p.clock.Now()}
-	if p.started != nil {
-		p.started(e.started, nil)
-	}
-	h.mu.Lock()
-	h.starts = append(h.starts, id+"@"+fire)
-	hold := h.held[id]
-	h.active[id]++
-	h.mu.Unlock()
-	defer func() {
-		h.mu.Lock()
-		h.active[id]--
-		h.mu.Unlock()
-	}()
-	if hold != nil {
-		select {
-		case <-hold:
-		case <-ctx.Done():
-			e.ended, e.outcome, e.reason = p.clock.Now(), store.Interrupted, "terminated"
-			return e
-		}
-	}
-	code := 0
-	e.ended, e.outcome, e.code = p.clock.Now(), store.Success, &code
-	return e
-}
-
-func envValue(env []string, key string) string {
-	for i := len(env) - 1; i >= 0; i-- {
-		if v, ok := strings.CutPrefix(env[i], key+"="); ok {
-			return v
-		}
-	}
-	return ""
-}
-
-// hold makes the runs of job id block until release.
-func (h *harness) hold(id string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.held[id] = make(chan struct{})
-}
-
-// release lets the held runs of job id end, and waits until their fake
-// processes have returned.
-func (h *harness) release(id string) {
-	h.mu.Lock()
-	close(h.held[id])
-	delete(h.held, id)
-	h.mu.Unlock()
-	h.waitFor("the runs of "+id+" to end", func() bool {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		return h.active[id] == 0
-	})
-}
-
-func (h *harness) releaseAll() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for id, ch := range h.held {
-		close(ch)
-		delete(h.held, id)
-	}
-}
-
-// job is a job with the default options, active from t0 on its trigger.
-func job(id string, spec schedule.Spec) *store.Job {
-	return &store.Job{
-		ID: id, Command: "true", Trigger: spec, Anchor: t0,
-		Options: store.Options{MisfireGrace: schedule.Grace(time.Minute), Coalesce: true, MaxInstances: 1, Executor: store.DefaultExecutor},
-	}
-}
-
-func cron(expr string) schedule.Spec { return schedule.Spec{Cron: expr, Timezone: "UTC"} }
-
-// put stores j, scheduled from its Anchor unless NextRun is set, and
-// records its addition as a jobctl command does.
-func (h *harness) put(j *store.Job) {
-	h.t.Helper()
-	if j.NextRun.IsZero() {
-		trig, err := j.ParseTrigger()
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		j.NextRun = trig.Next(j.Anchor.Add(-time.Nanosecond))
-	}
-	if j.State == "" {
-		j.State = store.Active
-	}
-	err := h.st.Update(context.Background(), func(tx store.Tx) error {
-		if err := tx.PutJob(j); err != nil {
-			return err
-		}
-		return tx.RecordChange(store.Change{Time: h.clock.Now(), Kind: store.JobAdded, JobID: j.ID})
-	})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-}
-
-// advance lets the scheduler finish what it does at the present time, then
-// moves the clock and has the scheduler look at the store.
-func (h *harness) advance(d time.Duration) {
-	h.settle()
-	h.clock.Advance(d)
-	h.s.sync()
-}
-
-// history describes job id's runs, oldest first, one per line:
-// "10:05:00 success +5" (the fire time, the outcome, how many earlier fire
-// times were coalesced into it).
-func (h *harness) history(id string) string {
-	h.t.Helper()
-	var runs []*store.Run
-	err := h.st.View(context.Background(), func(tx store.Tx) (err error) {
-		runs, err = tx.Runs(id, 0)
-		return err
-	})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	var b strings.Builder
-	for _, r := range slices.Backward(runs) {
-		fmt.Fprintf(&b, "%s %s", r.FireTime.UTC().Format(time.TimeOnly), r.Outcome)
-		if r.Coalesced > 0 {
-			fmt.Fprintf(&b, " +%d", r.Coalesced)
-		}
-		b.WriteString("\n")
-	}
-	return b.String()
-}
-
-// settle waits until the scheduler has done all it can at the clock's
-// present reading: every run recorded running has a held process, waits
-// for a worker, or for its fire time (planned ahead). The wait is bounded
-// only to fail rather than hang.
-func (h *harness) settle() {
-	h.t.Helper()
-	h.waitFor("runs to be recorded", func() bool {
-		var running []*store.Run
-		h.st.View(context.Background(), func(tx store.Tx) (err error) {
-			running, err = tx.RunningRuns()
-			return err
-		})
-		queued := map[*store.Run]bool{}
-		h.s.mu.Lock()
-		for _, p := range h.s.pools {
-			for _, inst := range p.queue {
-				for _, r := range inst.runs {
-					queued[r] = true
-				}
-			}
-		}
-		h.s.mu.Unlock()
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		now := h.clock.Now()
-	runs:
-		for _, r := range running {
-			if r.FireTime.After(now) {
-				continue
-			}
-			started := slices.Contains(h.starts, r.JobID+"@"+r.FireTime.Format(time.RFC3339))
-			if started && h.held[r.JobID] != nil {
-				continue
-			}
-			for q := range queued {
-				if q.JobID == r.JobID && q.Seq == r.Seq {
-					continue runs
-				}
-			}
-			return false
-		}
-		return true
-	})
-}
-
-func (h *harness) waitFor(what string, cond func() bool) {
-	h.t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); {
-		if time.Now().After(deadline) {
-			h.t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
-func (h *harness) wantHistory(id, want string) {
-	h.t.Helper()
-	h.settle()
-	if got := h.history(id); got != want {
-		h.t.Errorf("history of %s:\n%s\nwant:\n%s", id, got, want)
-	}
-}
-
-func (h *harness) getJob(id string) *store.Job {
-	h.t.Helper()
-	var j *store.Job
-	err := h.st.View(context.Background(), func(tx store.Tx) (err error) {
-		j, err = tx.Job(id)
-		return err
-	})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return j
-}
-
-// eventNames lists the events seen, "name job", in order, but for
-// job_submitted, which every run has.
-func (h *harness) eventNames() []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var out []string
-	for _, e := range h.events {
-		if e.Name != store.EventJobSubmitted {
-			out = append(out, strings.TrimSpace(e.Name+" "+e.JobID))
-		}
-	}
-	return out
-}
 
 func TestOnTime(t *testing.T) {
 	h := newHarness(t, t0.Add(-time.Second))
 	h.put(job("a", cron("* * * * *")))
 	h.start(Config{})
-	h.s.sync()
+	h.sync()
 	h.wantHistory("a", "")
 	// Woken ahead of the fire time, to have the run recorded by then.
 	if at, ok := h.clock.NextAlarm(); !ok || !at.Equal(t0.Add(-lead)) {
@@ -340,8 +60,11 @@ func TestDowntime(t *testing.T) {
 				t.Errorf("next run %v, want %v", got, want)
 			}
 			// The catch-up runs of one job run one after another.
-			if !tt.coalesce && h.s.instances["a"] > 0 {
-				t.Errorf("instances still counted: %v", h.s.instances)
+			h.s.mu.Lock()
+			n := h.s.instances["a"]
+			h.s.mu.Unlock()
+			if !tt.coalesce && n > 0 {
+				t.Errorf("%d instances still counted", n)
 			}
 		})
 	}
@@ -581,7 +304,7 @@ func TestPauseResume(t *testing.T) {
 		}
 	}
 	setPaused(true)
-	h.s.sync()
+	h.sync()
 	if _, ok := h.clock.NextAlarm(); ok {
 		t.Error("paused, and an alarm is set")
 	}
@@ -657,20 +380,20 @@ func TestAtMostOnce(t *testing.T) {
 		<-ctx.Done() // runs until the end
 		return exit{outcome: store.Interrupted}
 	}
-	if err := s.Start(); err != nil {
+	if err := s.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	<-started
+	recv(t, started, "the process to start")
 	if want := "next 10:01:00, run running by first"; seen != want {
 		t.Errorf("when the process started, the store said %q, want %q", seen, want)
 	}
 	// The first scheduler "dies": it stops, writing nothing more.
 	s.stopLoop()
-	<-s.loopDone
+	recv(t, s.loopDone, "the loop to stop")
 	h.start(Config{})
 	h.wantHistory("a", "10:00:00 interrupted\n")
-	if len(h.starts) != 0 {
-		t.Errorf("started again: %q", h.starts)
+	if n := h.started(); n != 0 {
+		t.Errorf("started again, %d times", n)
 	}
 	s.kill()
 }
@@ -683,12 +406,12 @@ func TestClockSet(t *testing.T) {
 	h.start(Config{})
 	h.settle()
 	h.clock.Set(t0.Add(-time.Hour))
-	h.s.sync()
+	h.sync()
 	h.clock.Set(t0.Add(5 * time.Minute))
-	h.s.sync()
+	h.sync()
 	h.wantHistory("a", "10:00:00 success\n")
 	h.clock.Set(t0.Add(70*time.Minute + 30*time.Second))
-	h.s.sync()
+	h.sync()
 	h.wantHistory("a", "10:00:00 success\n11:10:00 success +6\n")
 }
 
@@ -782,25 +505,36 @@ func TestBrokenJob(t *testing.T) {
 	h.wantHistory("bad", "")
 }
 
+// A run starts its jitter's delay after its fire time: the delay drawn
+// (here, always 17s) from [0, jitter).
 func TestJitter(t *testing.T) {
 	h := newHarness(t, t0)
 	j := job("a", schedule.Spec{At: t0.Format(time.RFC3339)})
 	j.Options.Jitter = 30 * time.Second
 	h.put(j)
+	var drawnFrom time.Duration
+	h.setup = func(s *Scheduler) {
+		s.jitter = func(max time.Duration) time.Duration {
+			drawnFrom = max
+			return 17 * time.Second
+		}
+	}
 	h.start(Config{})
+	if drawnFrom != 30*time.Second {
+		t.Errorf("delay drawn from [0, %s), want [0, 30s)", drawnFrom)
+	}
 	if got := h.history("a"); got != "10:00:00 running\n" {
 		t.Errorf("history before the jitter: %q", got)
 	}
-	h.waitFor("the jitter's timer", func() bool { return h.clock.Waiters() > 0 })
-	h.clock.Advance(30 * time.Second)
+	h.waitFor("the jitter's timer", func() bool { return h.clock.Waiters() == 1 })
+	h.clock.Advance(17*time.Second - time.Nanosecond)
+	if n := h.clock.Waiters(); n != 1 || h.started() != 0 {
+		t.Fatalf("before the delay is over: %d timers, %d processes started; want the jitter's timer, none", n, h.started())
+	}
+	h.clock.Advance(time.Nanosecond)
 	h.wantHistory("a", "10:00:00 success\n")
-	var r *store.Run
-	h.st.View(t.Context(), func(tx store.Tx) (err error) {
-		r, err = tx.Run("a", 1)
-		return err
-	})
-	if d := r.Started.Sub(t0); d < 0 || d > 30*time.Second {
-		t.Errorf("started %s after its fire time, want within the jitter", d)
+	if r := h.run("a", 1); !r.Started.Equal(t0.Add(17 * time.Second)) {
+		t.Errorf("started %s after its fire time, want 17s", r.Started.Sub(t0))
 	}
 }
 
@@ -820,7 +554,7 @@ func TestShutdownQueued(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // do not wait
-	if err := s.Shutdown(ctx, true); err != nil {
+	if err := s.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := h.history("a")+h.history("b"), "10:00:00 interrupted\n10:00:00 missed\n"; got != want {
@@ -842,13 +576,14 @@ func TestNewErrors(t *testing.T) {
 		{Config{Store: st, Executors: map[string]int{"x": 0}}, `runner: executor "x": max workers 0 is less than 1`},
 		{Config{Store: st, Listeners: []store.Listener{{Events: []string{"job_done"}}}}, `runner: listener 1: unknown event "job_done"`},
 		{Config{Store: st, Shell: []string{}}, "runner: empty shell"},
+		{Config{Store: st, Funcs: map[string]Func{"f": nil}}, `runner: func "f" is nil`},
 	} {
 		if _, err := New(tt.cfg); err == nil || err.Error() != tt.want {
 			t.Errorf("New: %v, want %s", err, tt.want)
 		}
 	}
 	s, _ := New(Config{Store: st})
-	if err := s.Shutdown(context.Background(), true); err == nil {
+	if err := s.Shutdown(context.Background()); err == nil {
 		t.Error("Shutdown before Start: no error")
 	}
 }
@@ -861,7 +596,7 @@ func TestPlannedAhead(t *testing.T) {
 	h.hold("b")
 	h.put(job("b", cron("* * * * *")))
 	h.start(Config{})
-	h.s.sync()
+	h.sync()
 	// Recorded and rescheduled, not started.
 	if got := h.history("a"); got != "10:00:00 running\n" {
 		t.Errorf("history of a ahead of its fire time: %q", got)
@@ -993,13 +728,13 @@ func TestShutdownStartsNothingNew(t *testing.T) {
 	s := h.start(Config{Executors: map[string]int{"one": 1}})
 	h.waitFor("a to start", func() bool { return h.started() == 1 })
 	done := make(chan error, 1)
-	go func() { done <- s.Shutdown(context.Background(), true) }()
+	go func() { done <- s.Shutdown(context.Background()) }()
 	h.waitFor("b and c to be recorded", func() bool {
 		return h.history("b") == "10:00:00 missed\n" && h.history("c") == "10:00:00 missed\n"
 	})
 	h.clock.Advance(time.Hour) // past c's jitter
 	h.release("a")
-	if err := <-done; err != nil {
+	if err := recv(t, done, "Shutdown or Drain to return"); err != nil {
 		t.Fatal(err)
 	}
 	h.wantHistory("a", "10:00:00 success\n")
@@ -1031,10 +766,10 @@ func TestDrain(t *testing.T) {
 	go func() { done <- s.Drain(context.Background()) }()
 	h.release("a")
 	h.clock.Advance(time.Hour) // past c's jitter, and later's fire times
-	if err := <-done; err != nil {
+	if err := recv(t, done, "Shutdown or Drain to return"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Shutdown(context.Background(), true); err != nil {
+	if err := s.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"a", "b", "c"} {
@@ -1063,4 +798,37 @@ func (h *harness) started() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return len(h.starts)
+}
+
+// The fake clock is a Clock: runner.Timer and runner.Alarm are the same
+// types as clocktest's.
+var _ Clock = (*clocktest.Clock)(nil)
+
+// Close ends the wait of a Shutdown under way, as http.Server's does: the
+// running run is terminated, and both return.
+func TestCloseDuringShutdown(t *testing.T) {
+	h := newHarness(t, t0)
+	h.put(job("a", schedule.Spec{At: t0.Format(time.RFC3339)}))
+	h.hold("a")
+	s := h.start(Config{})
+	h.waitFor("a to start", func() bool { return h.started() == 1 })
+	done := make(chan error, 1)
+	go func() { done <- s.Shutdown(context.Background()) }()
+	h.waitFor("Shutdown to wait", func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.state == stateStopping
+	})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := recv(t, done, "Shutdown to return"); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.history("a"); got != "10:00:00 interrupted\n" {
+		t.Errorf("history %q, want interrupted", got)
+	}
+	if err := s.Close(); err == nil {
+		t.Error("Close after Shutdown: no error")
+	}
 }

@@ -107,6 +107,11 @@ func (w *writer) sleep(d time.Duration) bool {
 
 // write records a batch of runs in one transaction. A run whose record is
 // gone (its job was removed meanwhile, perhaps added again) is dropped.
+//
+// Its transaction is not bounded by a caller's context: the writer's last
+// writes are made as the scheduler shuts down, when the contexts at hand
+// are done or about to be. A failing store is tried again (see run) until
+// close's context is done.
 func (w *writer) write(batch []written) error {
 	return w.s.cfg.Store.Update(context.Background(), func(tx store.Tx) error {
 		for _, b := range batch {

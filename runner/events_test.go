@@ -1,0 +1,79 @@
+package runner
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jobctl/jobctl/store"
+)
+
+// When the listeners' queue is full, an event is dropped and logged, and
+// the scheduler is not held up.
+func TestListenerQueueFull(t *testing.T) {
+	var logged syncBuffer
+	running := make(chan struct{}, listenerWorkers+listenerQueue)
+	release := make(chan struct{})
+	ls := newListeners([]store.Listener{{Events: []string{store.EventJobError}, Command: "notify"}},
+		slog.New(slog.NewTextHandler(&logged, nil)),
+		func(ctx context.Context, l store.Listener, e Event) {
+			running <- struct{}{}
+			<-release
+		})
+	e := Event{Name: store.EventJobError, JobID: "a"}
+	ls.emit(Event{Name: store.EventJobExecuted, JobID: "a"}) // not an event it listens to
+	for range listenerWorkers {
+		ls.emit(e)
+	}
+	for range listenerWorkers {
+		recv(t, running, "a listener command to run")
+	}
+	for range listenerQueue {
+		ls.emit(e)
+	}
+	const over = 3
+	if n := strings.Count(logged.String(), "listener queue full"); n != 0 {
+		t.Fatalf("%d events dropped before the queue was full", n)
+	}
+	for range over {
+		ls.emit(e)
+	}
+	if n := strings.Count(logged.String(), "listener queue full: event dropped"); n != over {
+		t.Errorf("%d events dropped, want %d:\n%s", n, over, logged.String())
+	}
+	close(release)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ls.close(ctx)
+	if n := len(running); n != listenerQueue {
+		t.Errorf("%d queued commands ran, want %d", n, listenerQueue)
+	}
+}
+
+// Changes lost from the journal before the scheduler read them (more than
+// it keeps, made at once) are reported, with how many.
+func TestJournalGap(t *testing.T) {
+	h := newHarness(t, t0)
+	h.put(job("a", cron("0 * * * *"))) // change 1
+	var logged syncBuffer
+	h.start(Config{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	h.sync()
+	// Changes 2 to 1006 in one commit: the journal keeps 7 to 1006.
+	err := h.st.Update(t.Context(), func(tx store.Tx) error {
+		for range 1005 {
+			if err := tx.RecordChange(store.Change{Time: t0, Kind: store.JobModified, JobID: "a"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.sync()
+	if !strings.Contains(logged.String(), `msg="missed some changes to the jobs: the journal moved on" lost=5`) {
+		t.Errorf("no warning of 5 lost changes in the log:\n%.2000s", logged.String())
+	}
+}

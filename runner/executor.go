@@ -1,0 +1,189 @@
+package runner
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/jobctl/jobctl/store"
+)
+
+// Executors, as in APScheduler: named pools of workers that run the
+// instances submitted to them, at most max at once, the rest waiting in
+// order. A pool's fields, like the instance counts, are guarded by the
+// Scheduler's mu.
+
+// An instance is the runs of one job submitted together, run one after
+// another in one worker; it counts once against max instances.
+type instance struct {
+	job    *store.Job
+	runs   []*store.Run
+	start  time.Time     // not before: its fire time when planned ahead
+	jitter time.Duration // drawn at submission
+	// launched is set, by its worker, once its first process has started
+	// or none will (see launches).
+	launched bool
+}
+
+// A pool is an executor (its name is its key in Scheduler.pools): at most
+// max instances run at once, the rest wait in order. Its fields are guarded
+// by the Scheduler's mu.
+type pool struct {
+	max   int
+	busy  int
+	queue []*instance
+}
+
+// submitted counts a new instance against its job's max instances, as it
+// is planned, and emits its runs' job_submitted.
+func (s *Scheduler) submitted(inst *instance) {
+	s.work.Add(1)
+	s.mu.Lock()
+	s.instances[inst.job.ID]++
+	s.mu.Unlock()
+	for _, r := range inst.runs {
+		s.log.Debug("run submitted", "job", r.JobID, "run", r.Seq, "fire_time", r.FireTime, "coalesced", r.Coalesced, "executor", inst.job.Options.Executor)
+		s.emit(Event{Name: store.EventJobSubmitted, JobID: r.JobID, Run: r})
+	}
+}
+
+// submit hands an instance to its executor, after its jitter.
+func (s *Scheduler) submit(inst *instance) {
+	if j := inst.job.Options.Jitter; j > 0 {
+		inst.jitter = s.jitter(j)
+		s.log.Debug("jitter", "job", inst.job.ID, "delay", inst.jitter)
+		go func() {
+			t := s.clock.NewTimer(inst.jitter)
+			defer t.Stop()
+			select {
+			case <-t.C():
+				s.enqueue(inst)
+			case <-s.stopping.Done():
+				s.drop(inst, "the scheduler shut down before it started")
+			}
+		}()
+		return
+	}
+	s.enqueue(inst)
+}
+
+// enqueue starts inst in a free worker of its executor, or queues it.
+func (s *Scheduler) enqueue(inst *instance) {
+	name := inst.job.Options.Executor
+	if name == "" {
+		name = store.DefaultExecutor
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopping.Err() != nil {
+		go s.drop(inst, "the scheduler shut down before it started")
+		return
+	}
+	p := s.pools[name]
+	if p == nil {
+		s.log.Warn("executor not configured: using one of default size", "executor", name, "workers", store.DefaultMaxWorkers, "job", inst.job.ID)
+		p = &pool{max: store.DefaultMaxWorkers}
+		s.pools[name] = p
+	}
+	if p.busy < p.max {
+		p.busy++
+		s.launches.add()
+		go s.worker(p, inst)
+		return
+	}
+	s.log.Debug("waiting for a free worker", "job", inst.job.ID, "executor", name, "busy", p.busy, "queued", len(p.queue))
+	p.queue = append(p.queue, inst)
+}
+
+// worker runs inst, then the instances queued in its pool, until none is.
+func (s *Scheduler) worker(p *pool, inst *instance) {
+	for inst != nil {
+		s.execute(inst)
+		s.mu.Lock()
+		inst = nil
+		if len(p.queue) > 0 && s.stopping.Err() == nil {
+			inst, p.queue = p.queue[0], p.queue[1:]
+			s.launches.add()
+		} else {
+			p.busy--
+		}
+		s.mu.Unlock()
+	}
+}
+
+// drainQueues records the queued instances missed, at shutdown.
+func (s *Scheduler) drainQueues() {
+	s.mu.Lock()
+	var left []*instance
+	for _, p := range s.pools {
+		left = append(left, p.queue...)
+		p.queue = nil
+	}
+	s.mu.Unlock()
+	for _, inst := range left {
+		s.drop(inst, "the scheduler shut down while it waited for a worker")
+	}
+}
+
+// abandon records runs of inst that will not start, its last ones.
+func (s *Scheduler) abandon(inst *instance, runs []*store.Run, reason string) {
+	s.free(inst)
+	for _, r := range runs {
+		r.Outcome, r.Reason = store.Missed, reason
+		s.w.put(r, Event{Name: store.EventJobMissed, JobID: r.JobID, Run: r})
+	}
+}
+
+// drop abandons an instance that never started.
+func (s *Scheduler) drop(inst *instance, reason string) {
+	s.abandon(inst, inst.runs, reason)
+	s.work.Done()
+}
+
+// free stops counting inst against its job's max instances: before its
+// last run is recorded, so that whoever sees the record can count on it.
+func (s *Scheduler) free(inst *instance) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.instances[inst.job.ID]--; s.instances[inst.job.ID] <= 0 {
+		delete(s.instances, inst.job.ID)
+	}
+}
+
+// execute runs an instance's runs one after another, each checked against
+// the misfire grace as it starts.
+func (s *Scheduler) execute(inst *instance) {
+	defer s.work.Done()
+	defer s.launched(inst) // if no process started
+	j := inst.job
+	for i, r := range inst.runs {
+		if s.stopping.Err() != nil {
+			s.abandon(inst, inst.runs[i:], "the scheduler shut down before it started")
+			return
+		}
+		now := s.clock.Now()
+		due := r.FireTime.Add(inst.jitter)
+		var e Event
+		if !r.Requested && j.Options.MisfireGrace.Late(due, now) {
+			r.Outcome = store.Missed
+			r.Reason = fmt.Sprintf("started late by %s, more than the misfire grace of %s (waited for a worker)",
+				now.Sub(due).Round(time.Millisecond), time.Duration(j.Options.MisfireGrace))
+			s.log.Warn("run missed", "job", r.JobID, "run", r.Seq, "fire_time", r.FireTime, "reason", r.Reason)
+			e = Event{Name: store.EventJobMissed, JobID: j.ID, Run: r}
+		} else {
+			e = s.runOne(inst, r)
+		}
+		if i == len(inst.runs)-1 {
+			s.free(inst)
+		}
+		s.w.put(r, e)
+	}
+}
+
+// launched counts off inst's launch, once: its first process has started,
+// or none will.
+func (s *Scheduler) launched(inst *instance) {
+	if !inst.launched {
+		inst.launched = true
+		s.launches.done()
+	}
+}

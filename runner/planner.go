@@ -1,0 +1,200 @@
+package runner
+
+import (
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/jobctl/jobctl/schedule"
+	"github.com/jobctl/jobctl/store"
+)
+
+// A planner decides what the scheduler does about the jobs due, in one store
+// transaction, and does nothing else: it reads and writes only through the
+// Tx it is given, starts nothing and emits nothing. The loop acts on its
+// decisions once the transaction has committed (see Scheduler.act), so that
+// a crash between the two never runs a fire time twice; and a test can
+// check the decisions over a memory store's Tx, without a goroutine.
+type planner struct {
+	owner string // the Owner of the runs it submits
+	// zone is the local zone's name, given to jobs stored without a zone
+	// (by an older jobctl) as they are planned: the zone they fired in.
+	zone string
+	// nextJob makes decide look up which job is due next, for the debug
+	// log.
+	nextJob bool
+}
+
+// decisions are what one planning transaction decided.
+type decisions struct {
+	changes  []store.Change // the journal's entries since the last read
+	paused   bool           // the scheduler is paused: nothing was planned
+	events   []Event        // missed and skipped runs
+	submit   []*instance    // to hand to executors
+	finished []string       // jobs whose trigger has no more fire times
+	broken   []*store.Job
+	next     time.Time // the earliest next run time, zero: none
+	nextJob  string    // the job due then, if asked for
+	more     bool      // a full batch was due: look again at once
+}
+
+// decide reads, in tx, the journal after entry since, the scheduler's
+// paused setting and the jobs due by now (and within lead of it), plans
+// each due job with plan, and reads the next run time. inFlight counts the
+// instances of each job submitted or running; it is not modified (tx may be
+// tried again).
+//
+// A job whose fire time comes within lead is planned ahead, as if at its
+// fire time, and its instance starts at that instant (instance.start): the
+// transaction (and its fsync) is then off the path from the fire time to
+// the process. The one decision that could come out differently at the
+// fire time, max instances reached (an instance may end meanwhile), is not
+// taken ahead: such a job waits for its fire time.
+func (p *planner) decide(tx store.Tx, now time.Time, since uint64, inFlight map[string]int) (*decisions, error) {
+	d := &decisions{}
+	var err error
+	if d.changes, err = tx.ChangesSince(since); err != nil {
+		return nil, err
+	}
+	set, err := tx.Settings()
+	if err != nil {
+		return nil, err
+	}
+	if d.paused = set.Paused; d.paused {
+		return d, nil
+	}
+	due, err := tx.Due(now.Add(lead), dueBatch)
+	if err != nil {
+		return nil, err
+	}
+	d.more = len(due) == dueBatch
+	inFlight = maps.Clone(inFlight) // and counting the instances planned here
+	if inFlight == nil {
+		inFlight = make(map[string]int)
+	}
+	for _, j := range due {
+		at := now
+		if j.NextRun.After(now) {
+			if j.Broken == "" && inFlight[j.ID] >= max(j.Options.MaxInstances, 1) {
+				continue // decided at its fire time
+			}
+			at = j.NextRun
+		}
+		if err := p.plan(tx, j, at, now, inFlight, d); err != nil {
+			return nil, err
+		}
+	}
+	if d.next, _, err = tx.NextRunTime(); err != nil {
+		return nil, err
+	}
+	if p.nextJob && !d.next.IsZero() {
+		if js, err := tx.Due(d.next, 1); err == nil && len(js) == 1 {
+			d.nextJob = js[0].ID
+		}
+	}
+	return d, nil
+}
+
+// wake says when the loop is to look at the store again after d, decided
+// at now: zero for only at a change in the store; lead ahead of the next
+// fire time, or at it for a job left to be decided then; and now, with
+// more, when a full batch was due.
+func (d *decisions) wake(now time.Time) (at time.Time, more bool) {
+	switch {
+	case d.paused:
+		return time.Time{}, false
+	case d.more:
+		return now, true
+	case d.next.IsZero():
+		return time.Time{}, false
+	}
+	if at = d.next.Add(-lead); !at.After(now) {
+		at = d.next
+	}
+	return at, false
+}
+
+// plan decides what to do about one due job as of at (now, or its fire time
+// when planned ahead): records its runs and stores its next run time.
+func (p *planner) plan(tx store.Tx, j *store.Job, at, now time.Time, inFlight map[string]int, d *decisions) error {
+	if j.Broken != "" {
+		d.broken = append(d.broken, j)
+		return nil
+	}
+	trig, err := j.ParseTrigger()
+	if err != nil { // stored jobs parse, or are Broken; a trigger cannot change its mind
+		j.Broken = err.Error()
+		d.broken = append(d.broken, j)
+		return nil
+	}
+	if j.Trigger.Timezone == "" && p.zone != "" {
+		j.Trigger.Timezone = p.zone
+	}
+	o := j.Options
+	next, req := j.NextRun, j.Requested
+	if !req.IsZero() && !next.Before(req) {
+		// run-now made the job due at req, in place of its next fire time.
+		next = trig.Next(req.Add(-time.Nanosecond))
+	}
+	due := schedule.Due(trig, next, at, o.Coalesce, o.MisfireGrace, maxCatchUp)
+	if !req.IsZero() && !req.After(at) {
+		due = due.WithRequest(req, o.Coalesce)
+		j.Requested = time.Time{}
+	}
+	var inst *instance
+	for _, f := range due.Fires {
+		r := &store.Run{JobID: j.ID, FireTime: f.Time, Coalesced: f.Coalesced, Requested: f.Requested, Submitted: now, Owner: p.owner}
+		switch {
+		case f.Missed:
+			r.Outcome = store.Missed
+			r.Reason = fmt.Sprintf("late by %s, more than the misfire grace of %s", at.Sub(f.Time).Round(time.Millisecond), time.Duration(o.MisfireGrace))
+			d.events = append(d.events, Event{Name: store.EventJobMissed, JobID: j.ID, Run: r})
+		case inst == nil && inFlight[j.ID] >= max(o.MaxInstances, 1):
+			r.Outcome = store.Skipped
+			r.Reason = fmt.Sprintf("%d of max %d instances running", inFlight[j.ID], o.MaxInstances)
+			d.events = append(d.events, Event{Name: store.EventJobMaxInstances, JobID: j.ID, Run: r})
+		default:
+			r.Outcome = store.Running
+			if inst == nil {
+				inst = &instance{job: j, start: at}
+				inFlight[j.ID]++
+				d.submit = append(d.submit, inst)
+			}
+			inst.runs = append(inst.runs, r)
+		}
+		if err := tx.AddRun(r); err != nil {
+			return err
+		}
+	}
+	j.NextRun = due.Next
+	if r := j.Requested; !r.IsZero() && (j.NextRun.IsZero() || r.Before(j.NextRun)) {
+		j.NextRun = r // requested after a fire time due now: next
+	}
+	if j.NextRun.IsZero() {
+		j.State = store.Finished
+		d.finished = append(d.finished, j.ID)
+	}
+	return tx.PutJob(j)
+}
+
+// SetPaused pauses or resumes the whole scheduler in tx, recording the
+// change in the journal so that a running scheduler hears of it. It reports
+// whether anything changed: pausing a paused scheduler does nothing.
+func SetPaused(tx store.Tx, paused bool, now time.Time) (bool, error) {
+	set, err := tx.Settings()
+	if err != nil {
+		return false, err
+	}
+	if set.Paused == paused {
+		return false, nil
+	}
+	set.Paused = paused
+	if err := tx.PutSettings(set); err != nil {
+		return false, err
+	}
+	kind := store.SchedulerResumed
+	if paused {
+		kind = store.SchedulerPaused
+	}
+	return true, tx.RecordChange(store.Change{Time: now, Kind: kind})
+}

@@ -255,7 +255,8 @@ func newerSchema(t *testing.T, db []byte) []byte {
 		t.Fatal(err)
 	}
 	err = b.Update(func(tx *bbolt.Tx) error {
-		return tx.Bucket([]byte("meta")).Put([]byte("schema"), binary.BigEndian.AppendUint64(nil, 2))
+		meta := tx.Bucket([]byte("meta"))
+		return meta.Put([]byte("schema"), binary.BigEndian.AppendUint64(nil, binary.BigEndian.Uint64(meta.Get([]byte("schema")))+1))
 	})
 	if cerr := b.Close(); err == nil {
 		err = cerr

@@ -80,6 +80,16 @@ func (b *boltBucket) DeleteBucket(name []byte) error {
 	return b.b.DeleteBucket(name)
 }
 
+func (b *boltBucket) Sequence() uint64 {
+	defer rethrow()
+	return b.b.Sequence()
+}
+
+func (b *boltBucket) SetSequence(n uint64) error {
+	defer rethrow()
+	return b.b.SetSequence(n)
+}
+
 func (b *boltBucket) NextSequence() (uint64, error) {
 	defer rethrow()
 	return b.b.NextSequence()

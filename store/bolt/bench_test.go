@@ -17,7 +17,7 @@ import (
 // five are due, the due-job query and NextRunTime (targets: the 100,000 case
 // within 2x of the 100 case) and a one-job Update. Run with
 //
-//	go test ./store -run '^$' -bench . -benchtime 2s
+//	go test ./store/bolt -run '^$' -bench . -benchtime 2s
 //
 // "View" and "Update" sub-benchmarks pay for opening and closing the file as
 // every operation does; "InTx" ones run the query alone in an open

@@ -15,8 +15,12 @@
 //	runs/<job id>    run seq -> Run as JSON (output that is not UTF-8 as
 //	                 base64 in output_bytes); the bucket's sequence numbers runs
 //	running          run seq + job id -> empty, for every run whose outcome is Running
+//	history          time(Submitted) + job id + 0 + run seq -> empty, every stored run
+//	finished         job id -> count of its stored runs that are not running
 //	changes          change seq -> Change as JSON; the bucket's sequence numbers them
-//	meta             "magic" -> "jobctl"; "schema" -> version (1);
+//	meta             "magic" -> "jobctl"; "schema" -> version (2; a file of
+//	                 version 1, without history and finished, is upgraded
+//	                 when opened);
 //	                 "instance" -> random, chosen when the file is created;
 //	                 "commits" -> count of commits; "settings" -> Settings as JSON
 //
@@ -28,6 +32,11 @@
 //     NextRunTime seek to its start and read only what they return:
 //     O(log n + due). PutJob moves a job's key when its State or NextRun
 //     changes; DeleteJob removes it with the job's history and running runs.
+//   - history holds exactly the stored runs, so the newest N runs of all
+//     jobs are its last N keys; finished counts them per job, so a run that
+//     ends trims its job's history without a walk over it.
+//   - PutJob and RecordChange batch their writes until the bucket is read
+//     or the transaction commits, and write them in key order (see batch).
 //   - Every Update that writes increments the commit counter. A Store
 //     signals its watchers as it commits, and, when the file changes,
 //     compares the (instance, commits) stamp it finds with the last it
@@ -111,7 +120,14 @@ func Open(path string, opts OpenOptions) (store.Store, error) {
 	}
 	s := &boltStore{path: path, opts: opts}
 	s.watch.init()
-	if err := s.View(context.Background(), func(store.Tx) error { return nil }); err != nil {
+	noop := func(store.Tx) error { return nil }
+	err := s.view(context.Background(), noop)
+	if errors.Is(err, errOldSchema) {
+		// Upgraded now, even for a read-only Store: its reads need the
+		// new layout, and the upgrade changes no job or run.
+		err = s.update(context.Background(), noop)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -144,7 +160,12 @@ func (s *boltStore) View(ctx context.Context, fn func(store.Tx) error) (err erro
 	if s.closed {
 		return store.ErrClosed
 	}
-	return s.view(ctx, fn)
+	if err := s.view(ctx, fn); errors.Is(err, errOldSchema) {
+		// A file replaced since Open by an older jobctl's.
+		return &FileError{s.path, err.Error()}
+	} else {
+		return err
+	}
 }
 
 // view runs fn in a read-only transaction; s.mu is held.
@@ -176,6 +197,11 @@ func (s *boltStore) Update(ctx context.Context, fn func(store.Tx) error) (err er
 	if s.opts.ReadOnly {
 		return fmt.Errorf("%s: opened read-only", s.path)
 	}
+	return s.update(ctx, fn)
+}
+
+// update is Update, for a read-only Store as well.
+func (s *boltStore) update(ctx context.Context, fn func(store.Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -188,7 +214,7 @@ func (s *boltStore) Update(ctx context.Context, fn func(store.Tx) error) (err er
 	// foreign database's free list), so a file not seen before is first
 	// checked with a read-only open, which never writes.
 	if fi, err := os.Stat(s.path); err == nil && !(s.checked != nil && os.SameFile(fi, s.checked)) {
-		if err := s.view(ctx, func(store.Tx) error { return nil }); err != nil {
+		if err := s.view(ctx, func(store.Tx) error { return nil }); err != nil && !errors.Is(err, errOldSchema) {
 			return err
 		}
 		s.checked = fi
@@ -216,10 +242,14 @@ func (s *boltStore) Update(ctx context.Context, fn func(store.Tx) error) (err er
 		return s.fileError(err)
 	}
 	kv := boltTx{btx}
-	if err := s.check(btx); err != nil {
+	t := newTx(kv, true)
+	if err := s.check(btx); errors.Is(err, errOldSchema) {
+		if err := upgradeHistory(t); err != nil {
+			return fmt.Errorf("%s: upgrading: %w", s.path, err)
+		}
+	} else if err != nil {
 		return err
 	}
-	t := newTx(kv, true)
 	if err := fn(t); err != nil {
 		return err
 	}
@@ -249,10 +279,11 @@ func (s *boltStore) check(btx *bbolt.Tx) error {
 	if fi, err := os.Stat(s.path); err == nil && fi.Size() < btx.Size() {
 		return &FileError{s.path, fmt.Sprintf("damaged database: truncated (%d bytes of at least %d)", fi.Size(), btx.Size())}
 	}
-	if err := checkSchema(boltTx{btx}); err != nil {
+	if err := checkSchema(boltTx{btx}); err != nil && !errors.Is(err, errOldSchema) {
 		return s.fileError(err)
+	} else {
+		return err
 	}
-	return nil
 }
 
 // viewMissing runs fn for a View of a file that does not exist: against

@@ -189,7 +189,7 @@ func TestBoltDamagedFiles(t *testing.T) {
 			name string
 			make func([]byte) []byte
 			want string
-		}{"newer schema", func([]byte) []byte { return newerDB(t) }, "newer jobctl (schema version 2, this one reads 1)"})
+		}{"newer schema", func([]byte) []byte { return newerDB(t) }, fmt.Sprintf("newer jobctl (schema version %d, this one reads %d)", schemaVersion+1, schemaVersion)})
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "jobs.db")

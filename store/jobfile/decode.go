@@ -101,8 +101,10 @@ func (d *decoder) file() *File {
 	for i, m := range d.tables("listener", raw["listener"]) {
 		d.listener(f, i, m)
 	}
-	seen := make(map[string]Position)
-	for i, m := range d.tables("job", raw["job"]) {
+	jobs := d.tables("job", raw["job"])
+	seen := make(map[string]Position, len(jobs))
+	f.Jobs = make([]Job, 0, len(jobs))
+	for i, m := range jobs {
 		j := d.job(f, i, m)
 		if j.ID == "" {
 			continue

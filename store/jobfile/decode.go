@@ -76,8 +76,14 @@ func (d *decoder) errorf(path, label, format string, args ...any) {
 }
 
 func (d *decoder) file() *File {
+	// The keys' positions, for messages, are found while the TOML is
+	// decoded: each scan of a large file takes a while.
+	positions := make(chan map[string]Position, 1)
+	go func() { positions <- keyPositions(string(d.src)) }()
 	var raw map[string]any
-	if _, err := toml.Decode(string(d.src), &raw); err != nil {
+	_, err := toml.Decode(string(d.src), &raw)
+	d.pos = <-positions
+	if err != nil {
 		e := &Error{File: d.name, Msg: err.Error()}
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
@@ -86,7 +92,6 @@ func (d *decoder) file() *File {
 		d.errs = append(d.errs, e)
 		return nil
 	}
-	d.pos = keyPositions(string(d.src))
 	f := &File{Name: d.name, Defaults: store.DefaultOptions()}
 	d.unknown("", "", raw, "scheduler", "job_defaults", "executors", "listener", "job")
 	if m, ok := d.table("scheduler", "scheduler", raw["scheduler"]); ok {
@@ -109,7 +114,7 @@ func (d *decoder) file() *File {
 		if j.ID == "" {
 			continue
 		}
-		path := fmt.Sprintf("job[%d].id", i)
+		path := "job[" + strconv.Itoa(i) + "].id"
 		if first, dup := seen[j.ID]; dup {
 			d.errorf(path, fmt.Sprintf("job %q", j.ID), "duplicate id (first at line %d)", first.Line)
 			continue
@@ -251,8 +256,8 @@ func (d *decoder) command(path, label string, m map[string]any) (string, bool) {
 // job reads the i-th [[job]]; its ID is empty when it has no valid one.
 // Errors in the job are recorded, and the job is only good without them.
 func (d *decoder) job(f *File, i int, m map[string]any) Job {
-	path := fmt.Sprintf("job[%d]", i)
-	label := fmt.Sprintf("job %d", i+1)
+	path := "job[" + strconv.Itoa(i) + "]"
+	label := "job " + strconv.Itoa(i+1)
 	j := Job{Pos: d.at(path)}
 	if v, has := m["id"]; !has {
 		d.errorf(path, label, "no id")
@@ -261,7 +266,7 @@ func (d *decoder) job(f *File, i int, m map[string]any) Job {
 			d.errorf(path+".id", label, "%v", err)
 		} else {
 			j.ID = id
-			label = fmt.Sprintf("job %q", id)
+			label = "job " + strconv.Quote(id)
 		}
 	}
 	d.unknown(path, label, m, jobKeys...)

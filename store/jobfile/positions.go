@@ -77,7 +77,9 @@ func joinPath(parent, key string) string {
 	return parent + "." + key
 }
 
-// scanner walks valid TOML source, tracking line and column (in runes).
+// scanner walks TOML source, tracking line and column (in runes). Its
+// positions are right for valid TOML; on any other input it ends without
+// failing (it runs while the TOML decoder finds what is wrong).
 type scanner struct {
 	src       string
 	i         int
@@ -135,14 +137,11 @@ func (s *scanner) key() []string {
 			start := s.i
 			s.skipString()
 			text := s.src[start:s.i]
-			if c == '"' {
-				if u, err := strconv.Unquote(text); err == nil {
-					text = u
-				} else {
-					text = text[1 : len(text)-1]
-				}
+			if u, err := strconv.Unquote(text); c == '"' && err == nil {
+				text = u
 			} else {
-				text = text[1 : len(text)-1]
+				// An unclosed string (invalid TOML) has no closing quote.
+				text = strings.TrimSuffix(text[1:], string(c))
 			}
 			segs = append(segs, text)
 		case '.':

@@ -50,4 +50,4 @@ t1=$(now)
 echo "show of one job: $(ms "$t0" "$t1") ms"
 
 echo "due-job query (store benchmark, ns/op for 100 and 100,000 jobs):"
-go test ./store -run '^$' -bench 'Bolt/.*/Due' -benchtime 1s 2>/dev/null | grep -E '^Benchmark' || true
+go test ./store/bolt -run '^$' -bench 'Bolt/.*/Due' -benchtime 1s 2>/dev/null | grep -E '^Benchmark' || true

@@ -81,6 +81,13 @@ import (
 // by its size, if larger); see openDB.
 const maxGrowth = 256 << 20
 
+// A file grows by its own size, at least minAlloc (a new file's size) and
+// at most maxAlloc (bbolt's own step); see openDB.
+const (
+	minAlloc = 32 << 10
+	maxAlloc = 16 << 20
+)
+
 // DefaultTimeout is how long an operation waits for another process to
 // release the database before failing with ErrBusy.
 const DefaultTimeout = 5 * time.Second
@@ -366,6 +373,7 @@ func (s *boltStore) openDB(ctx context.Context, write bool) (db *bbolt.DB, err e
 		wait = max(min(wait, time.Until(d)), time.Millisecond)
 	}
 	opts := &bbolt.Options{ReadOnly: !write, Timeout: wait, OpenFile: openExisting}
+	allocSize := 0
 	if fi, err := os.Stat(s.path); err == nil && write {
 		// No update of ours comes near growing the file this much, but
 		// bbolt, misled by a damaged length on a page it rewrites, can copy
@@ -377,15 +385,17 @@ func (s *boltStore) openDB(ctx context.Context, write bool) (db *bbolt.DB, err e
 		// 100,000 jobs). The map is address space; nothing beyond the
 		// file's end is touched.
 		opts.InitialMmapSize = opts.MaxSize
+		// bbolt would then grow the file 16 MiB at a time. Grown by its
+		// own size instead, as bbolt grows a small file, it grows seldom
+		// (each growth costs an fsync), stays under twice what it holds,
+		// and a file cut to half its size has lost pages (see check).
+		allocSize = min(max(int(fi.Size()), minAlloc), maxAlloc)
 	}
 	guard(func() { db, err = bbolt.Open(s.path, 0o600, opts) })
 	switch {
 	case err == nil:
-		if write {
-			// With a large map bbolt would grow the file 16 MiB past what
-			// it holds; grown exactly, a file cut short still shows as
-			// shorter than its last page (see check).
-			db.AllocSize = 0
+		if allocSize > 0 {
+			db.AllocSize = allocSize
 		}
 		return db, nil
 	case errors.Is(err, fs.ErrNotExist):

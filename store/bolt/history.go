@@ -58,14 +58,6 @@ func (t *tx) setFinishedRuns(id string, n uint64) error {
 	return t.bucket(bucketFinished).Put([]byte(id), u64(n))
 }
 
-// deleteRun removes one stored run and its history key, given its value.
-func (t *tx) deleteRun(runs *boltBucket, id string, seq uint64, v []byte) error {
-	if err := t.bucket(bucketHistory).Delete(historyKey(id, seq, submittedOf(v))); err != nil {
-		return err
-	}
-	return runs.Delete(u64(seq))
-}
-
 // prune keeps the job's newest finished runs, as many as the history limit,
 // and every run in progress: it drops the oldest finished runs beyond the
 // limit, which after one run ends is one run, found at the start of the
@@ -83,20 +75,20 @@ func (t *tx) prune(runs *boltBucket, id string) error {
 	if n <= limit {
 		return nil
 	}
-	running := t.bucket(bucketRunning)
-	type stored struct {
-		seq uint64
-		v   []byte
-	}
-	var gone []stored
+	running, history := t.bucket(bucketRunning), t.bucket(bucketHistory)
+	var gone, indexed [][]byte // the runs' keys, and their history keys
 	c := runs.Cursor()
 	for k, v := c.First(); k != nil && n-uint64(len(gone)) > limit; k, v = c.Next() {
 		if seq := getU64(k); !has(running, runningKey(id, seq)) {
-			gone = append(gone, stored{seq, bytes.Clone(v)})
+			gone = append(gone, bytes.Clone(k))
+			indexed = append(indexed, historyKey(id, seq, submittedOf(v)))
 		}
 	}
-	for _, g := range gone {
-		if err := t.deleteRun(runs, id, g.seq, g.v); err != nil {
+	for i := range gone {
+		if err := runs.Delete(gone[i]); err != nil {
+			return err
+		}
+		if err := history.Delete(indexed[i]); err != nil {
 			return err
 		}
 	}

@@ -104,7 +104,7 @@ func CheckOptions(o Options) error {
 	case o.Jitter < 0:
 		return fmt.Errorf("jitter: %s is negative", o.Jitter)
 	}
-	if err := checkIdent("executor name", o.Executor); err != nil {
+	if err := CheckExecutorName(o.Executor); err != nil {
 		return err
 	}
 	for _, kv := range o.Env {

@@ -50,3 +50,62 @@ func TestNewJob(t *testing.T) {
 		}
 	}
 }
+
+// TestLife: a job's life from the CLI's point of view, pinned where the
+// rules meet: a requested run, pausing, resuming and a finished trigger.
+func TestLife(t *testing.T) {
+	now := time.Date(2026, 3, 1, 10, 0, 30, 0, time.UTC)
+	j, err := NewJob("hourly", "date", schedule.Spec{Cron: "0 * * * *", Timezone: "UTC"}, DefaultOptions(), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(h, m int) time.Time { return time.Date(2026, 3, 1, h, m, 0, 0, time.UTC) }
+	want := func(step string, state State, next, requested time.Time) {
+		t.Helper()
+		if j.State != state || !j.NextRun.Equal(next) || !j.Requested.Equal(requested) {
+			t.Errorf("%s: state %s, next run %v, requested %v; want %s, %v, %v", step, j.State, j.NextRun, j.Requested, state, next, requested)
+		}
+	}
+	want("new", Active, at(11, 0), time.Time{})
+
+	// A run asked for now comes before the trigger's next fire time; asked
+	// again, the first request stands.
+	if err := j.RunNow(at(10, 5)); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.RunNow(at(10, 6)); err != nil {
+		t.Fatal(err)
+	}
+	want("run-now", Active, at(10, 5), at(10, 5))
+
+	// Pausing drops the request; a paused job cannot be run; resuming
+	// follows the trigger from then on, keeping the anchor.
+	j.Pause()
+	want("paused", Paused, time.Time{}, time.Time{})
+	if err := j.RunNow(at(10, 7)); err == nil {
+		t.Error("run-now of a paused job: no error")
+	}
+	j.State = Active
+	if err := j.Resume(at(11, 30)); err != nil {
+		t.Fatal(err)
+	}
+	want("resumed", Active, at(12, 0), time.Time{})
+	if !j.Anchor.Equal(now) {
+		t.Errorf("resumed: anchor %v, want %v", j.Anchor, now)
+	}
+
+	// A date trigger past its fire time is finished; a run asked for makes
+	// it due once more, and it stays finished after (the scheduler clears
+	// Requested once it has run it).
+	if j.Trigger = (schedule.Spec{At: "2026-03-01T09:00:00Z"}); j.SetTrigger(at(11, 45)) != nil {
+		t.Fatal("SetTrigger")
+	}
+	want("finished", Finished, time.Time{}, time.Time{})
+	if !j.Anchor.Equal(at(11, 45)) {
+		t.Errorf("rescheduled: anchor %v, want %v", j.Anchor, at(11, 45))
+	}
+	if err := j.RunNow(at(11, 50)); err != nil {
+		t.Fatal(err)
+	}
+	want("finished, run-now", Active, at(11, 50), at(11, 50))
+}

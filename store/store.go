@@ -184,8 +184,9 @@ type Tx interface {
 	// finished runs beyond the history limit; runs in progress are kept.
 	// ErrNotFound if the job does not exist.
 	AddRun(r *Run) error
-	// PutRun replaces the run r.JobID/r.Seq; a run it finishes counts
-	// against the history limit at once.
+	// PutRun replaces the run r.JobID/r.Seq, whose Submitted time stays
+	// as AddRun recorded it (the runs of all jobs are ordered by it); a
+	// run it finishes counts against the history limit at once.
 	PutRun(r *Run) error
 	// Runs returns up to n runs (n <= 0: all), newest first, of one job
 	// (by seq; ErrNotFound if there is no such job) or, with jobID "", of

@@ -32,8 +32,69 @@ func openBolt(t testing.TB, path string, opts OpenOptions) store.Store {
 
 func TestBolt(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
-		return openBolt(t, filepath.Join(t.TempDir(), "jobs.db"), OpenOptions{Create: true})
+		path := filepath.Join(t.TempDir(), "jobs.db")
+		t.Cleanup(func() { checkHistoryIndex(t, path) }) // after the store's Close
+		return openBolt(t, path, OpenOptions{Create: true})
 	})
+}
+
+// checkHistoryIndex checks the file's history index and finished counts
+// against its runs, as the package doc says they stay: every stored run
+// indexed under its Submitted time and nothing else, and each job's count
+// of the runs that are not running.
+func checkHistoryIndex(t *testing.T, path string) {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		return // never written
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.View(func(btx *bbolt.Tx) error {
+		kv := boltTx{btx}
+		want := map[string]bool{}
+		finished := map[string]uint64{}
+		all := kv.Bucket(bucketRuns)
+		jc := all.Cursor()
+		for name, _ := jc.First(); name != nil; name, _ = jc.Next() {
+			id := string(name)
+			c := all.Bucket(name).Cursor()
+			for k, v := c.First(); k != nil; k, v = c.Next() {
+				want[string(historyKey(id, getU64(k), submittedOf(v)))] = true
+				if !has(kv.Bucket(bucketRunning), runningKey(id, getU64(k))) {
+					finished[id]++
+				}
+			}
+		}
+		c := kv.Bucket(bucketHistory).Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			if !want[string(k)] {
+				id, seq, _ := parseHistoryKey(k)
+				t.Errorf("history index holds %s/%d, which is not stored", id, seq)
+			}
+			delete(want, string(k))
+		}
+		for k := range want {
+			id, seq, _ := parseHistoryKey([]byte(k))
+			t.Errorf("run %s/%d is not in the history index", id, seq)
+		}
+		fc := kv.Bucket(bucketFinished).Cursor()
+		for k, v := fc.First(); k != nil; k, v = fc.Next() {
+			if getU64(v) != finished[string(k)] {
+				t.Errorf("finished count of %s is %d, want %d", k, getU64(v), finished[string(k)])
+			}
+			delete(finished, string(k))
+		}
+		for id, n := range finished {
+			t.Errorf("no finished count for %s (%d runs)", id, n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestBoltCreatesPrivately(t *testing.T) {

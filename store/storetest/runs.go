@@ -142,6 +142,37 @@ func testRunsOfAllJobs(t *testing.T, s store.Store) {
 	if !slices.Equal(got, want[:3]) {
 		t.Errorf("Runs(\"\", 3) = %v, want %v", got, want[:3])
 	}
+
+	// Runs submitted at one instant are ordered by job id, then seq; a run
+	// rewritten keeps its place, and may not move it; a removed job's runs
+	// are gone from the runs of all jobs.
+	tie := T0.Add(time.Hour)
+	AddRuns(t, s, &store.Run{JobID: "c", Submitted: tie, Outcome: store.Running},
+		&store.Run{JobID: "a", Submitted: tie, Outcome: store.Success},
+		&store.Run{JobID: "a", Submitted: tie, Outcome: store.Success})
+	err := s.Update(t.Context(), func(tx store.Tx) error {
+		r, err := tx.Run("c", 2)
+		if err != nil {
+			return err
+		}
+		r.Outcome = store.Success
+		if err := tx.PutRun(r); err != nil {
+			return err
+		}
+		r.Submitted = T0
+		if err := tx.PutRun(r); err == nil {
+			t.Error("PutRun moved a run's submitted time")
+		}
+		return tx.DeleteJob("b")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = refs(View(t, s, func(tx store.Tx) ([]*store.Run, error) { return tx.Runs("", 0) }))
+	want = []ref{{"c", 2}, {"a", 4}, {"a", 3}, {"a", 2}, {"a", 1}, {"c", 1}}
+	if !slices.Equal(got, want) {
+		t.Errorf("after ties, a rewrite and a removal: Runs(\"\", 0) = %v, want %v", got, want)
+	}
 }
 
 func testPutRunAndRunning(t *testing.T, s store.Store) {

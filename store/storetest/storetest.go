@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"WatchSignalsCommits", testWatchSignalsCommits},
 		{"Closed", testClosed},
 		{"Concurrent", testConcurrent},
+		{"ReadsOwnWrites", testReadsOwnWrites},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

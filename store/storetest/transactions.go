@@ -147,8 +147,62 @@ func testJournal(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	got = View(t, s, func(tx store.Tx) ([]store.Change, error) { return tx.ChangesSince(0) })
-	if len(got) != store.JournalLimit || got[0].Seq != 6 || got[len(got)-1].Seq != store.JournalLimit+5 {
-		t.Errorf("journal keeps %d entries, %d..%d", len(got), got[0].Seq, got[len(got)-1].Seq)
+	if len(got) != store.JournalLimit {
+		t.Fatalf("journal keeps %d entries, want %d", len(got), store.JournalLimit)
+	}
+	if got[0].Seq != 6 || got[len(got)-1].Seq != store.JournalLimit+5 {
+		t.Errorf("journal keeps entries %d..%d, want 6..%d", got[0].Seq, got[len(got)-1].Seq, store.JournalLimit+5)
+	}
+}
+
+// testReadsOwnWrites: within one Update, every read sees the writes made
+// before it, however the engine defers them, and a job moved twice is
+// indexed once, where it ended.
+func testReadsOwnWrites(t *testing.T, s store.Store) {
+	err := s.Update(t.Context(), func(tx store.Tx) error {
+		for _, j := range []*store.Job{Job("z", 0), Job("a", time.Hour), Job("m", -time.Minute)} {
+			if err := tx.PutJob(j); err != nil {
+				return err
+			}
+		}
+		if j, err := tx.Job("a"); err != nil || !j.NextRun.Equal(T0.Add(time.Hour)) {
+			t.Errorf("Job(a) in the Update that put it: %v, %v", j, err)
+		}
+		moved := Job("a", -time.Hour)
+		if err := tx.PutJob(moved); err != nil {
+			return err
+		}
+		moved.NextRun = T0.Add(-2 * time.Hour)
+		if err := tx.PutJob(moved); err != nil {
+			return err
+		}
+		due, err := tx.Due(T0, 0)
+		if got := IDs(due); err != nil || !slices.Equal(got, []string{"a", "m", "z"}) {
+			t.Errorf("Due in the Update that put them: %v, %v; want [a m z]", got, err)
+		}
+		if at, ok, err := tx.NextRunTime(); err != nil || !ok || !at.Equal(T0.Add(-2*time.Hour)) {
+			t.Errorf("NextRunTime in the Update: %v %v %v", at, ok, err)
+		}
+		all, err := AllJobs(tx)
+		if got := IDs(all); err != nil || !slices.Equal(got, []string{"a", "m", "z"}) {
+			t.Errorf("Jobs in the Update: %v, %v", got, err)
+		}
+		if err := tx.RecordChange(store.Change{Time: T0, Kind: store.JobAdded, JobID: "a"}); err != nil {
+			return err
+		}
+		if got, err := tx.ChangesSince(0); err != nil || len(got) != 1 || got[0].JobID != "a" {
+			t.Errorf("ChangesSince in the Update that recorded it: %+v, %v", got, err)
+		}
+		return tx.DeleteJob("z")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := DueIDs(t, s, T0.Add(-90*time.Minute), 0); !slices.Equal(got, []string{"a"}) {
+		t.Errorf("due after the Update: %v, want [a] (indexed once, where it ended)", got)
+	}
+	if got := DueIDs(t, s, T0, 0); !slices.Equal(got, []string{"a", "m"}) {
+		t.Errorf("due at T0 after the Update: %v, want [a m]", got)
 	}
 }
 

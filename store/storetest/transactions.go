@@ -176,12 +176,13 @@ func testReadsOwnWrites(t *testing.T, s store.Store) {
 		if err := tx.PutJob(moved); err != nil {
 			return err
 		}
+		// NextRunTime trusts the index (Due would drop a stale key).
+		if at, ok, err := tx.NextRunTime(); err != nil || !ok || !at.Equal(T0.Add(-2*time.Hour)) {
+			t.Errorf("NextRunTime in the Update: %v %v %v; want %v", at, ok, err, T0.Add(-2*time.Hour))
+		}
 		due, err := tx.Due(T0, 0)
 		if got := IDs(due); err != nil || !slices.Equal(got, []string{"a", "m", "z"}) {
 			t.Errorf("Due in the Update that put them: %v, %v; want [a m z]", got, err)
-		}
-		if at, ok, err := tx.NextRunTime(); err != nil || !ok || !at.Equal(T0.Add(-2*time.Hour)) {
-			t.Errorf("NextRunTime in the Update: %v %v %v", at, ok, err)
 		}
 		all, err := AllJobs(tx)
 		if got := IDs(all); err != nil || !slices.Equal(got, []string{"a", "m", "z"}) {

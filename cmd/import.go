@@ -82,12 +82,13 @@ func runImport(ctx context.Context, o *importOptions) error {
 	if o.user != "" && !o.system {
 		return usagef("--user %s: only a system crontab (--system) has users", o.user)
 	}
-	if o.system && o.user == "" {
+	who := o.user
+	if o.system && who == "" {
 		u, err := user.Current()
 		if err != nil {
 			return fmt.Errorf("--system: %v; name the user with --user", err)
 		}
-		o.user = u.Username
+		who = u.Username
 	}
 	name, in := inputName(o.crontab), o.io.In
 	if o.crontab != "-" {
@@ -106,7 +107,7 @@ func runImport(ctx context.Context, o *importOptions) error {
 	if err != nil {
 		return asUsage(err)
 	}
-	res, err := crontab.Parse(in, crontab.Options{System: o.system, User: o.user, Prefix: o.prefix, Defaults: store.DefaultOptions(), Zone: zone})
+	res, err := crontab.Parse(in, crontab.Options{System: o.system, User: who, Prefix: o.prefix, Defaults: store.DefaultOptions(), Zone: zone})
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}

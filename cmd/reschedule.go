@@ -37,7 +37,6 @@ becomes active again.`,
 		},
 	}
 	o.trigger.register(c.Flags())
-	_ = c.RegisterFlagCompletionFunc("tz", completeZones)
 	return c
 }
 

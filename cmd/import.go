@@ -126,31 +126,14 @@ func runImport(ctx context.Context, o *importOptions) error {
 			j.State = store.Active
 			file.Jobs = append(file.Jobs, jobfile.Job{Job: j})
 		}
-		// A dry run's transaction is rolled back: it must leave no
-		// database behind either.
-		mode := forWriting
-		if o.dryRun {
-			mode = forDryRun
-		}
-		db, err := o.db.Open(mode)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		err = db.Update(ctx, func(tx store.Tx) error {
+		err := update(ctx, o.db, o.dryRun, func(tx store.Tx) (err error) {
 			if err := keepPaused(tx, file); err != nil {
 				return err
 			}
-			var err error
-			if report, err = jobfile.Apply(tx, file, o.now(), jobfile.ApplyOptions{JobsOnly: true}); err != nil {
-				return err
-			}
-			if o.dryRun {
-				return errDryRun
-			}
-			return nil
+			report, err = jobfile.Apply(tx, file, o.now(), jobfile.ApplyOptions{JobsOnly: true})
+			return err
 		})
-		if err != nil && !errors.Is(err, errDryRun) {
+		if err != nil {
 			return err
 		}
 	}

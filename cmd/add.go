@@ -103,13 +103,8 @@ func runAdd(ctx context.Context, o *addOptions) error {
 		j.Pause()
 	}
 
-	db, err := o.db.Open(forWriting)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	kind := store.JobAdded
-	err = db.Update(ctx, func(tx store.Tx) error {
+	err = update(ctx, o.db, false, func(tx store.Tx) error {
 		kind, j.Created = store.JobAdded, now // fn may run more than once
 		if o.id == "" {
 			if j.ID, err = freeID(tx, j.ID); err != nil {

@@ -56,37 +56,6 @@ See testdata/jobfile.toml for a documented example.`,
 	return c
 }
 
-// errDryRun rolls back the transaction of a dry run.
-var errDryRun = errors.New("dry run")
-
-// update runs fn in a transaction on the database d. With dryRun, fn's
-// writes are rolled back, and a database that does not exist is not
-// created: a dry run leaves nothing behind.
-func update(ctx context.Context, d *database, dryRun bool, fn func(store.Tx) error) error {
-	mode := forWriting
-	if dryRun {
-		mode = forDryRun
-	}
-	db, err := d.Open(mode)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	err = db.Update(ctx, func(tx store.Tx) error {
-		if err := fn(tx); err != nil {
-			return err
-		}
-		if dryRun {
-			return errDryRun
-		}
-		return nil
-	})
-	if errors.Is(err, errDryRun) {
-		return nil
-	}
-	return err
-}
-
 func runApply(ctx context.Context, o *applyOptions) error {
 	f, err := loadJobfile(o.file, o.io.In)
 	if err != nil {

@@ -57,13 +57,8 @@ func newSchedulerPauseCmd(f *Factory, paused bool) *cobra.Command {
 }
 
 func runSchedulerPause(ctx context.Context, o *schedulerPauseOptions) error {
-	db, err := o.db.Open(forWriting)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	var changed bool
-	err = db.Update(ctx, func(tx store.Tx) (err error) {
+	err := update(ctx, o.db, false, func(tx store.Tx) (err error) {
 		changed, err = runner.SetPaused(tx, o.paused, o.now())
 		return err
 	})

@@ -113,15 +113,10 @@ func runSchedulerStatus(ctx context.Context, o *schedulerStatusOptions) error {
 	if err := checkOutput(o.output); err != nil {
 		return err
 	}
-	db, err := o.db.Open(forReading)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	st := statusJSON{Jobs: map[string]int{"active": 0, "paused": 0, "finished": 0, "broken": 0}}
 	var next time.Time
 	nextZone := time.Local
-	err = db.View(ctx, func(tx store.Tx) error {
+	err := view(ctx, o.db, func(tx store.Tx) error {
 		set, err := tx.Settings()
 		if err != nil {
 			return err

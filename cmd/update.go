@@ -10,6 +10,17 @@ import (
 	"github.com/jobctl/jobctl/store"
 )
 
+// view runs fn in a read-only transaction on the database d; a database
+// that does not exist reads as empty, and is not created.
+func view(ctx context.Context, d *database, fn func(store.Tx) error) error {
+	db, err := d.Open(forReading)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.View(ctx, fn)
+}
+
 // errDryRun rolls back the transaction of a dry run.
 var errDryRun = errors.New("dry run")
 

@@ -97,7 +97,7 @@ func runAdd(ctx context.Context, o *addOptions) error {
 	}
 	j.Name = flagged.Name
 	if j.State == store.Finished {
-		return usagef("trigger %s has no fire times after now (%s)", j.Trigger, zoneTime(now, j.Location()))
+		return usagef("%s", noFireTimes(j.Trigger, "after now ("+zoneTime(now, j.Location())+")"))
 	}
 	if o.paused {
 		j.Pause()

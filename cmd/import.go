@@ -120,7 +120,8 @@ func runImport(ctx context.Context, o *importOptions) error {
 
 	var report jobfile.Report
 	if len(res.Entries) > 0 {
-		file := &jobfile.File{Defaults: store.DefaultOptions()}
+		// Apply reads no Defaults: the jobs' options are resolved.
+		file := &jobfile.File{}
 		for _, e := range res.Entries {
 			j := e.Job
 			j.State = store.Active
@@ -136,8 +137,6 @@ func runImport(ctx context.Context, o *importOptions) error {
 		if err != nil {
 			return err
 		}
-	}
-	if len(res.Entries) > 0 {
 		if err := writeImport(o.io.Out, res.Entries, report); err != nil {
 			return err
 		}

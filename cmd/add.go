@@ -60,7 +60,6 @@ pipes and redirections. add prints the job's id on stdout.`,
 	c.Flags().StringVar(&o.id, "id", "", "the job's id (default: 8 random hex digits)")
 	c.Flags().BoolVar(&o.paused, "paused", false, "store the job paused (jobctl resume starts it)")
 	c.Flags().BoolVar(&o.replace, "replace", false, "replace a job with the same id instead of failing")
-	_ = c.RegisterFlagCompletionFunc("tz", completeZones)
 	return c
 }
 
@@ -77,9 +76,6 @@ func runAdd(ctx context.Context, o *addOptions) error {
 		// No trigger: once, as soon as possible. start, end and tz still
 		// apply (a delayed "once" is --at).
 		spec.At = "now"
-	}
-	if spec, err = zoned(spec); err != nil {
-		return err
 	}
 	// The flags' name and options, over the defaults.
 	flagged := &store.Job{Options: store.DefaultOptions()}
@@ -101,19 +97,14 @@ func runAdd(ctx context.Context, o *addOptions) error {
 	}
 	j.Name = flagged.Name
 	if j.State == store.Finished {
-		return usagef("trigger %s has no fire times after now (%s)", spec, zoneTime(now, j.Location()))
+		return usagef("%s", noFireTimes(j.Trigger, "after now ("+zoneTime(now, j.Location())+")"))
 	}
 	if o.paused {
 		j.Pause()
 	}
 
-	db, err := o.db.Open(forWriting)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	kind := store.JobAdded
-	err = db.Update(ctx, func(tx store.Tx) error {
+	err = update(ctx, o.db, false, func(tx store.Tx) error {
 		kind, j.Created = store.JobAdded, now // fn may run more than once
 		if o.id == "" {
 			if j.ID, err = freeID(tx, j.ID); err != nil {

@@ -56,31 +56,17 @@ See testdata/jobfile.toml for a documented example.`,
 	return c
 }
 
-// errDryRun rolls back the transaction of a dry run.
-var errDryRun = errors.New("dry run")
-
 func runApply(ctx context.Context, o *applyOptions) error {
 	f, err := loadJobfile(o.file, o.io.In)
 	if err != nil {
 		return err
 	}
-	db, err := o.db.Open(forWriting)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	var r jobfile.Report
-	err = db.Update(ctx, func(tx store.Tx) error {
-		var err error
-		if r, err = jobfile.Apply(tx, f, o.now(), jobfile.ApplyOptions{Prune: o.prune}); err != nil {
-			return err
-		}
-		if o.dryRun {
-			return errDryRun
-		}
-		return nil
+	err = update(ctx, o.db, o.dryRun, func(tx store.Tx) (err error) {
+		r, err = jobfile.Apply(tx, f, o.now(), jobfile.ApplyOptions{Prune: o.prune})
+		return err
 	})
-	if err != nil && !errors.Is(err, errDryRun) {
+	if err != nil {
 		return err
 	}
 	for _, l := range []struct {

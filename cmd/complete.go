@@ -54,12 +54,7 @@ func completeExecutors(db *database) cobra.CompletionFunc {
 
 // viewJobs calls fn for every job stored in d.
 func viewJobs(ctx context.Context, d *database, fn func(*store.Job)) error {
-	db, err := d.Open(forReading)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	return db.View(ctx, func(tx store.Tx) error {
+	return view(ctx, d, func(tx store.Tx) error {
 		return tx.Jobs(func(j *store.Job) error { fn(j); return nil })
 	})
 }

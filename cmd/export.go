@@ -32,14 +32,9 @@ be written and are left out, with a warning.`,
 }
 
 func runExport(ctx context.Context, o *exportOptions) error {
-	db, err := o.db.Open(forReading)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	var jobs []*store.Job
 	var settings store.Settings
-	err = db.View(ctx, func(tx store.Tx) error {
+	err := view(ctx, o.db, func(tx store.Tx) (err error) {
 		if settings, err = tx.Settings(); err != nil {
 			return err
 		}

@@ -61,14 +61,9 @@ func runHistory(ctx context.Context, o *historyOptions) error {
 	if o.n < 0 {
 		return usagef("-n: %d is negative", o.n)
 	}
-	db, err := o.db.Open(forReading)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	var runs []*store.Run
 	var zones map[string]*time.Location
-	err = db.View(ctx, func(tx store.Tx) (err error) {
+	err := view(ctx, o.db, func(tx store.Tx) (err error) {
 		if runs, err = tx.Runs(o.id, o.n); err != nil {
 			return err
 		}

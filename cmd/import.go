@@ -82,12 +82,13 @@ func runImport(ctx context.Context, o *importOptions) error {
 	if o.user != "" && !o.system {
 		return usagef("--user %s: only a system crontab (--system) has users", o.user)
 	}
-	if o.system && o.user == "" {
+	who := o.user
+	if o.system && who == "" {
 		u, err := user.Current()
 		if err != nil {
 			return fmt.Errorf("--system: %v; name the user with --user", err)
 		}
-		o.user = u.Username
+		who = u.Username
 	}
 	name, in := inputName(o.crontab), o.io.In
 	if o.crontab != "-" {
@@ -106,7 +107,7 @@ func runImport(ctx context.Context, o *importOptions) error {
 	if err != nil {
 		return asUsage(err)
 	}
-	res, err := crontab.Parse(in, crontab.Options{System: o.system, User: o.user, Prefix: o.prefix, Defaults: store.DefaultOptions(), Zone: zone})
+	res, err := crontab.Parse(in, crontab.Options{System: o.system, User: who, Prefix: o.prefix, Defaults: store.DefaultOptions(), Zone: zone})
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
@@ -119,41 +120,23 @@ func runImport(ctx context.Context, o *importOptions) error {
 
 	var report jobfile.Report
 	if len(res.Entries) > 0 {
-		file := &jobfile.File{Defaults: store.DefaultOptions()}
+		// Apply reads no Defaults: the jobs' options are resolved.
+		file := &jobfile.File{}
 		for _, e := range res.Entries {
 			j := e.Job
 			j.State = store.Active
 			file.Jobs = append(file.Jobs, jobfile.Job{Job: j})
 		}
-		// A dry run's transaction is rolled back: it must leave no
-		// database behind either.
-		mode := forWriting
-		if o.dryRun {
-			mode = forDryRun
-		}
-		db, err := o.db.Open(mode)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		err = db.Update(ctx, func(tx store.Tx) error {
+		err := update(ctx, o.db, o.dryRun, func(tx store.Tx) (err error) {
 			if err := keepPaused(tx, file); err != nil {
 				return err
 			}
-			var err error
-			if report, err = jobfile.Apply(tx, file, o.now(), jobfile.ApplyOptions{JobsOnly: true}); err != nil {
-				return err
-			}
-			if o.dryRun {
-				return errDryRun
-			}
-			return nil
+			report, err = jobfile.Apply(tx, file, o.now(), jobfile.ApplyOptions{JobsOnly: true})
+			return err
 		})
-		if err != nil && !errors.Is(err, errDryRun) {
+		if err != nil {
 			return err
 		}
-	}
-	if len(res.Entries) > 0 {
 		if err := writeImport(o.io.Out, res.Entries, report); err != nil {
 			return err
 		}

@@ -134,14 +134,19 @@ func (f *optionFlags) apply(fs *pflag.FlagSet, j *store.Job, all bool) error {
 	return nil
 }
 
-// setEnv sets KEY=VALUE in env, replacing an entry for the same key, and
-// keeps env sorted as the jobfile does.
+// setEnv returns env with KEY=VALUE set, replacing an entry for the same
+// key, and sorted as the jobfile keeps it.
 func setEnv(env []string, kv string) []string {
 	k, _, _ := strings.Cut(kv, "=")
-	env = slices.DeleteFunc(slices.Clone(env), func(e string) bool { return strings.HasPrefix(e, k+"=") })
-	env = append(env, kv)
+	env = append(unsetEnv(env, k), kv)
 	slices.Sort(env)
 	return env
+}
+
+// unsetEnv returns env without the entry of key; env itself is left as it
+// is.
+func unsetEnv(env []string, key string) []string {
+	return slices.DeleteFunc(slices.Clone(env), func(e string) bool { return strings.HasPrefix(e, key+"=") })
 }
 
 // zoned gives spec the local zone's name when it names none, so that the

@@ -44,13 +44,8 @@ func runList(ctx context.Context, o *listOptions) error {
 	if err := checkOutput(o.output); err != nil {
 		return err
 	}
-	db, err := o.db.Open(forReading)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	var jobs []listed
-	err = db.View(ctx, func(tx store.Tx) error {
+	err := view(ctx, o.db, func(tx store.Tx) error {
 		return tx.Jobs(func(j *store.Job) error {
 			l := listed{job: j}
 			runs, err := tx.Runs(j.ID, 1)

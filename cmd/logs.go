@@ -55,14 +55,9 @@ func runLogs(ctx context.Context, o *logsOptions) error {
 		}
 		seq = n
 	}
-	db, err := o.db.Open(forReading)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	var r *store.Run
 	var j *store.Job
-	err = db.View(ctx, func(tx store.Tx) (err error) {
+	err := view(ctx, o.db, func(tx store.Tx) (err error) {
 		if j, err = tx.Job(id); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -66,7 +67,7 @@ func runModify(ctx context.Context, o *modifyOptions) error {
 			j.Command = o.command
 		}
 		for _, k := range o.unsetEnv {
-			j.Options.Env = slices.DeleteFunc(j.Options.Env, func(e string) bool { return strings.HasPrefix(e, k+"=") })
+			j.Options.Env = unsetEnv(j.Options.Env, k)
 		}
 		if j.Name == before.Name && j.Command == before.Command && equalOptions(j.Options, before.Options) {
 			return false, fmt.Sprintf("job %s already has these options", j.ID), nil
@@ -75,8 +76,10 @@ func runModify(ctx context.Context, o *modifyOptions) error {
 	})
 }
 
+// equalOptions compares every option, whatever fields Options gains; a nil
+// and an empty Env are alike.
 func equalOptions(a, b store.Options) bool {
-	return a.MisfireGrace == b.MisfireGrace && a.Coalesce == b.Coalesce && a.MaxInstances == b.MaxInstances &&
-		a.Executor == b.Executor && a.Timeout == b.Timeout && a.Jitter == b.Jitter && a.Dir == b.Dir &&
-		slices.Equal(a.Env, b.Env)
+	envA, envB := a.Env, b.Env
+	a.Env, b.Env = nil, nil
+	return reflect.DeepEqual(a, b) && slices.Equal(envA, envB)
 }

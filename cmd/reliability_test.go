@@ -128,6 +128,9 @@ func (c *cli) command(args ...string) *exec.Cmd {
 	cmd := exec.Command(c.bin, args...)
 	cmd.Dir = c.dir
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + c.dir, "JOBCTL_DB=" + c.db, "TZ=UTC", "NO_COLOR=1"}
+	// Wait, even after a kill, waits for the output pipes to close too, which
+	// a job the process started could hold open for ever.
+	cmd.WaitDelay = bound
 	return cmd
 }
 

@@ -51,14 +51,9 @@ func runRemove(ctx context.Context, o *removeOptions) error {
 	case !o.all && len(ids) == 0:
 		return usagef("no job ids (or --all --yes to remove every job)")
 	}
-	db, err := o.db.Open(forWriting)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	now := o.now()
 	var gone []string
-	err = db.Update(ctx, func(tx store.Tx) error {
+	err := update(ctx, o.db, false, func(tx store.Tx) error {
 		gone = uniq(ids)
 		if o.all {
 			gone = nil

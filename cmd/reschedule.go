@@ -37,7 +37,6 @@ becomes active again.`,
 		},
 	}
 	o.trigger.register(c.Flags())
-	_ = c.RegisterFlagCompletionFunc("tz", completeZones)
 	return c
 }
 
@@ -60,7 +59,7 @@ func runReschedule(ctx context.Context, o *rescheduleOptions) error {
 			return false, "", asUsage(err)
 		}
 		if j.State == store.Finished {
-			return false, "", usagef("trigger %s has no fire times after now (%s)", spec, zoneTime(now, j.Location()))
+			return false, "", usagef("%s", noFireTimes(spec, "after now ("+zoneTime(now, j.Location())+")"))
 		}
 		if paused {
 			j.Pause()

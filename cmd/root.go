@@ -37,8 +37,8 @@ type Streams struct {
 // Factory is what every command is built from.
 type Factory struct {
 	IO  Streams
-	Now func() time.Time // the clock: "now" for every command
-	DB  *database        // the database --db names
+	Now func() time.Time // the clock: "now" for every command; nil is time.Now
+	DB  *database        // the database --db names; NewRoot makes one if nil
 }
 
 // NewFactory returns the Factory of a real run: the streams s, the system
@@ -69,6 +69,14 @@ func asUsage(err error) error {
 
 // NewRoot builds the whole command tree from f, binding --db to f.DB.
 func NewRoot(f *Factory) *cobra.Command {
+	// A Factory built outside the package cannot set DB (its type is
+	// unexported), and may leave Now out.
+	if f.DB == nil {
+		f.DB = &database{}
+	}
+	if f.Now == nil {
+		f.Now = time.Now
+	}
 	root := &cobra.Command{
 		Use:   "jobctl",
 		Short: "A cron replacement with APScheduler's scheduling model",

@@ -288,9 +288,7 @@ func (r *runCommand) config(ctx context.Context) (runner.Config, error) {
 	for _, e := range set.Executors {
 		cfg.Executors[e.Name] = e.MaxWorkers
 	}
-	for _, l := range set.Listeners {
-		cfg.Listeners = append(cfg.Listeners, store.Listener{Events: l.Events, Command: l.Command})
-	}
+	cfg.Listeners = set.Listeners
 	if len(set.Executors)+len(set.Listeners) > 0 {
 		r.log.Info("executors and listeners of the jobfile applied last", "executors", len(set.Executors), "listeners", len(set.Listeners))
 	}

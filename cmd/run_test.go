@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jobctl/jobctl/runner"
 	"github.com/jobctl/jobctl/store"
@@ -90,8 +91,16 @@ func TestRunInProcess(t *testing.T) {
 	})
 	root := NewRoot(f)
 	root.SetArgs([]string{"--db", db, "run", "-f", "-", "--memory", "--once", "--log-format", "json"})
-	if err := root.Execute(); err != nil {
-		t.Fatalf("jobctl run: %v\n%s", err, errOut.String())
+	done := make(chan error, 1)
+	go func() { done <- root.Execute() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("jobctl run: %v\n%s", err, errOut.String())
+		}
+	case <-time.After(bound):
+		// Its streams are still written to: not read here.
+		t.Fatalf("jobctl run --once still running after %v", bound)
 	}
 	if out.String() != "[hello] hello\n" {
 		t.Errorf("stdout %q, want the job's output", out.String())

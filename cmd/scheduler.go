@@ -57,13 +57,8 @@ func newSchedulerPauseCmd(f *Factory, paused bool) *cobra.Command {
 }
 
 func runSchedulerPause(ctx context.Context, o *schedulerPauseOptions) error {
-	db, err := o.db.Open(forWriting)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	var changed bool
-	err = db.Update(ctx, func(tx store.Tx) (err error) {
+	err := update(ctx, o.db, false, func(tx store.Tx) (err error) {
 		changed, err = runner.SetPaused(tx, o.paused, o.now())
 		return err
 	})
@@ -118,15 +113,10 @@ func runSchedulerStatus(ctx context.Context, o *schedulerStatusOptions) error {
 	if err := checkOutput(o.output); err != nil {
 		return err
 	}
-	db, err := o.db.Open(forReading)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	st := statusJSON{Jobs: map[string]int{"active": 0, "paused": 0, "finished": 0, "broken": 0}}
 	var next time.Time
 	nextZone := time.Local
-	err = db.View(ctx, func(tx store.Tx) error {
+	err := view(ctx, o.db, func(tx store.Tx) error {
 		set, err := tx.Settings()
 		if err != nil {
 			return err

@@ -59,14 +59,9 @@ func runShow(ctx context.Context, o *showOptions) error {
 	if err := checkOutput(o.output); err != nil {
 		return err
 	}
-	db, err := o.db.Open(forReading)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	var j *store.Job
 	var runs []*store.Run
-	err = db.View(ctx, func(tx store.Tx) error {
+	err := view(ctx, o.db, func(tx store.Tx) (err error) {
 		if j, err = tx.Job(id); err != nil {
 			return err
 		}

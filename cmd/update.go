@@ -2,12 +2,55 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/jobctl/jobctl/store"
 )
+
+// view runs fn in a read-only transaction on the database d; a database
+// that does not exist reads as empty, and is not created.
+func view(ctx context.Context, d *database, fn func(store.Tx) error) error {
+	db, err := d.Open(forReading)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.View(ctx, fn)
+}
+
+// errDryRun rolls back the transaction of a dry run.
+var errDryRun = errors.New("dry run")
+
+// update runs fn in a transaction on the database d. With dryRun, fn's
+// writes are rolled back, and a database that does not exist is not
+// created: a dry run leaves nothing behind.
+func update(ctx context.Context, d *database, dryRun bool, fn func(store.Tx) error) error {
+	mode := forWriting
+	if dryRun {
+		mode = forDryRun
+	}
+	db, err := d.Open(mode)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	err = db.Update(ctx, func(tx store.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if dryRun {
+			return errDryRun
+		}
+		return nil
+	})
+	if errors.Is(err, errDryRun) {
+		return nil
+	}
+	return err
+}
 
 // updateJobs runs edit on each job named in ids, in one transaction: all of
 // them change or none does (an unknown id fails the lot). edit changes the
@@ -16,13 +59,8 @@ import (
 // notes (such as "already paused") go to errOut once the transaction
 // commits.
 func updateJobs(ctx context.Context, d *database, ids []string, now time.Time, errOut io.Writer, edit func(j *store.Job) (changed bool, note string, err error)) error {
-	db, err := d.Open(forWriting)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	var notes []string
-	err = db.Update(ctx, func(tx store.Tx) error {
+	err := update(ctx, d, false, func(tx store.Tx) error {
 		notes = notes[:0]
 		for _, id := range ids {
 			j, err := tx.Job(id)

@@ -121,9 +121,7 @@ func TestApply(t *testing.T) {
 	if got := changes(t, s); got != want {
 		t.Errorf("journal:\n%s\nwant\n%s", got, want)
 	}
-	var st store.Settings
-	_ = s.View(t.Context(), func(tx store.Tx) (err error) { st, err = tx.Settings(); return err })
-	if st.HistoryLimit != 50 {
+	if st := settings(t, s); st.HistoryLimit != 50 {
 		t.Errorf("settings: %+v", st)
 	}
 }
@@ -175,14 +173,13 @@ func TestExportRoundTrip(t *testing.T) {
 	a := newMemory(t)
 	apply(t, a, f, now, ApplyOptions{})
 	var jobs []*store.Job
-	var st store.Settings
 	err = a.View(t.Context(), func(tx store.Tx) error {
-		st, _ = tx.Settings()
 		return tx.Jobs(func(j *store.Job) error { jobs = append(jobs, j); return nil })
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	st := settings(t, a)
 	out, err := Export(st, jobs)
 	if err != nil {
 		t.Fatal(err)

@@ -77,11 +77,15 @@ func (d *decoder) errorf(path, label, format string, args ...any) {
 
 func (d *decoder) file() *File {
 	// The keys' positions, for messages, are found while the TOML is
-	// decoded: each scan of a large file takes a while.
+	// decoded: each scan of a large file takes a while. Both read the one
+	// copy of the source; the scan ends on any input, and its result is
+	// waited for even when the TOML is invalid (and the positions unused),
+	// so that no goroutine outlives Parse.
+	src := string(d.src)
 	positions := make(chan map[string]Position, 1)
-	go func() { positions <- keyPositions(string(d.src)) }()
+	go func() { positions <- keyPositions(src) }()
 	var raw map[string]any
-	_, err := toml.Decode(string(d.src), &raw)
+	_, err := toml.Decode(src, &raw)
 	d.pos = <-positions
 	if err != nil {
 		e := &Error{File: d.name, Msg: err.Error()}

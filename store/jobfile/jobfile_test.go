@@ -221,30 +221,3 @@ max_workers = 1
 		t.Errorf("positions:\n%v\nwant\n%v", pos, want)
 	}
 }
-
-// TestCheckID covers what ids and executor names may hold: the same rule
-// serves flags, jobfiles and executors.
-func TestCheckID(t *testing.T) {
-	for _, tt := range []struct{ id, want string }{
-		{"backup-1.daily", ""},
-		{"日本語", ""},
-		{"", "empty id"},
-		{"a b", `id "a b" contains ' '`},
-		{"a/b", `id "a/b" contains '/'`},
-		{"-x", `id "-x" starts with '-'`},
-		{"a\x1b[31m", `id "a\x1b[31m" contains '\x1b'`},
-		{"\xff", `id "\xff" is not valid UTF-8`},
-		{"caf\xe9", `id "caf\xe9" is not valid UTF-8`},
-		{strings.Repeat("x", 65), "is longer than 64 bytes"},
-	} {
-		err := store.CheckID(tt.id)
-		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
-			t.Errorf("store.CheckID(%q) = %v, want %q", tt.id, err, tt.want)
-		}
-	}
-	o := store.DefaultOptions()
-	o.Executor = "\xfe"
-	if err := store.CheckOptions(o); err == nil || !strings.Contains(err.Error(), "not valid UTF-8") {
-		t.Errorf("an executor name that is not UTF-8: %v", err)
-	}
-}

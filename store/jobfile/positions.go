@@ -8,8 +8,10 @@ import (
 // The toml library gives positions for syntax errors only: its per-key
 // positions are private and name every [[job]] table alike. Errors found
 // after decoding (a bad cron field, an unknown key in the third job) are
-// placed by scanning the source, which the library has already accepted as
-// valid TOML, for the tables and keys it defines.
+// placed by scanning the source for the tables and keys it defines. The
+// scan runs while the library decodes, so before anything says the source
+// is valid TOML: it must end, without panicking, on any input (FuzzParse),
+// and its positions are used only when the library accepted the source.
 
 // keyPositions maps the path of every table header and key written in src to
 // where it starts. Paths index arrays of tables from 0, as in

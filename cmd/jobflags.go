@@ -149,17 +149,6 @@ func unsetEnv(env []string, key string) []string {
 	return slices.DeleteFunc(slices.Clone(env), func(e string) bool { return strings.HasPrefix(e, key+"=") })
 }
 
-// zoned gives spec the local zone's name when it names none, so that the
-// stored job means the same instants to every process that reads it.
-func zoned(spec schedule.Spec) (schedule.Spec, error) {
-	tz, err := store.ZoneOr(spec.Timezone)
-	if err != nil {
-		return spec, asUsage(err)
-	}
-	spec.Timezone = tz
-	return spec, nil
-}
-
 // checkTriggerFlags builds the Spec the trigger flags describe, checked by
 // parsing it the way the store will.
 func checkTriggerFlags(f *triggerFlags) (schedule.Spec, bool, error) {

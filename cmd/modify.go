@@ -3,7 +3,6 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -69,17 +68,9 @@ func runModify(ctx context.Context, o *modifyOptions) error {
 		for _, k := range o.unsetEnv {
 			j.Options.Env = unsetEnv(j.Options.Env, k)
 		}
-		if j.Name == before.Name && j.Command == before.Command && equalOptions(j.Options, before.Options) {
+		if j.Name == before.Name && j.Command == before.Command && j.Options.Equal(before.Options) {
 			return false, fmt.Sprintf("job %s already has these options", j.ID), nil
 		}
 		return true, fmt.Sprintf("modified job %s", j.ID), nil
 	})
-}
-
-// equalOptions compares every option, whatever fields Options gains; a nil
-// and an empty Env are alike.
-func equalOptions(a, b store.Options) bool {
-	envA, envB := a.Env, b.Env
-	a.Env, b.Env = nil, nil
-	return reflect.DeepEqual(a, b) && slices.Equal(envA, envB)
 }

@@ -48,9 +48,6 @@ func runReschedule(ctx context.Context, o *rescheduleOptions) error {
 	if !ok {
 		return usagef("no trigger: give --cron, --every, --at or keyword fields such as --hour")
 	}
-	if spec, err = zoned(spec); err != nil {
-		return err
-	}
 	now := o.now()
 	return updateJobs(ctx, o.db, []string{o.id}, now, o.io.Err, func(j *store.Job) (bool, string, error) {
 		paused := j.State == store.Paused
@@ -59,11 +56,11 @@ func runReschedule(ctx context.Context, o *rescheduleOptions) error {
 			return false, "", asUsage(err)
 		}
 		if j.State == store.Finished {
-			return false, "", usagef("%s", noFireTimes(spec, "after now ("+zoneTime(now, j.Location())+")"))
+			return false, "", usagef("%s", noFireTimes(j.Trigger, "after now ("+zoneTime(now, j.Location())+")"))
 		}
 		if paused {
 			j.Pause()
 		}
-		return true, fmt.Sprintf("rescheduled job %s (%s): %s", j.ID, spec, nextRunText(j, now)), nil
+		return true, fmt.Sprintf("rescheduled job %s (%s): %s", j.ID, j.Trigger, nextRunText(j, now)), nil
 	})
 }

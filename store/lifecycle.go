@@ -32,9 +32,8 @@ func DefaultOptions() Options {
 }
 
 // NewJob returns a job ready to store: active, its options opts (start
-// from DefaultOptions), its trigger in the zone the trigger names or else
-// this process's local zone (stored by name, see LocalZone), anchored and
-// scheduled at now. The id and the options are checked as the CLI checks
+// from DefaultOptions), its trigger anchored and scheduled at now (see
+// SetTrigger). The id and the options are checked as the CLI checks
 // them. A trigger with no fire time at or after now gives a Finished job:
 // storing it would run nothing, so callers usually refuse it.
 func NewJob(id, command string, trigger schedule.Spec, opts Options, now time.Time) (*Job, error) {
@@ -44,11 +43,6 @@ func NewJob(id, command string, trigger schedule.Spec, opts Options, now time.Ti
 	if err := CheckOptions(opts); err != nil {
 		return nil, fmt.Errorf("job %q: %w", id, err)
 	}
-	tz, err := ZoneOr(trigger.Timezone)
-	if err != nil {
-		return nil, err
-	}
-	trigger.Timezone = tz
 	j := &Job{ID: id, Command: command, Trigger: trigger, Options: opts, State: Active, Created: now, Updated: now}
 	if err := j.SetTrigger(now); err != nil {
 		return nil, err
@@ -58,8 +52,16 @@ func NewJob(id, command string, trigger schedule.Spec, opts Options, now time.Ti
 
 // SetTrigger anchors j's trigger at now and schedules it: NextRun is the
 // first fire time at or after now, and a trigger with none left finishes
-// the job. A paused job stays paused, with no NextRun.
+// the job. A paused job stays paused, with no NextRun. A trigger that names
+// no zone (or "local") is given the local zone's name (see LocalZone), so
+// that the stored job means the same instants to every process that reads
+// it.
 func (j *Job) SetTrigger(now time.Time) error {
+	tz, err := ZoneOr(j.Trigger.Timezone)
+	if err != nil {
+		return err
+	}
+	j.Trigger.Timezone = tz
 	j.Anchor = now
 	return j.Resume(now)
 }

@@ -30,6 +30,8 @@ package store
 import (
 	"context"
 	"errors"
+	"reflect"
+	"slices"
 	"time"
 
 	"github.com/jobctl/jobctl/schedule"
@@ -66,6 +68,14 @@ type Options struct {
 	Jitter       time.Duration  `json:"jitter,omitempty"`
 	Dir          string         `json:"dir,omitempty"`
 	Env          []string       `json:"env,omitempty"` // KEY=VALUE
+}
+
+// Equal reports whether o and p say the same, comparing every field,
+// whatever fields Options gains; a nil and an empty Env alike.
+func (o Options) Equal(p Options) bool {
+	envO, envP := o.Env, p.Env
+	o.Env, p.Env = nil, nil
+	return reflect.DeepEqual(o, p) && slices.Equal(envO, envP)
 }
 
 // Job is a command and the trigger that decides when it runs.

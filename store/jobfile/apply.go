@@ -190,13 +190,5 @@ func applyJob(tx store.Tx, fj, old *store.Job, now time.Time) (store.ChangeKind,
 func sameJob(a, b *store.Job) bool {
 	return a.Name == b.Name && a.Command == b.Command && a.State == b.State &&
 		a.Anchor.Equal(b.Anchor) && a.NextRun.Equal(b.NextRun) && a.Requested.Equal(b.Requested) &&
-		reflect.DeepEqual(a.Trigger, b.Trigger) && reflect.DeepEqual(normalEnv(a.Options), normalEnv(b.Options))
-}
-
-// normalEnv treats a nil and an empty Env alike.
-func normalEnv(o store.Options) store.Options {
-	if len(o.Env) == 0 {
-		o.Env = nil
-	}
-	return o
+		reflect.DeepEqual(a.Trigger, b.Trigger) && a.Options.Equal(b.Options)
 }

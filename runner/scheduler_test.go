@@ -838,3 +838,34 @@ func TestCloseDuringShutdown(t *testing.T) {
 		t.Error("Close after Shutdown: no error")
 	}
 }
+
+// Shutdown waits for the running runs until its ctx is done, then
+// terminates them, records them interrupted and returns.
+func TestShutdownContextDone(t *testing.T) {
+	h := newHarness(t, t0)
+	h.put(job("a", schedule.Spec{At: t0.Format(time.RFC3339)}))
+	h.hold("a")
+	s := h.start(Config{})
+	h.waitFor("a to start", func() bool { return h.started() == 1 })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Shutdown(ctx) }()
+	h.waitFor("Shutdown to wait", func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.state == stateStopping
+	})
+	select {
+	case err := <-done:
+		t.Fatalf("Shutdown returned %v while a ran and its ctx was not done", err)
+	case <-time.After(10 * time.Millisecond):
+	}
+	cancel()
+	if err := recv(t, done, "Shutdown to return once its ctx is done"); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.history("a"); got != "10:00:00 interrupted\n" {
+		t.Errorf("history %q, want interrupted", got)
+	}
+}

@@ -288,13 +288,9 @@ func New(cfg Config) (*Scheduler, error) {
 // that): the recovery transaction, whose failure fails Start, and the
 // first planning, whose failure the loop retries as any store error.
 func (s *Scheduler) Start(ctx context.Context) error {
-	s.mu.Lock()
-	if s.state != stateNew {
-		s.mu.Unlock()
+	if !s.setState(stateNew, stateRunning) {
 		return errors.New("runner: scheduler already started")
 	}
-	s.state = stateRunning
-	s.mu.Unlock()
 
 	now := s.clock.Now()
 	var interrupted []*store.Run
@@ -339,9 +335,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		return nil
 	})
 	if err != nil {
-		s.mu.Lock()
-		s.state = stateStopped
-		s.mu.Unlock()
+		s.setState(stateRunning, stateStopped)
 		return fmt.Errorf("starting the scheduler: %w", err)
 	}
 	s.paused = paused
@@ -420,18 +414,12 @@ func (s *Scheduler) Close() error {
 }
 
 func (s *Scheduler) shutdown(ctx context.Context, wait bool) (err error) {
-	s.mu.Lock()
-	if s.state != stateRunning {
-		s.mu.Unlock()
+	if !s.setState(stateRunning, stateStopping) {
 		return errors.New("runner: scheduler not running")
 	}
-	s.state = stateStopping
-	s.mu.Unlock()
 	defer func() {
 		s.stopErr = err
-		s.mu.Lock()
-		s.state = stateStopped
-		s.mu.Unlock()
+		s.setState(stateStopping, stateStopped)
 		close(s.stopped)
 	}()
 	s.endLoop()
@@ -518,6 +506,18 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 	<-ctx.Done()
 	return s.Shutdown(context.Background())
+}
+
+// setState moves the scheduler from state from to state to, and reports
+// whether it was in from.
+func (s *Scheduler) setState(from, to int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != from {
+		return false
+	}
+	s.state = to
+	return true
 }
 
 // running reports whether the scheduler has started and not yet been shut

@@ -126,7 +126,7 @@ func (s *Scheduler) drainQueues() {
 
 // abandon records runs of inst that will not start, its last ones.
 func (s *Scheduler) abandon(inst *instance, runs []*store.Run, reason string) {
-	s.free(inst)
+	s.free(inst.job.ID)
 	for _, r := range runs {
 		r.Outcome, r.Reason = store.Missed, reason
 		s.w.put(r, Event{Name: store.EventJobMissed, JobID: r.JobID, Run: r})
@@ -139,13 +139,14 @@ func (s *Scheduler) drop(inst *instance, reason string) {
 	s.work.Done()
 }
 
-// free stops counting inst against its job's max instances: before its
-// last run is recorded, so that whoever sees the record can count on it.
-func (s *Scheduler) free(inst *instance) {
+// free stops counting an instance of job id against its max instances:
+// before its last run is recorded, so that whoever sees the record can
+// count on it.
+func (s *Scheduler) free(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.instances[inst.job.ID]--; s.instances[inst.job.ID] <= 0 {
-		delete(s.instances, inst.job.ID)
+	if s.instances[id]--; s.instances[id] <= 0 {
+		delete(s.instances, id)
 	}
 }
 
@@ -173,7 +174,7 @@ func (s *Scheduler) execute(inst *instance) {
 			e = s.runOne(inst, r)
 		}
 		if i == len(inst.runs)-1 {
-			s.free(inst)
+			s.free(j.ID)
 		}
 		s.w.put(r, e)
 	}

@@ -146,8 +146,7 @@ func (h *harness) releaseAll() {
 // job is a job with the default options, active from t0 on its trigger.
 func job(id string, spec schedule.Spec) *store.Job {
 	return &store.Job{
-		ID: id, Command: "true", Trigger: spec, Anchor: t0,
-		Options: store.Options{MisfireGrace: schedule.Grace(time.Minute), Coalesce: true, MaxInstances: 1, Executor: store.DefaultExecutor},
+		ID: id, Command: "true", Trigger: spec, Anchor: t0, Options: store.DefaultOptions(),
 	}
 }
 

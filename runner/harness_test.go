@@ -36,9 +36,7 @@ type harness struct {
 
 func newHarness(t *testing.T, start time.Time) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: clocktest.New(start), st: newMemory(t), held: map[string]chan struct{}{}, active: map[string]int{}}
-	t.Cleanup(func() { h.st.Close() })
-	return h
+	return &harness{t: t, clock: clocktest.New(start), st: newMemory(t), held: map[string]chan struct{}{}, active: map[string]int{}}
 }
 
 // start starts a Scheduler configured by cfg (Store, Clock and Events are

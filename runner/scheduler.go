@@ -433,7 +433,11 @@ func (s *Scheduler) shutdown(ctx context.Context, wait bool) (err error) {
 	s.mu.Unlock()
 	if wait && running > 0 {
 		s.log.Info("shutting down: waiting for the running jobs to end; nothing new starts", "running", running)
-		s.waitIdle(ctx, "shutting down: terminating the runs still going")
+		select {
+		case <-s.idle():
+		case <-ctx.Done():
+			s.log.Warn("shutting down: terminating the runs still going")
+		}
 	}
 	return s.finish(ctx)
 }
@@ -462,16 +466,6 @@ func (s *Scheduler) endLoop() {
 		s.stopLoop()
 		<-s.loopDone
 	})
-}
-
-// waitIdle waits until no instance is submitted or running, or ctx is
-// done, when it logs why it stops waiting.
-func (s *Scheduler) waitIdle(ctx context.Context, giveUp string) {
-	select {
-	case <-s.idle():
-	case <-ctx.Done():
-		s.log.Warn(giveUp)
-	}
 }
 
 // idle is closed once no instance is submitted or running.

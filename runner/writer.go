@@ -15,7 +15,9 @@ import (
 // many they are. Each run's event is emitted once its record is committed,
 // so a listener that reads the history finds it there.
 type writer struct {
-	s       *Scheduler
+	s *Scheduler
+	// mu guards pending, appended to by the workers (put) and taken by
+	// run's goroutine; the channels are set by newWriter.
 	mu      sync.Mutex
 	pending []written
 	wake    chan struct{} // capacity one: a pending wake-up stands for many puts

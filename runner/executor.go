@@ -33,16 +33,24 @@ type pool struct {
 	queue []*instance
 }
 
-// submitted counts a new instance against its job's max instances, as it
-// is planned, and emits its runs' job_submitted.
-func (s *Scheduler) submitted(inst *instance) {
-	s.work.Add(1)
+// submitted counts new instances against their jobs' max instances, as
+// they are planned (under one lock, however many), and emits their runs'
+// job_submitted.
+func (s *Scheduler) submitted(insts []*instance) {
+	if len(insts) == 0 {
+		return
+	}
+	s.work.Add(len(insts))
 	s.mu.Lock()
-	s.instances[inst.job.ID]++
+	for _, inst := range insts {
+		s.instances[inst.job.ID]++
+	}
 	s.mu.Unlock()
-	for _, r := range inst.runs {
-		s.log.Debug("run submitted", "job", r.JobID, "run", r.Seq, "fire_time", r.FireTime, "coalesced", r.Coalesced, "executor", inst.job.Options.Executor)
-		s.emit(Event{Name: store.EventJobSubmitted, JobID: r.JobID, Run: r})
+	for _, inst := range insts {
+		for _, r := range inst.runs {
+			s.log.Debug("run submitted", "job", r.JobID, "run", r.Seq, "fire_time", r.FireTime, "coalesced", r.Coalesced, "executor", inst.job.Options.Executor)
+			s.emit(Event{Name: store.EventJobSubmitted, JobID: r.JobID, Run: r})
+		}
 	}
 }
 

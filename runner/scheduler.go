@@ -30,17 +30,17 @@
 //
 // One goroutine sleeps on an Alarm set for the store's earliest next run
 // time, and on the store's Watch, which signals within a second a commit
-// made by another process (a jobctl command), or its own. It never polls. Each time it
-// wakes it runs one store transaction that reads the journal of changes
-// (for events), the scheduler's paused setting, and the jobs due; for each
-// due job it plans the fire times from its stored next run time up to now
-// with schedule.Due (coalesce, misfire grace), records a Run for each of
-// them — missed, skipped (max instances reached) or submitted (outcome
-// running, with this scheduler as owner) — and stores the job's new next
-// run time, or marks it finished (planner.go: decisions, nothing done).
-// Only when that transaction has committed are runs started, so a crash
-// can never run a fire time twice: a run still recorded as running when a
-// scheduler starts is marked interrupted.
+// made by another process (a jobctl command), or its own. It never polls.
+// Each time it wakes it runs one store transaction that reads the journal of
+// changes (for events), the scheduler's paused setting, and the jobs due;
+// for each due job it plans the fire times from its stored next run time up
+// to now with schedule.Due (coalesce, misfire grace), records a Run for each
+// of them — missed, skipped (max instances reached) or submitted (outcome
+// running, with this scheduler as owner) — and stores the job's new next run
+// time, or marks it finished (planner.go: decisions, nothing done). Only
+// when that transaction has committed are runs started, so a crash can never
+// run a fire time twice: a run still recorded as running when a scheduler
+// starts is marked interrupted.
 // To keep that transaction (and its fsync) off the path from a fire time to
 // its process, the loop wakes a little ahead (lead) of the fire time, plans
 // the job as of its fire time, and starts the process on an alarm at that
@@ -106,8 +106,9 @@ type Config struct {
 	Store store.Store
 	Clock Clock // nil: RealClock
 	// Executors are the worker pools by name, with their number of
-	// workers; jobs run in them, commands and Funcs alike. The default executor has store.DefaultMaxWorkers unless set here. A
-	// job naming an executor that is not configured runs in a pool of
+	// workers; jobs run in them, commands and Funcs alike. The default
+	// executor has store.DefaultMaxWorkers unless set here. A job naming
+	// an executor that is not configured runs in a pool of
 	// store.DefaultMaxWorkers of that name, with a warning.
 	Executors map[string]int
 	Shell     []string // nil: DefaultShell

@@ -94,7 +94,7 @@ func newListeners(list []store.Listener, log *slog.Logger, run func(context.Cont
 // emit queues e for the listeners that take it, never blocking.
 func (ls *listeners) emit(e Event) {
 	for _, l := range ls.list {
-		if !takes(l, e.Name) {
+		if !slices.Contains(l.Events, e.Name) {
 			continue
 		}
 		select {
@@ -103,15 +103,6 @@ func (ls *listeners) emit(e Event) {
 			ls.log.Warn("listener queue full: event dropped", "event", e.Name, "job", e.JobID, "command", l.Command)
 		}
 	}
-}
-
-func takes(l store.Listener, name string) bool {
-	for _, n := range l.Events {
-		if n == name {
-			return true
-		}
-	}
-	return false
 }
 
 // close lets the queued calls run until ctx is done, then kills the

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -37,9 +38,15 @@ func TestListenerQueueFull(t *testing.T) {
 	if n := strings.Count(logged.String(), "listener queue full"); n != 0 {
 		t.Fatalf("%d events dropped before the queue was full", n)
 	}
-	for range over {
-		ls.emit(e)
-	}
+	// Not held up: a blocking emit fails the test rather than hanging it.
+	emitted := make(chan struct{})
+	go func() {
+		for range over {
+			ls.emit(e)
+		}
+		close(emitted)
+	}()
+	recv(t, emitted, "emit to return with the queue full")
 	if n := strings.Count(logged.String(), "listener queue full: event dropped"); n != over {
 		t.Errorf("%d events dropped, want %d:\n%s", n, over, logged.String())
 	}
@@ -60,9 +67,11 @@ func TestJournalGap(t *testing.T) {
 	var logged syncBuffer
 	h.start(Config{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
 	h.sync()
-	// Changes 2 to 1006 in one commit: the journal keeps 7 to 1006.
+	// Changes 2 to JournalLimit+6 in one commit: the journal keeps the
+	// last JournalLimit of them, from 7; 2 to 6 are lost.
+	const lost = 5
 	err := h.st.Update(t.Context(), func(tx store.Tx) error {
-		for range 1005 {
+		for range store.JournalLimit + lost {
 			if err := tx.RecordChange(store.Change{Time: t0, Kind: store.JobModified, JobID: "a"}); err != nil {
 				return err
 			}
@@ -73,7 +82,8 @@ func TestJournalGap(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.sync()
-	if !strings.Contains(logged.String(), `msg="missed some changes to the jobs: the journal moved on" lost=5`) {
-		t.Errorf("no warning of 5 lost changes in the log:\n%.2000s", logged.String())
+	want := fmt.Sprintf(`level=WARN msg="missed some changes to the jobs: the journal moved on" lost=%d`, lost)
+	if !strings.Contains(logged.String(), want) {
+		t.Errorf("no %s in the log:\n%.2000s", want, logged.String())
 	}
 }

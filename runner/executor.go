@@ -33,16 +33,24 @@ type pool struct {
 	queue []*instance
 }
 
-// submitted counts a new instance against its job's max instances, as it
-// is planned, and emits its runs' job_submitted.
-func (s *Scheduler) submitted(inst *instance) {
-	s.work.Add(1)
+// submitted counts new instances against their jobs' max instances, as
+// they are planned (under one lock, however many), and emits their runs'
+// job_submitted.
+func (s *Scheduler) submitted(insts []*instance) {
+	if len(insts) == 0 {
+		return
+	}
+	s.work.Add(len(insts))
 	s.mu.Lock()
-	s.instances[inst.job.ID]++
+	for _, inst := range insts {
+		s.instances[inst.job.ID]++
+	}
 	s.mu.Unlock()
-	for _, r := range inst.runs {
-		s.log.Debug("run submitted", "job", r.JobID, "run", r.Seq, "fire_time", r.FireTime, "coalesced", r.Coalesced, "executor", inst.job.Options.Executor)
-		s.emit(Event{Name: store.EventJobSubmitted, JobID: r.JobID, Run: r})
+	for _, inst := range insts {
+		for _, r := range inst.runs {
+			s.log.Debug("run submitted", "job", r.JobID, "run", r.Seq, "fire_time", r.FireTime, "coalesced", r.Coalesced, "executor", inst.job.Options.Executor)
+			s.emit(Event{Name: store.EventJobSubmitted, JobID: r.JobID, Run: r})
+		}
 	}
 }
 
@@ -126,7 +134,7 @@ func (s *Scheduler) drainQueues() {
 
 // abandon records runs of inst that will not start, its last ones.
 func (s *Scheduler) abandon(inst *instance, runs []*store.Run, reason string) {
-	s.free(inst)
+	s.free(inst.job.ID)
 	for _, r := range runs {
 		r.Outcome, r.Reason = store.Missed, reason
 		s.w.put(r, Event{Name: store.EventJobMissed, JobID: r.JobID, Run: r})
@@ -139,13 +147,14 @@ func (s *Scheduler) drop(inst *instance, reason string) {
 	s.work.Done()
 }
 
-// free stops counting inst against its job's max instances: before its
-// last run is recorded, so that whoever sees the record can count on it.
-func (s *Scheduler) free(inst *instance) {
+// free stops counting an instance of job id against its max instances:
+// before its last run is recorded, so that whoever sees the record can
+// count on it.
+func (s *Scheduler) free(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.instances[inst.job.ID]--; s.instances[inst.job.ID] <= 0 {
-		delete(s.instances, inst.job.ID)
+	if s.instances[id]--; s.instances[id] <= 0 {
+		delete(s.instances, id)
 	}
 }
 
@@ -173,7 +182,7 @@ func (s *Scheduler) execute(inst *instance) {
 			e = s.runOne(inst, r)
 		}
 		if i == len(inst.runs)-1 {
-			s.free(inst)
+			s.free(j.ID)
 		}
 		s.w.put(r, e)
 	}

@@ -37,7 +37,7 @@ func TestUnconfiguredExecutor(t *testing.T) {
 	if max != store.DefaultMaxWorkers || queued != 1 {
 		t.Errorf("pool of %d workers, %d waiting; want %d, 1", max, queued, store.DefaultMaxWorkers)
 	}
-	want := `msg="executor not configured: using one of default size" executor=nowhere workers=10`
+	want := fmt.Sprintf(`level=WARN msg="executor not configured: using one of default size" executor=nowhere workers=%d`, store.DefaultMaxWorkers)
 	if n := strings.Count(logged.String(), want); n != 1 {
 		t.Errorf("%d warnings %s in the log, want 1:\n%s", n, want, logged.String())
 	}

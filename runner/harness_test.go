@@ -36,9 +36,7 @@ type harness struct {
 
 func newHarness(t *testing.T, start time.Time) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: clocktest.New(start), st: newMemory(t), held: map[string]chan struct{}{}, active: map[string]int{}}
-	t.Cleanup(func() { h.st.Close() })
-	return h
+	return &harness{t: t, clock: clocktest.New(start), st: newMemory(t), held: map[string]chan struct{}{}, active: map[string]int{}}
 }
 
 // start starts a Scheduler configured by cfg (Store, Clock and Events are
@@ -146,8 +144,7 @@ func (h *harness) releaseAll() {
 // job is a job with the default options, active from t0 on its trigger.
 func job(id string, spec schedule.Spec) *store.Job {
 	return &store.Job{
-		ID: id, Command: "true", Trigger: spec, Anchor: t0,
-		Options: store.Options{MisfireGrace: schedule.Grace(time.Minute), Coalesce: true, MaxInstances: 1, Executor: store.DefaultExecutor},
+		ID: id, Command: "true", Trigger: spec, Anchor: t0, Options: store.DefaultOptions(),
 	}
 }
 

@@ -117,9 +117,9 @@ func (s *Scheduler) act(d *decisions, now time.Time) {
 	}
 	// Instances planned ahead start at their fire time: one alarm for each
 	// instant.
+	s.submitted(d.submit)
 	var ahead map[time.Time][]*instance
 	for _, inst := range d.submit {
-		s.submitted(inst)
 		if !inst.start.After(now) {
 			s.submit(inst)
 			continue

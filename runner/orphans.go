@@ -55,13 +55,7 @@ func orphanReason(r *store.Run, pids []int, err error) string {
 // of its job (the caller counted them) until none of them is alive, or the
 // scheduler stops.
 func (s *Scheduler) watchOrphans(r *store.Run, pids []int) {
-	defer func() {
-		s.mu.Lock()
-		if s.instances[r.JobID]--; s.instances[r.JobID] <= 0 {
-			delete(s.instances, r.JobID)
-		}
-		s.mu.Unlock()
-	}()
+	defer s.free(r.JobID)
 	want := runEnv(r)
 	for {
 		if pids = alive(pids, want); len(pids) == 0 {

@@ -16,6 +16,10 @@ func findOrphans(runs []*store.Run) (map[*store.Run][]int, error) {
 	if err != nil {
 		return nil, err
 	}
+	want := make([][]string, len(runs))
+	for i, r := range runs {
+		want[i] = runEnv(r)
+	}
 	found := make(map[*store.Run][]int)
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
@@ -26,8 +30,8 @@ func findOrphans(runs []*store.Run) (map[*store.Run][]int, error) {
 		if err != nil {
 			continue // gone, or not ours to read: not a job of ours
 		}
-		for _, r := range runs {
-			if hasEnv(env, runEnv(r)) {
+		for i, r := range runs {
+			if hasEnv(env, want[i]) {
 				found[r] = append(found[r], pid)
 			}
 		}
@@ -47,13 +51,11 @@ func alive(pids []int, want []string) []int {
 // hasEnv reports whether the NUL-separated environment env holds every
 // entry of want.
 func hasEnv(env []byte, want []string) bool {
-	n := 0
-	for entry := range bytes.SplitSeq(env, []byte{0}) {
-		for _, w := range want {
-			if string(entry) == w {
-				n++
-			}
+	entries := bytes.Split(env, []byte{0})
+	for _, w := range want {
+		if !slices.ContainsFunc(entries, func(e []byte) bool { return string(e) == w }) {
+			return false
 		}
 	}
-	return n >= len(want)
+	return true
 }

@@ -73,3 +73,18 @@ func TestFindOrphans(t *testing.T) {
 		t.Error("a failed look is not said in the reason")
 	}
 }
+
+// hasEnv wants every entry: one entry repeated does not stand for another.
+func TestHasEnv(t *testing.T) {
+	want := []string{"JOBCTL_JOB_ID=a", "JOBCTL_RUN_ID=7"}
+	for env, ok := range map[string]bool{
+		"PATH=/bin\x00JOBCTL_RUN_ID=7\x00JOBCTL_JOB_ID=a\x00": true,
+		"JOBCTL_JOB_ID=a\x00JOBCTL_RUN_ID=8":                  false,
+		"JOBCTL_JOB_ID=a\x00JOBCTL_JOB_ID=a\x00":              false,
+		"":                                                    false,
+	} {
+		if got := hasEnv([]byte(env), want); got != ok {
+			t.Errorf("hasEnv(%q) = %v, want %v", env, got, ok)
+		}
+	}
+}

@@ -2,7 +2,6 @@ package runner
 
 import (
 	"fmt"
-	"maps"
 	"time"
 
 	"github.com/jobctl/jobctl/schedule"
@@ -41,8 +40,9 @@ type decisions struct {
 // decide reads, in tx, the journal after entry since, the scheduler's
 // paused setting and the jobs due by now (and within lead of it), plans
 // each due job with plan, and reads the next run time. inFlight counts the
-// instances of each job submitted or running; it is not modified (tx may be
-// tried again).
+// instances of each job submitted or running, as they were before tx; it is
+// only read (tx may be tried again). Each job is due once in a transaction,
+// so its instance planned there need not be counted in it.
 //
 // A job whose fire time comes within lead is planned ahead, as if at its
 // fire time, and its instance starts at that instant (instance.start): the
@@ -68,10 +68,6 @@ func (p *planner) decide(tx store.Tx, now time.Time, since uint64, inFlight map[
 		return nil, err
 	}
 	d.more = len(due) == dueBatch
-	inFlight = maps.Clone(inFlight) // and counting the instances planned here
-	if inFlight == nil {
-		inFlight = make(map[string]int)
-	}
 	for _, j := range due {
 		at := now
 		if j.NextRun.After(now) {
@@ -80,7 +76,7 @@ func (p *planner) decide(tx store.Tx, now time.Time, since uint64, inFlight map[
 			}
 			at = j.NextRun
 		}
-		if err := p.plan(tx, j, at, now, inFlight, d); err != nil {
+		if err := p.plan(tx, j, at, now, inFlight[j.ID], d); err != nil {
 			return nil, err
 		}
 	}
@@ -115,8 +111,9 @@ func (d *decisions) wake(now time.Time) (at time.Time, more bool) {
 }
 
 // plan decides what to do about one due job as of at (now, or its fire time
-// when planned ahead): records its runs and stores its next run time.
-func (p *planner) plan(tx store.Tx, j *store.Job, at, now time.Time, inFlight map[string]int, d *decisions) error {
+// when planned ahead), with inFlight of its instances submitted or running:
+// records its runs and stores its next run time.
+func (p *planner) plan(tx store.Tx, j *store.Job, at, now time.Time, inFlight int, d *decisions) error {
 	if j.Broken != "" {
 		d.broken = append(d.broken, j)
 		return nil
@@ -149,15 +146,14 @@ func (p *planner) plan(tx store.Tx, j *store.Job, at, now time.Time, inFlight ma
 			r.Outcome = store.Missed
 			r.Reason = fmt.Sprintf("late by %s, more than the misfire grace of %s", at.Sub(f.Time).Round(time.Millisecond), time.Duration(o.MisfireGrace))
 			d.events = append(d.events, Event{Name: store.EventJobMissed, JobID: j.ID, Run: r})
-		case inst == nil && inFlight[j.ID] >= max(o.MaxInstances, 1):
+		case inst == nil && inFlight >= max(o.MaxInstances, 1):
 			r.Outcome = store.Skipped
-			r.Reason = fmt.Sprintf("%d of max %d instances running", inFlight[j.ID], o.MaxInstances)
+			r.Reason = fmt.Sprintf("%d of max %d instances running", inFlight, o.MaxInstances)
 			d.events = append(d.events, Event{Name: store.EventJobMaxInstances, JobID: j.ID, Run: r})
 		default:
 			r.Outcome = store.Running
 			if inst == nil {
 				inst = &instance{job: j, start: at}
-				inFlight[j.ID]++
 				d.submit = append(d.submit, inst)
 			}
 			inst.runs = append(inst.runs, r)

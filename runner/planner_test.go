@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jobctl/jobctl/runner/clocktest"
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
 )
@@ -159,7 +160,9 @@ func TestPlannerMore(t *testing.T) {
 	}
 }
 
-// Start runs every job due, however many: more than one transaction takes.
+// Start submits every job due before it returns, however many: more than
+// one transaction takes. The loop is kept from looking at the store, so
+// that it cannot make up for a Start that stopped at one batch.
 func TestStartMoreThanABatch(t *testing.T) {
 	h := newHarness(t, t0)
 	jobs := make([]*store.Job, dueBatch+1)
@@ -168,10 +171,36 @@ func TestStartMoreThanABatch(t *testing.T) {
 		jobs[i].NextRun = t0
 	}
 	putJobs(t, h.st, jobs...)
+	gate := make(chan struct{})
+	h.setup = func(s *Scheduler) { s.clock = gatedAlarms{h.clock, gate} }
 	h.start(Config{})
+	t.Cleanup(func() { close(gate) }) // before the harness's Shutdown, which waits for the loop
+	submitted := 0
+	h.mu.Lock()
+	for _, e := range h.events {
+		if e.Name == store.EventJobSubmitted {
+			submitted++
+		}
+	}
+	h.mu.Unlock()
+	if submitted != len(jobs) {
+		t.Errorf("%d runs submitted when Start returned, want %d", submitted, len(jobs))
+	}
 	h.settle()
 	if n := h.started(); n != len(jobs) {
 		t.Errorf("%d runs started, want %d", n, len(jobs))
 	}
 	h.wantHistory(jobs[dueBatch].ID, "10:00:00 success\n")
+}
+
+// gatedAlarms is a Clock whose NewAlarm waits until gate is closed: the
+// loop, which makes an alarm before its first wait, is held there.
+type gatedAlarms struct {
+	*clocktest.Clock
+	gate chan struct{}
+}
+
+func (c gatedAlarms) NewAlarm() Alarm {
+	<-c.gate
+	return c.Clock.NewAlarm()
 }

@@ -30,17 +30,17 @@
 //
 // One goroutine sleeps on an Alarm set for the store's earliest next run
 // time, and on the store's Watch, which signals within a second a commit
-// made by another process (a jobctl command), or its own. It never polls. Each time it
-// wakes it runs one store transaction that reads the journal of changes
-// (for events), the scheduler's paused setting, and the jobs due; for each
-// due job it plans the fire times from its stored next run time up to now
-// with schedule.Due (coalesce, misfire grace), records a Run for each of
-// them — missed, skipped (max instances reached) or submitted (outcome
-// running, with this scheduler as owner) — and stores the job's new next
-// run time, or marks it finished (planner.go: decisions, nothing done).
-// Only when that transaction has committed are runs started, so a crash
-// can never run a fire time twice: a run still recorded as running when a
-// scheduler starts is marked interrupted.
+// made by another process (a jobctl command), or its own. It never polls.
+// Each time it wakes it runs one store transaction that reads the journal of
+// changes (for events), the scheduler's paused setting, and the jobs due;
+// for each due job it plans the fire times from its stored next run time up
+// to now with schedule.Due (coalesce, misfire grace), records a Run for each
+// of them — missed, skipped (max instances reached) or submitted (outcome
+// running, with this scheduler as owner) — and stores the job's new next run
+// time, or marks it finished (planner.go: decisions, nothing done). Only
+// when that transaction has committed are runs started, so a crash can never
+// run a fire time twice: a run still recorded as running when a scheduler
+// starts is marked interrupted.
 // To keep that transaction (and its fsync) off the path from a fire time to
 // its process, the loop wakes a little ahead (lead) of the fire time, plans
 // the job as of its fire time, and starts the process on an alarm at that
@@ -106,8 +106,9 @@ type Config struct {
 	Store store.Store
 	Clock Clock // nil: RealClock
 	// Executors are the worker pools by name, with their number of
-	// workers; jobs run in them, commands and Funcs alike. The default executor has store.DefaultMaxWorkers unless set here. A
-	// job naming an executor that is not configured runs in a pool of
+	// workers; jobs run in them, commands and Funcs alike. The default
+	// executor has store.DefaultMaxWorkers unless set here. A job naming
+	// an executor that is not configured runs in a pool of
 	// store.DefaultMaxWorkers of that name, with a warning.
 	Executors map[string]int
 	Shell     []string // nil: DefaultShell
@@ -288,13 +289,9 @@ func New(cfg Config) (*Scheduler, error) {
 // that): the recovery transaction, whose failure fails Start, and the
 // first planning, whose failure the loop retries as any store error.
 func (s *Scheduler) Start(ctx context.Context) error {
-	s.mu.Lock()
-	if s.state != stateNew {
-		s.mu.Unlock()
+	if !s.setState(stateNew, stateRunning) {
 		return errors.New("runner: scheduler already started")
 	}
-	s.state = stateRunning
-	s.mu.Unlock()
 
 	now := s.clock.Now()
 	var interrupted []*store.Run
@@ -339,9 +336,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		return nil
 	})
 	if err != nil {
-		s.mu.Lock()
-		s.state = stateStopped
-		s.mu.Unlock()
+		s.setState(stateRunning, stateStopped)
 		return fmt.Errorf("starting the scheduler: %w", err)
 	}
 	s.paused = paused
@@ -420,18 +415,12 @@ func (s *Scheduler) Close() error {
 }
 
 func (s *Scheduler) shutdown(ctx context.Context, wait bool) (err error) {
-	s.mu.Lock()
-	if s.state != stateRunning {
-		s.mu.Unlock()
+	if !s.setState(stateRunning, stateStopping) {
 		return errors.New("runner: scheduler not running")
 	}
-	s.state = stateStopping
-	s.mu.Unlock()
 	defer func() {
 		s.stopErr = err
-		s.mu.Lock()
-		s.state = stateStopped
-		s.mu.Unlock()
+		s.setState(stateStopping, stateStopped)
 		close(s.stopped)
 	}()
 	s.endLoop()
@@ -445,7 +434,11 @@ func (s *Scheduler) shutdown(ctx context.Context, wait bool) (err error) {
 	s.mu.Unlock()
 	if wait && running > 0 {
 		s.log.Info("shutting down: waiting for the running jobs to end; nothing new starts", "running", running)
-		s.waitIdle(ctx, "shutting down: terminating the runs still going")
+		select {
+		case <-s.idle():
+		case <-ctx.Done():
+			s.log.Warn("shutting down: terminating the runs still going")
+		}
 	}
 	return s.finish(ctx)
 }
@@ -474,16 +467,6 @@ func (s *Scheduler) endLoop() {
 		s.stopLoop()
 		<-s.loopDone
 	})
-}
-
-// waitIdle waits until no instance is submitted or running, or ctx is
-// done, when it logs why it stops waiting.
-func (s *Scheduler) waitIdle(ctx context.Context, giveUp string) {
-	select {
-	case <-s.idle():
-	case <-ctx.Done():
-		s.log.Warn(giveUp)
-	}
 }
 
 // idle is closed once no instance is submitted or running.
@@ -518,6 +501,18 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 	<-ctx.Done()
 	return s.Shutdown(context.Background())
+}
+
+// setState moves the scheduler from state from to state to, and reports
+// whether it was in from.
+func (s *Scheduler) setState(from, to int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != from {
+		return false
+	}
+	s.state = to
+	return true
 }
 
 // running reports whether the scheduler has started and not yet been shut

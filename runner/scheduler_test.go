@@ -813,18 +813,8 @@ var _ Clock = (*clocktest.Clock)(nil)
 // Close ends the wait of a Shutdown under way, as http.Server's does: the
 // running run is terminated, and both return.
 func TestCloseDuringShutdown(t *testing.T) {
-	h := newHarness(t, t0)
-	h.put(job("a", schedule.Spec{At: t0.Format(time.RFC3339)}))
-	h.hold("a")
-	s := h.start(Config{})
-	h.waitFor("a to start", func() bool { return h.started() == 1 })
-	done := make(chan error, 1)
-	go func() { done <- s.Shutdown(context.Background()) }()
-	h.waitFor("Shutdown to wait", func() bool {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return s.state == stateStopping
-	})
+	h, done := shutdownWaiting(t, context.Background())
+	s := h.s
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -837,4 +827,43 @@ func TestCloseDuringShutdown(t *testing.T) {
 	if err := s.Close(); err == nil {
 		t.Error("Close after Shutdown: no error")
 	}
+}
+
+// Shutdown waits for the running runs until its ctx is done, then
+// terminates them, records them interrupted and returns.
+func TestShutdownContextDone(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h, done := shutdownWaiting(t, ctx)
+	select {
+	case err := <-done:
+		t.Fatalf("Shutdown returned %v while a ran and its ctx was not done", err)
+	case <-time.After(10 * time.Millisecond):
+	}
+	cancel()
+	if err := recv(t, done, "Shutdown to return once its ctx is done"); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.history("a"); got != "10:00:00 interrupted\n" {
+		t.Errorf("history %q, want interrupted", got)
+	}
+}
+
+// shutdownWaiting starts a scheduler whose job a runs, held, and a
+// Shutdown(ctx) that waits for it; done yields what the Shutdown returns.
+func shutdownWaiting(t *testing.T, ctx context.Context) (h *harness, done <-chan error) {
+	t.Helper()
+	h = newHarness(t, t0)
+	h.put(job("a", schedule.Spec{At: t0.Format(time.RFC3339)}))
+	h.hold("a")
+	s := h.start(Config{})
+	h.waitFor("a to start", func() bool { return h.started() == 1 })
+	ch := make(chan error, 1)
+	go func() { ch <- s.Shutdown(ctx) }()
+	h.waitFor("Shutdown to wait", func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.state == stateStopping
+	})
+	return h, ch
 }

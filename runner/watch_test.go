@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"io"
 	"path/filepath"
 	"testing"
@@ -62,5 +63,27 @@ func TestBoltWatch(t *testing.T) {
 	}
 	if c := recv(t, ran, "the job added by another store to run"); c.JobID != "hello" || c.Run != 1 || !c.FireTime.Equal(j.NextRun) {
 		t.Errorf("ran %+v, want hello's run 1 at %v", c, j.NextRun)
+	}
+}
+
+// Start's ctx bounds its store I/O: done, Start fails with its error, and
+// the scheduler does not run.
+func TestStartContext(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "jobs.db"), bolt.OpenOptions{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s, err := New(Config{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := s.Start(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Start with its ctx done: %v, want %v", err, context.Canceled)
+	}
+	if s.running() {
+		t.Error("the scheduler runs after Start failed")
 	}
 }

@@ -15,7 +15,9 @@ import (
 // many they are. Each run's event is emitted once its record is committed,
 // so a listener that reads the history finds it there.
 type writer struct {
-	s       *Scheduler
+	s *Scheduler
+	// mu guards pending, appended to by the workers (put) and taken by
+	// run's goroutine; the channels are set by newWriter.
 	mu      sync.Mutex
 	pending []written
 	wake    chan struct{} // capacity one: a pending wake-up stands for many puts
@@ -58,9 +60,9 @@ func (w *writer) run() {
 		w.pending = nil
 		w.mu.Unlock()
 		for len(batch) > 0 {
-			err := w.write(batch)
+			recorded, err := w.write(batch)
 			if err == nil {
-				for _, b := range batch {
+				for _, b := range recorded {
 					w.s.emit(b.e)
 				}
 				backoff = minBackoff / 2
@@ -105,15 +107,18 @@ func (w *writer) sleep(d time.Duration) bool {
 	}
 }
 
-// write records a batch of runs in one transaction. A run whose record is
-// gone (its job was removed meanwhile, perhaps added again) is dropped.
+// write records a batch of runs in one transaction, and returns those it
+// recorded. A run whose record is gone (its job was removed meanwhile,
+// perhaps added again) is dropped, and so is its event: the job's removal
+// had its own, and a listener would not find the run.
 //
 // Its transaction is not bounded by a caller's context: the writer's last
 // writes are made as the scheduler shuts down, when the contexts at hand
 // are done or about to be. A failing store is tried again (see run) until
 // close's context is done.
-func (w *writer) write(batch []written) error {
-	return w.s.cfg.Store.Update(context.Background(), func(tx store.Tx) error {
+func (w *writer) write(batch []written) (recorded []written, err error) {
+	err = w.s.cfg.Store.Update(context.Background(), func(tx store.Tx) error {
+		recorded = recorded[:0] // tx may be tried again
 		for _, b := range batch {
 			old, err := tx.Run(b.r.JobID, b.r.Seq)
 			if errors.Is(err, store.ErrNotFound) || err == nil && !sameRun(old, b.r) {
@@ -126,9 +131,11 @@ func (w *writer) write(batch []written) error {
 			if err != nil {
 				return err
 			}
+			recorded = append(recorded, b)
 		}
 		return nil
 	})
+	return recorded, err
 }
 
 // sameRun reports whether the stored run old is the one r records.

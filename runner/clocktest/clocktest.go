@@ -33,18 +33,14 @@ type Clock struct {
 	elapsed time.Duration
 	timers  map[*fakeTimer]struct{}
 	alarms  map[*fakeAlarm]struct{}
-	// changed is closed and replaced whenever a timer or alarm is made,
-	// set or stopped, for WaitForWaiters.
-	changed chan struct{}
 }
 
 // New returns a Clock reading t.
 func New(t time.Time) *Clock {
 	return &Clock{
-		now:     t,
-		timers:  make(map[*fakeTimer]struct{}),
-		alarms:  make(map[*fakeAlarm]struct{}),
-		changed: make(chan struct{}),
+		now:    t,
+		timers: make(map[*fakeTimer]struct{}),
+		alarms: make(map[*fakeAlarm]struct{}),
 	}
 }
 
@@ -100,19 +96,6 @@ func (c *Clock) NextAlarm() (at time.Time, ok bool) {
 	return at, ok
 }
 
-// Changed returns a channel closed at the next change to the clock's timers
-// or alarms: a test waits on it for the code under test to arm one.
-func (c *Clock) Changed() <-chan struct{} {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.changed
-}
-
-func (c *Clock) notify() {
-	close(c.changed)
-	c.changed = make(chan struct{})
-}
-
 // fire runs with c.mu held.
 func (c *Clock) fire() {
 	for t := range c.timers {
@@ -127,7 +110,6 @@ func (c *Clock) fire() {
 			a.ring()
 		}
 	}
-	c.notify()
 }
 
 // NewTimer returns a Timer that fires once the clock has been advanced by
@@ -154,7 +136,6 @@ func (t *fakeTimer) Stop() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.timers, t)
-	c.notify()
 }
 
 // NewAlarm returns an Alarm that is not set.
@@ -163,7 +144,6 @@ func (c *Clock) NewAlarm() Alarm {
 	defer c.mu.Unlock()
 	a := &fakeAlarm{clock: c, c: make(chan struct{}, 1)}
 	c.alarms[a] = struct{}{}
-	c.notify()
 	return a
 }
 
@@ -195,5 +175,4 @@ func (a *fakeAlarm) Close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.alarms, a)
-	c.notify()
 }

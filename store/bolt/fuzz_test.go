@@ -28,7 +28,7 @@ func FuzzDecodeJob(f *testing.F) {
 	f.Add([]byte(`{"id":"y"}`))
 	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, v []byte) {
-		j := decodeJob("x", v)
+		j := store.DecodeJob("x", v)
 		if j.ID != "x" {
 			t.Fatalf("decoded under id %q", j.ID)
 		}

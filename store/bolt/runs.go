@@ -11,8 +11,8 @@ import (
 // as the package doc says.
 
 func (t *tx) AddRun(r *store.Run) error {
-	if !r.Outcome.Valid() {
-		return fmt.Errorf("run of job %q: unknown outcome %q", r.JobID, r.Outcome)
+	if err := r.Check(); err != nil {
+		return err
 	}
 	id := []byte(r.JobID)
 	if t.bucket(bucketJobs).Get(id) == nil {
@@ -72,8 +72,8 @@ func (t *tx) putRun(runs *boltBucket, r *store.Run, isNew bool) error {
 }
 
 func (t *tx) PutRun(r *store.Run) error {
-	if !r.Outcome.Valid() {
-		return fmt.Errorf("run of job %q: unknown outcome %q", r.JobID, r.Outcome)
+	if err := r.Check(); err != nil {
+		return err
 	}
 	runs := t.bucket(bucketRuns).Bucket([]byte(r.JobID))
 	var old []byte

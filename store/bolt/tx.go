@@ -207,38 +207,17 @@ func (t *tx) Job(id string) (*store.Job, error) {
 	if v == nil {
 		return nil, fmt.Errorf("job %q: %w", id, store.ErrNotFound)
 	}
-	return decodeJob(id, v), nil
+	return store.DecodeJob(id, v), nil
 }
 
 func (t *tx) Jobs(fn func(*store.Job) error) error {
 	c := t.bucket(bucketJobs).Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
-		if err := fn(decodeJob(string(k), v)); err != nil {
+		if err := fn(store.DecodeJob(string(k), v)); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// decodeJob never fails: a job that cannot be used is returned Broken,
-// with the reason, under the id it is stored as.
-func decodeJob(id string, v []byte) *store.Job {
-	j := new(store.Job)
-	if err := json.Unmarshal(v, j); err != nil {
-		return &store.Job{ID: id, Broken: "cannot decode the stored job: " + err.Error()}
-	}
-	switch {
-	case j.ID != id:
-		j.Broken = fmt.Sprintf("stored under id %q but says it is %q", id, j.ID)
-		j.ID = id
-	case !j.State.Valid():
-		j.Broken = fmt.Sprintf("unknown state %q", j.State)
-	default:
-		if _, err := j.ParseTrigger(); err != nil {
-			j.Broken = "trigger: " + err.Error()
-		}
-	}
-	return j
 }
 
 // indexKey is j's key in the run-time index, if it belongs there.
@@ -250,21 +229,9 @@ func indexKey(j *store.Job) ([]byte, bool) {
 }
 
 func (t *tx) PutJob(j *store.Job) error {
-	if j.Broken != "" {
-		return fmt.Errorf("job %q is broken (%s); it is kept as stored", j.ID, j.Broken)
-	}
-	if j.ID == "" {
-		return errors.New("job has no id")
-	}
-	if !j.State.Valid() {
-		return fmt.Errorf("job %q: unknown state %q", j.ID, j.State)
-	}
-	if _, err := j.ParseTrigger(); err != nil {
-		return fmt.Errorf("job %q: trigger: %w", j.ID, err)
-	}
-	v, err := json.Marshal(j)
+	v, err := store.EncodeJob(j)
 	if err != nil {
-		return fmt.Errorf("job %q: %w", j.ID, err)
+		return err
 	}
 	if err := t.write(); err != nil {
 		return err
@@ -378,7 +345,7 @@ func (t *tx) Due(now time.Time, limit int) ([]*store.Job, error) {
 			stale = append(stale, bytes.Clone(k))
 			continue
 		}
-		j := decodeJob(id, v)
+		j := store.DecodeJob(id, v)
 		if j.Broken != "" {
 			due = append(due, j)
 			stale = append(stale, bytes.Clone(k))
@@ -494,13 +461,8 @@ func (t *tx) Settings() (store.Settings, error) {
 }
 
 func (t *tx) PutSettings(s store.Settings) error {
-	if s.HistoryLimit < 0 {
-		return fmt.Errorf("history limit: %d is negative", s.HistoryLimit)
-	}
-	for _, e := range s.Executors {
-		if e.MaxWorkers < 1 {
-			return fmt.Errorf("executor %q: max workers %d is less than 1", e.Name, e.MaxWorkers)
-		}
+	if err := s.Check(); err != nil {
+		return err
 	}
 	v, err := json.Marshal(s)
 	if err != nil {

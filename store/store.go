@@ -43,6 +43,9 @@ var (
 	ErrNotFound = errors.New("no such job")
 	ErrExists   = errors.New("job already exists")
 	ErrBusy     = errors.New("database is busy")
+	// ErrDuplicateRun is AddRun refusing a second run of one job, fire
+	// time and attempt (see AddRun).
+	ErrDuplicateRun = errors.New("a run of that fire time and attempt is recorded already")
 )
 
 // State is where a job is in its life.
@@ -131,6 +134,7 @@ type Run struct {
 	JobID     string    `json:"job_id"`
 	Seq       uint64    `json:"seq"` // per job, from 1, assigned by AddRun
 	FireTime  time.Time `json:"fire_time"`
+	Attempt   int       `json:"attempt,omitempty"`   // of its fire time, from 1; 0 (older records) is 1
 	Coalesced int       `json:"coalesced,omitempty"` // earlier fire times folded into this one
 	Requested bool      `json:"requested,omitempty"` // asked for by jobctl run-now: never missed
 	Submitted time.Time `json:"submitted"`           // when the scheduler decided
@@ -192,7 +196,10 @@ type Tx interface {
 
 	// AddRun records a new run, assigning r.Seq, and drops the job's oldest
 	// finished runs beyond the history limit; runs in progress are kept.
-	// ErrNotFound if the job does not exist.
+	// ErrNotFound if the job does not exist. An engine shared by several
+	// schedulers refuses a second run of the same job, fire time and
+	// attempt, so that no two can claim one fire time: ErrDuplicateRun,
+	// after which the transaction goes on.
 	AddRun(r *Run) error
 	// PutRun replaces the run r.JobID/r.Seq, whose Submitted time stays
 	// as AddRun recorded it (the runs of all jobs are ordered by it); a

@@ -135,12 +135,15 @@ func stop() error {
 	return errors.Join(err, os.RemoveAll(cluster.dir))
 }
 
-// Restart stops the server (as a crash would: immediate) and starts it
+// Restart stops the server (fast: every connection is cut) and starts it
 // again on the same data, for tests of what clients do meanwhile.
 func Restart(t testing.TB) {
 	t.Helper()
 	data := filepath.Join(cluster.dir, "data")
-	if out, err := pgCmd("pg_ctl", "-D", data, "-m", "immediate", "-w", "restart").CombinedOutput(); err != nil {
+	// The log too, or the server writes to our pipe, and waiting for the
+	// command's output waits for the server.
+	log := filepath.Join(cluster.dir, "server.log")
+	if out, err := pgCmd("pg_ctl", "-D", data, "-l", log, "-m", "fast", "-w", "restart").CombinedOutput(); err != nil {
 		t.Fatalf("pg_ctl restart: %v: %s", err, out)
 	}
 }

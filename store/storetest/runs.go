@@ -80,7 +80,7 @@ func testHistoryRetention(t *testing.T, s store.Store) {
 	}
 	var more []*store.Run
 	for i := range store.DefaultHistoryLimit + 5 {
-		more = append(more, RunOf("a", 5+i, store.Failed))
+		more = append(more, RunOf("a", 100+i, store.Failed))
 	}
 	AddRuns(t, s, more...)
 	if got := View(t, s, func(tx store.Tx) ([]*store.Run, error) { return tx.Runs("a", 0) }); len(got) != store.DefaultHistoryLimit {
@@ -147,9 +147,9 @@ func testRunsOfAllJobs(t *testing.T, s store.Store) {
 	// rewritten keeps its place, and may not move it; a removed job's runs
 	// are gone from the runs of all jobs.
 	tie := T0.Add(time.Hour)
-	AddRuns(t, s, &store.Run{JobID: "c", Submitted: tie, Outcome: store.Running},
-		&store.Run{JobID: "a", Submitted: tie, Outcome: store.Success},
-		&store.Run{JobID: "a", Submitted: tie, Outcome: store.Success})
+	AddRuns(t, s, &store.Run{JobID: "c", FireTime: tie, Submitted: tie, Outcome: store.Running},
+		&store.Run{JobID: "a", FireTime: tie, Submitted: tie, Outcome: store.Success},
+		&store.Run{JobID: "a", FireTime: tie.Add(time.Second), Submitted: tie, Outcome: store.Success})
 	err := s.Update(t.Context(), func(tx store.Tx) error {
 		r, err := tx.Run("c", 2)
 		if err != nil {

@@ -62,6 +62,7 @@ type jobJSON struct {
 	Jitter           float64           `json:"jitter"`             // seconds
 	Dir              string            `json:"dir"`
 	Env              map[string]string `json:"env"`
+	Recover          bool              `json:"recover"`
 	Created          *string           `json:"created"`
 	Updated          *string           `json:"updated"`
 	Broken           string            `json:"broken,omitempty"`
@@ -73,7 +74,7 @@ func newJobJSON(j *store.Job) jobJSON {
 		ID: j.ID, Name: j.Name, Command: j.Command, Trigger: j.Trigger.String(),
 		NextRunTime: jsonTime(j.NextRun, loc), State: jobState(j), Paused: j.State == store.Paused,
 		Executor: j.Options.Executor, MaxInstances: j.Options.MaxInstances, Coalesce: j.Options.Coalesce,
-		Jitter: j.Options.Jitter.Seconds(), Dir: j.Options.Dir, Env: map[string]string{},
+		Jitter: j.Options.Jitter.Seconds(), Dir: j.Options.Dir, Env: map[string]string{}, Recover: j.Options.Recover,
 		Created: jsonTime(j.Created, loc), Updated: jsonTime(j.Updated, loc), Broken: j.Broken,
 	}
 	if j.Broken == "" {
@@ -100,6 +101,7 @@ type runJSON struct {
 	JobID       string  `json:"job_id"`
 	Seq         uint64  `json:"seq"`
 	FireTime    *string `json:"fire_time"`
+	Attempt     int     `json:"attempt"` // at the fire time, from 1
 	Coalesced   int     `json:"coalesced"`
 	Requested   bool    `json:"requested"` // by jobctl run-now
 	SubmittedAt *string `json:"submitted_at"`
@@ -121,7 +123,7 @@ func newRunJSON(r *store.Run, loc *time.Location) runJSON {
 		raw = base64.StdEncoding.EncodeToString([]byte(r.Output))
 	}
 	return runJSON{
-		JobID: r.JobID, Seq: r.Seq, FireTime: jsonTime(r.FireTime, loc), Coalesced: r.Coalesced, Requested: r.Requested,
+		JobID: r.JobID, Seq: r.Seq, FireTime: jsonTime(r.FireTime, loc), Attempt: r.AttemptNumber(), Coalesced: r.Coalesced, Requested: r.Requested,
 		SubmittedAt: jsonTime(r.Submitted, loc), StartedAt: jsonTime(r.Started, loc), EndedAt: jsonTime(r.Ended, loc),
 		Outcome: string(r.Outcome), ExitCode: r.ExitCode, Signal: r.Signal, Reason: r.Reason, Output: r.Output, OutputBase64: raw,
 	}

@@ -33,7 +33,9 @@ each fire time the scheduler dealt with and what became of it - success,
 failed, timeout, interrupted (the scheduler stopped while it ran), missed
 (later than its misfire grace; not run), skipped (max instances were running;
 not run) or running - with how many earlier fire times were coalesced into
-it, and why it failed or was not run. jobctl logs shows a run's output.
+it, which attempt at its fire time it is when not the first (a job with
+--recover runs a fire time again when its scheduler dies mid-run), and why
+it failed or was not run. jobctl logs shows a run's output.
 
 In JSON, times are RFC 3339 and absent ones (a run not started) null, as are
 exit codes of runs that did not exit.`,
@@ -132,6 +134,9 @@ func jobZones(tx store.Tx, runs []*store.Run) (map[string]*time.Location, error)
 // runNote says why a run ended as it did, and what it stands for.
 func runNote(r *store.Run) string {
 	var parts []string
+	if n := r.AttemptNumber(); n > 1 {
+		parts = append(parts, fmt.Sprintf("attempt %d", n))
+	}
 	if n := r.Coalesced; n > 0 {
 		// Due stops counting at CountLimit-1.
 		atLeast := ""

@@ -31,6 +31,12 @@ func TestRunNote(t *testing.T) {
 		{"killed", store.Run{Outcome: store.Failed, Signal: "SIGKILL", Reason: "signal: killed"}, ""},
 		{"cannot start", store.Run{Outcome: store.Failed, Reason: "cannot start: chdir /gone: no such file or directory"}, "cannot start: chdir /gone: no such file or directory"},
 		{"skipped", store.Run{Outcome: store.Skipped, Reason: "1 of max 1 instances running"}, "1 of max 1 instances running"},
+		// A first attempt, recorded before attempts were counted (0) or
+		// after (1), goes without saying.
+		{"first attempt", store.Run{Outcome: store.Success, Attempt: 1}, ""},
+		{"second attempt", store.Run{Outcome: store.Success, Attempt: 2}, "attempt 2"},
+		{"second attempt coalesced", store.Run{Outcome: store.Interrupted, Attempt: 2, Coalesced: 1, Reason: "its scheduler (b:9) stopped while it ran"},
+			"attempt 2; 1 earlier fire time coalesced; its scheduler (b:9) stopped while it ran"},
 	} {
 		if got := runNote(&tt.run); got != tt.want {
 			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
@@ -40,5 +46,15 @@ func TestRunNote(t *testing.T) {
 	r := &store.Run{Outcome: store.Failed, Reason: "cannot start: x", FireTime: time.Unix(0, 0)}
 	if cells := runCells(r, time.Unix(60, 0), time.UTC); len(cells) != len(runHeader) || cells[len(cells)-1] != "cannot start: x" {
 		t.Errorf("cells %q under %q", cells, runHeader)
+	}
+}
+
+// TestRunJSONAttempt: -o json gives every run its attempt, from 1, old
+// records included.
+func TestRunJSONAttempt(t *testing.T) {
+	for attempt, want := range map[int]int{0: 1, 1: 1, 3: 3} {
+		if got := newRunJSON(&store.Run{Attempt: attempt}, time.UTC).Attempt; got != want {
+			t.Errorf("Attempt %d: attempt %d in JSON, want %d", attempt, got, want)
+		}
 	}
 }

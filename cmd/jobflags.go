@@ -28,6 +28,7 @@ type optionFlags struct {
 	jitter       string
 	dir          string
 	env          []string
+	recover      bool
 }
 
 // register wires the flags into c; the executors complete from the stored
@@ -53,6 +54,7 @@ func (f *optionFlags) register(c *cobra.Command, db *database, withDefaults bool
 	fs.StringVar(&f.jitter, "jitter", jitter, "random start delay of up to DURATION")
 	fs.StringVar(&f.dir, "dir", "", "PATH of the directory the command runs in, relative to this one (empty: the scheduler's)")
 	fs.StringArrayVar(&f.env, "env", nil, "KEY=VALUE environment variable for the command; repeatable")
+	fs.BoolVar(&f.recover, "recover", def.Recover, "re-run a fire time, as a new attempt, when the scheduler running it dies mid-run (on a store shared by several schedulers)")
 	_ = c.RegisterFlagCompletionFunc("executor", completeExecutors(db))
 	_ = c.RegisterFlagCompletionFunc("misfire-grace", cobra.FixedCompletions([]string{"30s", "1m", "5m", "1h", "none"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.MarkFlagDirname("dir")
@@ -127,6 +129,9 @@ func (f *optionFlags) apply(fs *pflag.FlagSet, j *store.Job, all bool) error {
 			return usagef("--env: %v", err)
 		}
 		o.Env = setEnv(o.Env, kv)
+	}
+	if set("recover") {
+		o.Recover = f.recover
 	}
 	if err := store.CheckOptions(*o); err != nil {
 		return asUsage(err)

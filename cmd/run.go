@@ -60,6 +60,9 @@ A job's environment is that of jobctl run, its own env, and:
 
     JOBCTL_JOB_ID      the job's id
     JOBCTL_FIRE_TIME   the fire time the run is for, in RFC 3339
+    JOBCTL_ATTEMPT     which attempt at that fire time the run is: 1, or
+                       more for a job with --recover whose scheduler died
+                       while it ran
     JOBCTL_RUN_ID      the run's number (jobctl logs ID RUN)
     JOBCTL_SCHEDULER   the scheduler that runs it, as host:pid
 
@@ -84,6 +87,7 @@ job_missed and job_max_instances):
 
     JOBCTL_RUN_ID      its number
     JOBCTL_FIRE_TIME   its fire time, in RFC 3339
+    JOBCTL_ATTEMPT     which attempt at its fire time it is, from 1
     JOBCTL_OUTCOME     running, success, failed, timeout, interrupted, missed
                        or skipped
     JOBCTL_EXIT_CODE   its exit status, when it exited

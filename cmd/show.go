@@ -136,6 +136,7 @@ func writeShow(w io.Writer, j *store.Job, fires []time.Time, runs []*store.Run, 
 	field("Jitter", durationOrNone(o.Jitter))
 	field("Directory", orDash(o.Dir))
 	field("Environment", orDash(strings.Join(o.Env, " ")))
+	field("Recover", strconv.FormatBool(o.Recover))
 	field("Anchor", at(j.Anchor))
 	field("Created", at(j.Created))
 	field("Updated", at(j.Updated))

@@ -23,18 +23,16 @@ type Event struct {
 
 // Env is the event as environment variables for a listener's command:
 // JOBCTL_EVENT, JOBCTL_JOB_ID, and for a run JOBCTL_RUN_ID, JOBCTL_FIRE_TIME
-// (RFC 3339), JOBCTL_OUTCOME, JOBCTL_EXIT_CODE, JOBCTL_SIGNAL and
-// JOBCTL_REASON when known.
+// (RFC 3339), JOBCTL_ATTEMPT, JOBCTL_OUTCOME, JOBCTL_EXIT_CODE,
+// JOBCTL_SIGNAL and JOBCTL_REASON when known.
 func (e Event) Env() []string {
 	env := []string{"JOBCTL_EVENT=" + e.Name}
 	if e.JobID != "" {
 		env = append(env, "JOBCTL_JOB_ID="+e.JobID)
 	}
 	if r := e.Run; r != nil {
-		env = append(env,
-			"JOBCTL_RUN_ID="+strconv.FormatUint(r.Seq, 10),
-			"JOBCTL_FIRE_TIME="+r.FireTime.Format(time.RFC3339),
-			"JOBCTL_OUTCOME="+string(r.Outcome))
+		env = append(env, "JOBCTL_RUN_ID="+strconv.FormatUint(r.Seq, 10))
+		env = append(append(env, runVars(r)...), "JOBCTL_OUTCOME="+string(r.Outcome))
 		if r.ExitCode != nil {
 			env = append(env, "JOBCTL_EXIT_CODE="+strconv.Itoa(*r.ExitCode))
 		}

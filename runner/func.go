@@ -35,6 +35,7 @@ type Call struct {
 	JobID    string
 	Run      uint64    // the run's number, as jobctl logs ID RUN takes it
 	FireTime time.Time // the fire time it is for
+	Attempt  int       // which attempt at FireTime the run is, from 1 (see store.Run.Attempt)
 }
 
 // errTimedOut is the cause of a Func's context cancelled by its timeout.
@@ -72,7 +73,9 @@ func (s *Scheduler) call(name string, inst *instance, r *store.Run, raw io.Write
 		copyLines(io.TeeReader(pr, raw), line)
 	}()
 	started(e.started, nil)
-	err := protect(func() error { return f(ctx, Call{JobID: r.JobID, Run: r.Seq, FireTime: r.FireTime}, pw) })
+	err := protect(func() error {
+		return f(ctx, Call{JobID: r.JobID, Run: r.Seq, FireTime: r.FireTime, Attempt: r.AttemptNumber()}, pw)
+	})
 	e.ended = s.clock.Now()
 	cause := context.Cause(ctx)
 	pw.Close() // a write after the Func returned fails: it is not the run's

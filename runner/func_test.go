@@ -24,7 +24,7 @@ func TestFunc(t *testing.T) {
 	}
 	funcs := map[string]Func{
 		"ok": func(_ context.Context, c Call, out io.Writer) error {
-			fmt.Fprintf(out, "%s run %d at %s\n", c.JobID, c.Run, c.FireTime.Format(time.TimeOnly))
+			fmt.Fprintf(out, "%s run %d at %s, attempt %d\n", c.JobID, c.Run, c.FireTime.Format(time.TimeOnly), c.Attempt)
 			fmt.Fprint(out, "no newline")
 			return nil
 		},
@@ -47,7 +47,7 @@ func TestFunc(t *testing.T) {
 	for _, tt := range []struct {
 		id, outcome, reason, output string
 	}{
-		{"ok", "success", "", "ok run 1 at 10:00:00\nno newline"},
+		{"ok", "success", "", "ok run 1 at 10:00:00, attempt 1\nno newline"},
 		{"fail", "failed", "disk full", ""},
 		{"panic", "failed", "panic: oops", ""},
 		{"slow", "timeout", "timed out after 1m0s", ""},
@@ -59,7 +59,7 @@ func TestFunc(t *testing.T) {
 			t.Errorf("%s: %s %q, output %q, exit code %v; want %s %q, output %q", tt.id, r.Outcome, r.Reason, r.Output, r.ExitCode, tt.outcome, tt.reason, tt.output)
 		}
 	}
-	if got, want := out.String(), "[ok] ok run 1 at 10:00:00\n[ok] no newline\n"; got != want {
+	if got, want := out.String(), "[ok] ok run 1 at 10:00:00, attempt 1\n[ok] no newline\n"; got != want {
 		t.Errorf("output %q, want %q", got, want)
 	}
 }

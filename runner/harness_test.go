@@ -30,13 +30,14 @@ type harness struct {
 	held   map[string]chan struct{} // runs of these jobs wait until closed
 	active map[string]int           // fake processes running, by job
 	starts []string                 // "job@fire time" of each fake process started
+	envs   map[string][]string      // the environment of each job's latest fake process
 
 	setup func(*Scheduler) // if set, called by start before Start
 }
 
 func newHarness(t *testing.T, start time.Time) *harness {
 	t.Helper()
-	return &harness{t: t, clock: clocktest.New(start), st: newMemory(t), held: map[string]chan struct{}{}, active: map[string]int{}}
+	return &harness{t: t, clock: clocktest.New(start), st: newMemory(t), held: map[string]chan struct{}{}, active: map[string]int{}, envs: map[string][]string{}}
 }
 
 // start starts a Scheduler configured by cfg (Store, Clock and Events are
@@ -81,6 +82,7 @@ func (h *harness) exec(p *process, ctx context.Context) exit {
 	}
 	h.mu.Lock()
 	h.starts = append(h.starts, id+"@"+fire)
+	h.envs[id] = p.env
 	hold := h.held[id]
 	h.active[id]++
 	h.mu.Unlock()
@@ -100,6 +102,14 @@ func (h *harness) exec(p *process, ctx context.Context) exit {
 	code := 0
 	e.ended, e.outcome, e.code = p.clock.Now(), store.Success, &code
 	return e
+}
+
+// env is the value of key in the environment of job id's latest fake
+// process.
+func (h *harness) env(id, key string) string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return envValue(h.envs[id], key)
 }
 
 func envValue(env []string, key string) string {

@@ -190,7 +190,7 @@ func TestCannotStart(t *testing.T) {
 
 func TestEnvironment(t *testing.T) {
 	dir := t.TempDir()
-	j := cmdJob("env-job", `echo "$JOBCTL_JOB_ID $JOBCTL_RUN_ID $GREETING $BASE"; echo "$JOBCTL_FIRE_TIME"; pwd`)
+	j := cmdJob("env-job", `echo "$JOBCTL_JOB_ID $JOBCTL_RUN_ID $JOBCTL_ATTEMPT $GREETING $BASE"; echo "$JOBCTL_FIRE_TIME"; pwd`)
 	j.Options.Env = []string{"GREETING=hello", "BASE=overridden"}
 	j.Options.Dir = dir
 	r, out := runOnce(t, Config{Environ: []string{"BASE=base", "PATH=" + os.Getenv("PATH")}}, j)
@@ -198,7 +198,7 @@ func TestEnvironment(t *testing.T) {
 	if len(lines) != 3 {
 		t.Fatalf("output %q", r.Output)
 	}
-	if want := "env-job 1 hello overridden"; lines[0] != want {
+	if want := "env-job 1 1 hello overridden"; lines[0] != want {
 		t.Errorf("got %q, want %q", lines[0], want)
 	}
 	if fire, err := time.Parse(time.RFC3339, lines[1]); err != nil || !fire.Equal(r.FireTime.Truncate(time.Second)) {
@@ -208,7 +208,7 @@ func TestEnvironment(t *testing.T) {
 		t.Errorf("ran in %q, want %q", lines[2], dir)
 	}
 	// The output is streamed, each line tagged with the job's id.
-	if !strings.HasPrefix(out, "[env-job] env-job 1 hello overridden\n") {
+	if !strings.HasPrefix(out, "[env-job] env-job 1 1 hello overridden\n") {
 		t.Errorf("streamed output %q", out)
 	}
 }
@@ -387,6 +387,7 @@ func TestListener(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := strings.Join([]string{
+		"JOBCTL_ATTEMPT=1",
 		"JOBCTL_EVENT=job_error",
 		"JOBCTL_EXIT_CODE=4",
 		"JOBCTL_FIRE_TIME=" + r.FireTime.Format(time.RFC3339),

@@ -3,6 +3,7 @@ package runner
 import (
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,7 +38,7 @@ func (s *Scheduler) runOne(inst *instance, r *store.Run) Event {
 	} else {
 		env := make([]string, 0, len(s.cfg.Environ)+len(j.Options.Env)+3)
 		env = append(append(env, s.cfg.Environ...), j.Options.Env...)
-		env = append(append(env, runEnv(r)...), "JOBCTL_FIRE_TIME="+r.FireTime.Format(time.RFC3339))
+		env = append(append(env, runEnv(r)...), runVars(r)...)
 		e = s.exec(&process{
 			argv:      append(slices.Clone(s.cfg.Shell), j.Command),
 			dir:       j.Options.Dir,
@@ -72,4 +73,14 @@ func (s *Scheduler) runOne(inst *instance, r *store.Run) Event {
 		s.log.Error("run ended", append(attrs, "reason", r.Reason)...)
 	}
 	return Event{Name: name, JobID: j.ID, Run: r}
+}
+
+// runVars are what a run's command and the listeners of its events alike
+// are told of it beyond its ids: the fire time it is for and which attempt
+// at that fire time it is.
+func runVars(r *store.Run) []string {
+	return []string{
+		"JOBCTL_FIRE_TIME=" + r.FireTime.Format(time.RFC3339),
+		"JOBCTL_ATTEMPT=" + strconv.Itoa(r.AttemptNumber()),
+	}
 }

@@ -71,6 +71,11 @@ type Options struct {
 	Jitter       time.Duration  `json:"jitter,omitempty"`
 	Dir          string         `json:"dir,omitempty"`
 	Env          []string       `json:"env,omitempty"` // KEY=VALUE
+	// Recover re-runs a fire time, as a new attempt, when the scheduler
+	// running it dies mid-run: a survivor sharing the store marks the run
+	// interrupted and runs it again (Quartz's requestsRecovery). A store
+	// only one scheduler uses has no survivor, so it does nothing there.
+	Recover bool `json:"recover,omitempty"`
 }
 
 // Equal reports whether o and p say the same, comparing every field,
@@ -146,7 +151,15 @@ type Run struct {
 	Reason    string    `json:"reason,omitempty"` // why it was missed, skipped, failed
 	Output    string    `json:"output,omitempty"` // the last 64 KiB
 	Owner     string    `json:"owner,omitempty"`  // the scheduler that claimed it
+	// Attempt counts the runs of one fire time: a job that recovers gets a
+	// new run, its Attempt one more, when its scheduler dies mid-run. 0
+	// (every record written before attempts were counted) and 1 both mean
+	// the first; read it with AttemptNumber.
+	Attempt int `json:"attempt,omitempty"`
 }
+
+// AttemptNumber is which attempt at its fire time r is, from 1.
+func (r *Run) AttemptNumber() int { return max(r.Attempt, 1) }
 
 // Store is a transactional home for jobs and their history. A Store is safe
 // for concurrent use by several goroutines; the bbolt Store is also shared

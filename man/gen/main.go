@@ -109,6 +109,7 @@ func jobfileData() any {
 	return map[string]any{
 		"Date":         date.Format("Jan 2006"), // as cobra dates the other pages
 		"Coalesce":     d.Coalesce,
+		"Recover":      d.Recover,
 		"MaxInstances": d.MaxInstances,
 		"Grace":        schedule.FormatDuration(time.Duration(d.MisfireGrace)),
 		"Executor":     d.Executor,

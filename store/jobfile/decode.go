@@ -24,7 +24,7 @@ var (
 	boundKeys    = []string{"timezone", "start", "end"}
 	fieldKeys    = []string{"year", "month", "day", "week", "day_of_week", "hour", "minute", "second"}
 	jobKeys      = slices.Concat([]string{"id", "name", "command"}, triggerKinds, boundKeys, []string{
-		"misfire_grace_time", "coalesce", "max_instances", "executor", "timeout", "jitter", "dir", "env", "paused"})
+		"misfire_grace_time", "coalesce", "max_instances", "executor", "timeout", "jitter", "dir", "env", "recover", "paused"})
 )
 
 type decoder struct {
@@ -152,7 +152,7 @@ func (d *decoder) scheduler(f *File, m map[string]any) {
 }
 
 func (d *decoder) defaults(f *File, m map[string]any) {
-	d.unknown("job_defaults", "job_defaults", m, "coalesce", "max_instances", "misfire_grace_time")
+	d.unknown("job_defaults", "job_defaults", m, "coalesce", "max_instances", "misfire_grace_time", "recover")
 	d.options("job_defaults", "job_defaults", m, &f.Defaults)
 }
 
@@ -175,6 +175,11 @@ func (d *decoder) options(path, label string, m map[string]any, o *store.Options
 	if v, ok := m["misfire_grace_time"]; ok {
 		if g, ok := d.grace(path+".misfire_grace_time", label+": misfire_grace_time", v); ok {
 			o.MisfireGrace = g
+		}
+	}
+	if v, ok := m["recover"]; ok {
+		if b, ok := d.boolean(path+".recover", label+": recover", v); ok {
+			o.Recover = b
 		}
 	}
 }

@@ -97,6 +97,9 @@ func Export(settings store.Settings, jobs []*store.Job) ([]byte, error) {
 			}
 			kv("env", "{ "+strings.Join(items, ", ")+" }")
 		}
+		if o.Recover != def.Recover {
+			kv("recover", strconv.FormatBool(o.Recover))
+		}
 		if j.State == store.Paused {
 			kv("paused", "true")
 		}

@@ -9,6 +9,7 @@
 //	coalesce = true                  # default true
 //	max_instances = 1                # default 1
 //	misfire_grace_time = "1m"        # a duration, an integer of seconds, or "none"
+//	recover = false                  # default false; see store.Options.Recover
 //
 //	[executors.slow]                 # a named pool; "default" always exists
 //	max_workers = 2
@@ -30,7 +31,7 @@
 // and end bound the trigger. A job takes every option of jobctl add:
 // name, misfire_grace_time, coalesce, max_instances, executor, timeout,
 // jitter, dir (relative to the jobfile's directory), env (a table of
-// strings) and paused. Unknown keys are errors.
+// strings), recover and paused. Unknown keys are errors.
 //
 // Parse reports every error it finds, each with its line and column, not
 // just the first; only a TOML syntax error stops it, since nothing after one

@@ -221,3 +221,52 @@ max_workers = 1
 		t.Errorf("positions:\n%v\nwant\n%v", pos, want)
 	}
 }
+
+// TestRecover: recover is an option of [job_defaults] and of a job, which
+// overrides it; Export writes it where it is not the built-in default, and
+// Parse reads that back.
+func TestRecover(t *testing.T) {
+	f := mustParse(t, `
+[job_defaults]
+recover = true
+
+[[job]]
+id = "inherits"
+command = "x"
+every = "1h"
+
+[[job]]
+id = "overrides"
+command = "x"
+every = "1h"
+recover = false
+`)
+	if !f.Defaults.Recover || !f.Jobs[0].Options.Recover || f.Jobs[1].Options.Recover {
+		t.Errorf("defaults %v, inherits %v, overrides %v; want true, true, false",
+			f.Defaults.Recover, f.Jobs[0].Options.Recover, f.Jobs[1].Options.Recover)
+	}
+	g := mustParse(t, "[[job]]\nid = \"own\"\ncommand = \"x\"\nevery = \"1h\"\nrecover = true\n")
+	if g.Defaults.Recover || !g.Jobs[0].Options.Recover {
+		t.Errorf("without job_defaults: defaults %v, own %v; want false, true", g.Defaults.Recover, g.Jobs[0].Options.Recover)
+	}
+
+	jobs := []*store.Job{&f.Jobs[0].Job, &f.Jobs[1].Job, &g.Jobs[0].Job}
+	out, err := Export(store.Settings{}, jobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(out), "recover = true\n"); n != 2 || strings.Contains(string(out), "recover = false") {
+		t.Errorf("export writes recover = true %d times, want 2 (and never false, the default):\n%s", n, out)
+	}
+	back := mustParse(t, string(out))
+	for i, j := range back.Jobs {
+		if j.Options.Recover != jobs[i].Options.Recover {
+			t.Errorf("job %s: recover %v after export, want %v", j.ID, j.Options.Recover, jobs[i].Options.Recover)
+		}
+	}
+
+	_, err = Parse("jobs.toml", []byte("[job_defaults]\nrecover = \"yes\"\n"))
+	if want := `jobs.toml:2:1: job_defaults: recover: "yes" is a string, want true or false`; err == nil || err.Error() != want {
+		t.Errorf("recover = \"yes\": %v, want %s", err, want)
+	}
+}

@@ -191,7 +191,7 @@ func testPutRunAndRunning(t *testing.T, s store.Store) {
 		t.Fatalf("RunningRuns = %v", got)
 	}
 	code := 3
-	ra.Outcome, ra.ExitCode, ra.Ended, ra.Output = store.Failed, &code, T0.Add(time.Second), "boom\n"
+	ra.Outcome, ra.ExitCode, ra.Ended, ra.Output, ra.Attempt = store.Failed, &code, T0.Add(time.Second), "boom\n", 2
 	if err := s.Update(t.Context(), func(tx store.Tx) error { return tx.PutRun(ra) }); err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func testPutRunAndRunning(t *testing.T, s store.Store) {
 		t.Fatalf("RunningRuns after a/1 ended = %v", got)
 	}
 	got := View(t, s, func(tx store.Tx) (*store.Run, error) { return tx.Run("a", 1) })
-	if got.Outcome != store.Failed || got.ExitCode == nil || *got.ExitCode != 3 || got.Output != "boom\n" {
+	if got.Outcome != store.Failed || got.ExitCode == nil || *got.ExitCode != 3 || got.Output != "boom\n" || got.Attempt != 2 {
 		t.Errorf("Run(a, 1) = %+v", got)
 	}
 	// Output is kept byte for byte, whether or not it is UTF-8.

@@ -6,7 +6,7 @@ import (
 )
 
 // Job.Equal and Run.Equal tell whether two stores hold the same job or
-// run, as jobctl migrate asks: every field is compared, whatever fields
+// run, as jobctl migrate asks (and Settings.Equal, the same settings): every field is compared, whatever fields
 // the types gain, but times as instants, since an engine may give a time
 // back in another zone than it was stored in.
 
@@ -34,6 +34,20 @@ func (r *Run) Equal(s *Run) bool {
 		return false
 	}
 	return reflect.DeepEqual(x, y)
+}
+
+// Equal reports whether s and t say the same, nil and empty lists alike,
+// as JSON stores them.
+func (s Settings) Equal(t Settings) bool {
+	for _, x := range []*Settings{&s, &t} {
+		if len(x.Executors) == 0 {
+			x.Executors = nil
+		}
+		if len(x.Listeners) == 0 {
+			x.Listeners = nil
+		}
+	}
+	return reflect.DeepEqual(s, t)
 }
 
 // sameInstants reports whether each of a is the instant its peer in b is,

@@ -54,3 +54,19 @@ func TestRunEqual(t *testing.T) {
 		t.Error("a run that ended and one that did not are Equal")
 	}
 }
+
+func TestSettingsEqual(t *testing.T) {
+	a := Settings{HistoryLimit: 5, Executors: []Executor{}}
+	if !a.Equal(Settings{HistoryLimit: 5}) {
+		t.Error("settings with an empty and a nil list of executors are not Equal")
+	}
+	for _, b := range []Settings{
+		{HistoryLimit: 5, Paused: true},
+		{HistoryLimit: 6},
+		{HistoryLimit: 5, Listeners: []Listener{{Events: []string{"job_error"}, Command: "x"}}},
+	} {
+		if a.Equal(b) || b.Equal(a) {
+			t.Errorf("%+v and %+v are Equal", a, b)
+		}
+	}
+}

@@ -3,6 +3,9 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"strings"
 
 	"github.com/jobctl/jobctl/store"
 	"github.com/jobctl/jobctl/store/bolt"
@@ -11,7 +14,8 @@ import (
 
 // This file is the only one in cmd that knows the store's engines (the
 // bbolt file, the memory store, the scheduler's lock file): every command
-// opens the database through a database.
+// opens the database through a database, or, naming a store by URL or path
+// (migrate's --from and --to), through a location.
 
 // database is the database the root's --db names: the file path, else
 // $JOBCTL_DB, else the XDG data directory (bolt.DefaultPath). NewRoot binds
@@ -48,6 +52,10 @@ func (d *database) Open(mode openMode) (store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	return openBolt(path, mode)
+}
+
+func openBolt(path string, mode openMode) (store.Store, error) {
 	var opts bolt.OpenOptions
 	switch mode {
 	case forWriting:
@@ -98,3 +106,62 @@ func openMemory() (store.Store, error) { return memory.New() }
 // checkPrivate refuses a file whose contents other users could have
 // written: a jobfile's commands run as this user.
 func checkPrivate(path string) error { return bolt.CheckPrivate(path) }
+
+// location is a store that a flag names by URL or path, as migrate's
+// --from and --to do. Today every store is a bbolt file, named by its
+// path; a store engine with URLs (postgres://) adds its case to
+// parseLocation and to each method below.
+type location struct {
+	flag  string // the flag that names it, for messages
+	value string // as given
+	path  string // the bbolt file
+}
+
+// parseLocation reads the store that flag's value names. A value with a
+// URL scheme no engine has is refused, rather than taken for a file path
+// (which would create a directory called "postgres:").
+func parseLocation(flag, value string) (*location, error) {
+	if value == "" {
+		return nil, usagef("%s: no database given (want a database file path)", flag)
+	}
+	if scheme, _, ok := strings.Cut(value, "://"); ok {
+		return nil, usagef("%s %q: no store engine for %q URLs (want a database file path)", flag, value, scheme)
+	}
+	return &location{flag: flag, value: value, path: value}, nil
+}
+
+func (l *location) String() string { return l.value }
+
+// check refuses, as bad input, a store that is not there to read
+// (mustExist) or that a file path cannot be: a directory.
+func (l *location) check(mustExist bool) error {
+	fi, err := os.Stat(l.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && mustExist:
+		return usagef("%s %q: no such database file", l.flag, l.value)
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return asUsage(fmt.Errorf("%s: %w", l.flag, err))
+	case fi.IsDir():
+		return usagef("%s %q: is a directory, not a database file", l.flag, l.value)
+	}
+	return nil
+}
+
+// open opens the store for mode.
+func (l *location) open(mode openMode) (store.Store, error) { return openBolt(l.path, mode) }
+
+// same reports whether l and m name one store: for files, one file,
+// whatever the paths to it.
+func (l *location) same(m *location) bool {
+	a, errA := os.Stat(l.path)
+	b, errB := os.Stat(m.path)
+	return errA == nil && errB == nil && os.SameFile(a, b)
+}
+
+// scheduler reports whether a scheduler runs on the store, and its process
+// id when known (else 0). It takes no lock.
+func (l *location) scheduler() (running bool, pid int, err error) {
+	return bolt.LockHolder(l.path)
+}

@@ -19,8 +19,9 @@
 //     returned with Broken set and is never rewritten by PutJob; Due
 //     reports it and, in an Update, drops it from the index, so it is not
 //     scheduled.
-//   - AddRun numbers a job's runs from 1; AddRun and PutRun keep its newest
-//     HistoryLimit finished runs (default 100) and every run in progress.
+//   - AddRun numbers a job's runs from 1, after any RestoreRun gave it;
+//     AddRun, PutRun and RestoreRun keep its newest HistoryLimit finished
+//     runs (default 100) and every run in progress.
 //   - The journal keeps the latest JournalLimit changes; a reader that
 //     finds a gap after the seq it last saw has missed some.
 //   - An Update is atomic: all of fn's writes or none. One that writes
@@ -41,7 +42,7 @@ import (
 var (
 	ErrClosed   = errors.New("store is closed")
 	ErrNotFound = errors.New("no such job")
-	ErrExists   = errors.New("job already exists")
+	ErrExists   = errors.New("already exists") // a job, or a run (RestoreRun)
 	ErrBusy     = errors.New("database is busy")
 	// ErrDuplicateRun is AddRun refusing a second run of one job, fire
 	// time and attempt (see AddRun).
@@ -137,7 +138,7 @@ func (o Outcome) Valid() bool {
 // runs it did not make.
 type Run struct {
 	JobID     string    `json:"job_id"`
-	Seq       uint64    `json:"seq"` // per job, from 1, assigned by AddRun
+	Seq       uint64    `json:"seq"` // per job, from 1, assigned by AddRun (kept by RestoreRun)
 	FireTime  time.Time `json:"fire_time"`
 	Attempt   int       `json:"attempt,omitempty"`   // of its fire time, from 1; 0 (older records) is 1
 	Coalesced int       `json:"coalesced,omitempty"` // earlier fire times folded into this one
@@ -218,6 +219,18 @@ type Tx interface {
 	// as AddRun recorded it (the runs of all jobs are ordered by it); a
 	// run it finishes counts against the history limit at once.
 	PutRun(r *Run) error
+	// RestoreRun records r as it is, its Seq included, for copying history
+	// between stores: it assigns nothing, and r.Submitted places the run
+	// among the runs of all jobs as AddRun's would. Runs may be restored in
+	// any order, into a job with runs of its own. The history limit applies
+	// as in AddRun, by seq: a finished run whose seq is below those of the
+	// job's newest HistoryLimit finished runs is dropped at once. Later
+	// AddRuns of the job number after the highest seq AddRun gave it or
+	// RestoreRun restored (until DeleteJob, after which a job of that id
+	// starts from 1 again). ErrExists if the job already has a run of that
+	// seq (which is left as it is), ErrNotFound if there is no such job; a
+	// Seq of 0 or an unknown Outcome is an error.
+	RestoreRun(r *Run) error
 	// Runs returns up to n runs (n <= 0: all), newest first, of one job
 	// (by seq; ErrNotFound if there is no such job) or, with jobID "", of
 	// all jobs (by Submitted time).

@@ -13,7 +13,8 @@
 //	jobs             job id -> Job as JSON
 //	index            time(NextRun) + job id -> empty
 //	runs/<job id>    run seq -> Run as JSON (output that is not UTF-8 as
-//	                 base64 in output_bytes); the bucket's sequence numbers runs
+//	                 base64 in output_bytes); the bucket's sequence is the
+//	                 highest seq AddRun gave or RestoreRun restored
 //	running          run seq + job id -> empty, for every run whose outcome is Running
 //	history          time(Submitted) + job id + 0 + run seq -> empty, every stored run
 //	finished         job id -> count of its stored runs that are not running

@@ -36,6 +36,40 @@ func (t *tx) AddRun(r *store.Run) error {
 	return t.prune(runs, r.JobID)
 }
 
+// RestoreRun writes r under its own seq, and moves the job's bucket
+// sequence, which AddRun numbers from, up to it.
+func (t *tx) RestoreRun(r *store.Run) error {
+	if !r.Outcome.Valid() {
+		return fmt.Errorf("run %s/%d: unknown outcome %q", r.JobID, r.Seq, r.Outcome)
+	}
+	if r.Seq == 0 {
+		return fmt.Errorf("run of job %q: seq 0 (runs are numbered from 1)", r.JobID)
+	}
+	id := []byte(r.JobID)
+	if t.bucket(bucketJobs).Get(id) == nil {
+		return fmt.Errorf("job %q: %w", r.JobID, store.ErrNotFound)
+	}
+	if runs := t.bucket(bucketRuns).Bucket(id); runs != nil && runs.Get(u64(r.Seq)) != nil {
+		return fmt.Errorf("run %s/%d: %w", r.JobID, r.Seq, store.ErrExists)
+	}
+	if err := t.write(); err != nil {
+		return err
+	}
+	runs, err := t.bucket(bucketRuns).CreateBucketIfNotExists(id)
+	if err != nil {
+		return err
+	}
+	if runs.Sequence() < r.Seq {
+		if err := runs.SetSequence(r.Seq); err != nil {
+			return err
+		}
+	}
+	if err := t.putRun(runs, r, true); err != nil {
+		return err
+	}
+	return t.prune(runs, r.JobID)
+}
+
 // putRun writes r, keeping the running set, the history index and the
 // job's count of finished runs in step with it. A run that was stored
 // before (PutRun) may change its outcome, not its Submitted time.

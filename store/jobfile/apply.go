@@ -131,21 +131,10 @@ func applySettings(tx store.Tx, f *File) (bool, error) {
 	for _, l := range f.Listeners {
 		s.Listeners = append(s.Listeners, store.Listener{Events: slices.Clone(l.Events), Command: l.Command})
 	}
-	if reflect.DeepEqual(normalSettings(s), normalSettings(old)) {
+	if s.Equal(old) {
 		return false, nil
 	}
 	return true, tx.PutSettings(s)
-}
-
-// normalSettings treats nil and empty lists alike, as JSON does.
-func normalSettings(s store.Settings) store.Settings {
-	if len(s.Executors) == 0 {
-		s.Executors = nil
-	}
-	if len(s.Listeners) == 0 {
-		s.Listeners = nil
-	}
-	return s
 }
 
 // applyJob stores fj in place of old (nil: none) and says which change that

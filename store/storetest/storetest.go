@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RunsOfAllJobs", testRunsOfAllJobs},
 		{"PutRunAndRunning", testPutRunAndRunning},
 		{"DeleteJobRemovesHistory", testDeleteJobRemovesHistory},
+		{"RestoreRun", testRestoreRun},
 		{"RollbackOnError", testRollbackOnError},
 		{"RollbackOnPanic", testRollbackOnPanic},
 		{"ReadOnlyView", testReadOnlyView},

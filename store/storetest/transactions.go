@@ -102,6 +102,7 @@ func testReadOnlyView(t *testing.T, s store.Store) {
 		"DeleteJob":    func(tx store.Tx) error { return tx.DeleteJob("a") },
 		"AddRun":       func(tx store.Tx) error { return tx.AddRun(RunOf("a", 0, store.Success)) },
 		"PutRun":       func(tx store.Tx) error { return tx.PutRun(RunOf("a", 0, store.Success)) },
+		"RestoreRun":   func(tx store.Tx) error { r := RunOf("a", 0, store.Success); r.Seq = 7; return tx.RestoreRun(r) },
 		"RecordChange": func(tx store.Tx) error { return tx.RecordChange(store.Change{Kind: store.JobAdded}) },
 		"PutSettings":  func(tx store.Tx) error { return tx.PutSettings(store.Settings{Paused: true}) },
 	} {

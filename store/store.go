@@ -140,7 +140,6 @@ type Run struct {
 	JobID     string    `json:"job_id"`
 	Seq       uint64    `json:"seq"` // per job, from 1, assigned by AddRun (kept by RestoreRun)
 	FireTime  time.Time `json:"fire_time"`
-	Attempt   int       `json:"attempt,omitempty"`   // of its fire time, from 1; 0 (older records) is 1
 	Coalesced int       `json:"coalesced,omitempty"` // earlier fire times folded into this one
 	Requested bool      `json:"requested,omitempty"` // asked for by jobctl run-now: never missed
 	Submitted time.Time `json:"submitted"`           // when the scheduler decided

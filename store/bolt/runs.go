@@ -39,8 +39,8 @@ func (t *tx) AddRun(r *store.Run) error {
 // RestoreRun writes r under its own seq, and moves the job's bucket
 // sequence, which AddRun numbers from, up to it.
 func (t *tx) RestoreRun(r *store.Run) error {
-	if !r.Outcome.Valid() {
-		return fmt.Errorf("run %s/%d: unknown outcome %q", r.JobID, r.Seq, r.Outcome)
+	if err := r.Check(); err != nil {
+		return err
 	}
 	if r.Seq == 0 {
 		return fmt.Errorf("run of job %q: seq 0 (runs are numbered from 1)", r.JobID)

@@ -12,9 +12,6 @@ import (
 
 // The run history: the runs table, kept as the package doc says.
 
-// attempt is the attempt column's value: a run's attempt, from 1.
-func attempt(r *store.Run) int { return max(r.Attempt, 1) }
-
 func (t *tx) AddRun(r *store.Run) error {
 	if err := r.Check(); err != nil {
 		return err
@@ -31,22 +28,59 @@ func (t *tx) AddRun(r *store.Run) error {
 		return err
 	}
 	r.Seq = uint64(seq)
+	if err := t.insertRun(r); err != nil {
+		r.Seq = 0
+		return err
+	}
+	if r.Outcome == store.Running {
+		return nil
+	}
+	return t.prune(r.JobID)
+}
+
+// insertRun inserts r, or refuses a second run of its fire time and
+// attempt (without aborting the transaction, as a failed INSERT would).
+func (t *tx) insertRun(r *store.Run) error {
 	doc, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("run %s/%d: %w", r.JobID, r.Seq, err)
 	}
 	tag, err := t.tx.Exec(t.ctx, `INSERT INTO jobctl_runs (job_id, seq, fire_time, attempt, submitted, outcome, owner, doc)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (job_id, fire_time, attempt) DO NOTHING`,
-		r.JobID, seq, r.FireTime, attempt(r), r.Submitted, string(r.Outcome), r.Owner, doc)
+		r.JobID, int64(r.Seq), r.FireTime, r.AttemptNumber(), r.Submitted, string(r.Outcome), r.Owner, doc)
 	if err != nil {
 		return err
 	}
 	if tag.RowsAffected() == 0 {
-		r.Seq = 0
-		return fmt.Errorf("job %q, fire time %s, attempt %d: %w", r.JobID, r.FireTime, attempt(r), store.ErrDuplicateRun)
+		return fmt.Errorf("job %q, fire time %s, attempt %d: %w", r.JobID, r.FireTime, r.AttemptNumber(), store.ErrDuplicateRun)
 	}
-	if r.Outcome == store.Running {
-		return nil
+	return nil
+}
+
+// RestoreRun inserts r with its seq, and moves the job's run_seq, which
+// AddRun numbers from, up to it.
+func (t *tx) RestoreRun(r *store.Run) error {
+	if err := r.Check(); err != nil {
+		return err
+	}
+	if r.Seq == 0 {
+		return fmt.Errorf("run of job %q: seq 0 (runs are numbered from 1)", r.JobID)
+	}
+	if err := t.write(); err != nil {
+		return err
+	}
+	tag, err := t.tx.Exec(t.ctx, "UPDATE jobctl_jobs SET run_seq = greatest(run_seq, $2) WHERE id = $1", r.JobID, int64(r.Seq))
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("job %q: %w", r.JobID, store.ErrNotFound)
+	}
+	if _, err := t.Run(r.JobID, r.Seq); err == nil {
+		return fmt.Errorf("run %s/%d: %w", r.JobID, r.Seq, store.ErrExists)
+	}
+	if err := t.insertRun(r); err != nil {
+		return err
 	}
 	return t.prune(r.JobID)
 }
@@ -64,7 +98,7 @@ func (t *tx) PutRun(r *store.Run) error {
 	}
 	tag, err := t.tx.Exec(t.ctx, `UPDATE jobctl_runs SET fire_time = $3, attempt = $4, outcome = $5, owner = $6, doc = $7
 		WHERE job_id = $1 AND seq = $2 AND submitted = $8`,
-		r.JobID, int64(r.Seq), r.FireTime, attempt(r), string(r.Outcome), r.Owner, doc, r.Submitted)
+		r.JobID, int64(r.Seq), r.FireTime, r.AttemptNumber(), string(r.Outcome), r.Owner, doc, r.Submitted)
 	if err != nil {
 		return err
 	}

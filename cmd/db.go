@@ -1,15 +1,19 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/jobctl/jobctl/store"
 	"github.com/jobctl/jobctl/store/bolt"
 	"github.com/jobctl/jobctl/store/memory"
+	"github.com/jobctl/jobctl/store/postgres"
 )
 
 // This file is the only one in cmd that knows the store's engines (the
@@ -38,21 +42,29 @@ const (
 	forDryRun
 )
 
-// Path is where the database is.
-func (d *database) Path() (string, error) {
+// location is the database --db names, else $JOBCTL_DB, else the file in
+// the XDG data directory (bolt.DefaultPath).
+func (d *database) location() (*location, error) {
 	if d.path != "" {
-		return d.path, nil
+		return parseLocation("--db", d.path)
 	}
-	return bolt.DefaultPath()
+	if v := os.Getenv("JOBCTL_DB"); v != "" {
+		return parseLocation("$JOBCTL_DB", v)
+	}
+	path, err := bolt.DefaultPath()
+	if err != nil {
+		return nil, err
+	}
+	return &location{flag: "--db", value: path, path: path}, nil
 }
 
 // Open opens the database for a command that does what mode says.
 func (d *database) Open(mode openMode) (store.Store, error) {
-	path, err := d.Path()
+	l, err := d.location()
 	if err != nil {
 		return nil, err
 	}
-	return openBolt(path, mode)
+	return l.open(mode)
 }
 
 func openBolt(path string, mode openMode) (store.Store, error) {
@@ -66,38 +78,45 @@ func openBolt(path string, mode openMode) (store.Store, error) {
 	return bolt.Open(path, opts)
 }
 
-// OpenScheduler opens the database a scheduler runs on: it must be private
-// to the user (its commands run as this user), and it takes the scheduler
-// lock, which unlock releases. It returns the database's path too.
-func (d *database) OpenScheduler() (db store.Store, unlock func() error, path string, err error) {
-	if path, err = d.Path(); err != nil {
+// OpenScheduler opens the database a scheduler runs on. A file must be
+// private to the user (its commands run as this user), and the scheduler
+// takes its lock, which unlock releases: one scheduler per file. A
+// PostgreSQL database takes a fleet of schedulers, and no lock. It returns
+// where the database is too, for the log.
+func (d *database) OpenScheduler() (db store.Store, unlock func() error, where string, err error) {
+	l, err := d.location()
+	if err != nil {
 		return nil, nil, "", err
 	}
-	if err := bolt.CheckPrivate(path); err != nil {
+	if l.url != "" {
+		db, err := l.open(forWriting)
+		return db, func() error { return nil }, l.String(), err
+	}
+	if err := bolt.CheckPrivate(l.path); err != nil {
 		return nil, nil, "", err
 	}
-	unlock, err = bolt.Lock(path)
+	unlock, err = bolt.Lock(l.path)
 	if errors.Is(err, bolt.ErrLocked) {
 		return nil, nil, "", fmt.Errorf("%w: one scheduler per database", err)
 	}
 	if err != nil {
 		return nil, nil, "", err
 	}
-	if db, err = bolt.Open(path, bolt.OpenOptions{Create: true}); err != nil {
+	if db, err = bolt.Open(l.path, bolt.OpenOptions{Create: true}); err != nil {
 		unlock()
 		return nil, nil, "", err
 	}
-	return db, unlock, path, nil
+	return db, unlock, l.path, nil
 }
 
-// Scheduler reports whether a scheduler holds the database's lock, and its
-// process id when the lock file says (else 0). It takes no lock.
+// Scheduler reports whether a scheduler runs on the database, and its
+// process id when known (else 0). It takes no lock.
 func (d *database) Scheduler() (running bool, pid int, err error) {
-	path, err := d.Path()
+	l, err := d.location()
 	if err != nil {
 		return false, 0, err
 	}
-	return bolt.LockHolder(path)
+	return l.scheduler()
 }
 
 // openMemory returns a store that keeps nothing: for jobctl run --memory.
@@ -107,14 +126,13 @@ func openMemory() (store.Store, error) { return memory.New() }
 // written: a jobfile's commands run as this user.
 func checkPrivate(path string) error { return bolt.CheckPrivate(path) }
 
-// location is a store that a flag names by URL or path, as migrate's
-// --from and --to do. Today every store is a bbolt file, named by its
-// path; a store engine with URLs (postgres://) adds its case to
-// parseLocation and to each method below.
+// location is a store that a flag names by URL or path: --db, or
+// migrate's --from and --to.
 type location struct {
 	flag  string // the flag that names it, for messages
 	value string // as given
-	path  string // the bbolt file
+	path  string // a bbolt file, or
+	url   string // a PostgreSQL database
 }
 
 // parseLocation reads the store that flag's value names. A value with a
@@ -122,19 +140,31 @@ type location struct {
 // (which would create a directory called "postgres:").
 func parseLocation(flag, value string) (*location, error) {
 	if value == "" {
-		return nil, usagef("%s: no database given (want a database file path)", flag)
+		return nil, usagef("%s: no database given (want a database file path or a postgres:// URL)", flag)
+	}
+	if postgres.IsURL(value) {
+		return &location{flag: flag, value: value, url: value}, nil
 	}
 	if scheme, _, ok := strings.Cut(value, "://"); ok {
-		return nil, usagef("%s %q: no store engine for %q URLs (want a database file path)", flag, value, scheme)
+		return nil, usagef("%s %q: no store engine for %q URLs (want a database file path or a postgres:// URL)", flag, value, scheme)
 	}
 	return &location{flag: flag, value: value, path: value}, nil
 }
 
-func (l *location) String() string { return l.value }
+// String names the store for messages: a URL without its password.
+func (l *location) String() string {
+	if u, err := url.Parse(l.url); err == nil && l.url != "" {
+		return u.Redacted()
+	}
+	return l.value
+}
 
 // check refuses, as bad input, a store that is not there to read
 // (mustExist) or that a file path cannot be: a directory.
 func (l *location) check(mustExist bool) error {
+	if l.url != "" {
+		return nil // a server answers for itself when opened
+	}
 	fi, err := os.Stat(l.path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && mustExist:
@@ -150,11 +180,28 @@ func (l *location) check(mustExist bool) error {
 }
 
 // open opens the store for mode.
-func (l *location) open(mode openMode) (store.Store, error) { return openBolt(l.path, mode) }
+func (l *location) open(mode openMode) (store.Store, error) {
+	if l.url == "" {
+		return openBolt(l.path, mode)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
+	defer cancel()
+	db, err := postgres.Open(ctx, l.url)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", l.flag, err)
+	}
+	return db, nil
+}
+
+// openTimeout bounds connecting to a database server.
+const openTimeout = 15 * time.Second
 
 // same reports whether l and m name one store: for files, one file,
 // whatever the paths to it.
 func (l *location) same(m *location) bool {
+	if l.url != "" || m.url != "" {
+		return l.url == m.url
+	}
 	a, errA := os.Stat(l.path)
 	b, errB := os.Stat(m.path)
 	return errA == nil && errB == nil && os.SameFile(a, b)
@@ -163,5 +210,34 @@ func (l *location) same(m *location) bool {
 // scheduler reports whether a scheduler runs on the store, and its process
 // id when known (else 0). It takes no lock.
 func (l *location) scheduler() (running bool, pid int, err error) {
-	return bolt.LockHolder(l.path)
+	if l.url == "" {
+		return bolt.LockHolder(l.path)
+	}
+	members, now, err := fleet(l)
+	for _, m := range members {
+		if m.LeaseUntil.After(now) {
+			running = true
+		}
+	}
+	return running, 0, err
+}
+
+// fleet lists the schedulers registered on a store shared by a fleet (none
+// on any other), and the time by the store's clock.
+func fleet(l *location) (members []store.Member, now time.Time, err error) {
+	db, err := l.open(forReading)
+	if err != nil {
+		return nil, now, err
+	}
+	defer db.Close()
+	err = db.View(context.Background(), func(tx store.Tx) (err error) {
+		members, now = nil, time.Time{}
+		if ftx, ok := tx.(store.FleetTx); ok {
+			if members, err = ftx.Members(); err == nil {
+				now, err = ftx.Now()
+			}
+		}
+		return err
+	})
+	return members, now, err
 }

@@ -19,6 +19,7 @@ type instance struct {
 	runs   []*store.Run
 	start  time.Time     // not before: its fire time when planned ahead
 	jitter time.Duration // drawn at submission
+	epoch  uint64        // of the fleet's lease it was planned under (see mayStart)
 	// launched is set, by its worker, once its first process has started
 	// or none will (see launches).
 	launched bool
@@ -169,10 +170,15 @@ func (s *Scheduler) execute(inst *instance) {
 			s.abandon(inst, inst.runs[i:], "the scheduler shut down before it started")
 			return
 		}
+		if !s.mayStart(inst) {
+			s.abandon(inst, inst.runs[i:], "this scheduler's lease on the database lapsed before it started (another scheduler may have taken over)")
+			return
+		}
 		now := s.clock.Now()
 		due := r.FireTime.Add(inst.jitter)
 		var e Event
-		if !r.Requested && j.Options.MisfireGrace.Late(due, now) {
+		// A later attempt (a recovered run) is late by its nature.
+		if !r.Requested && r.AttemptNumber() == 1 && j.Options.MisfireGrace.Late(due, now) {
 			r.Outcome = store.Missed
 			r.Reason = fmt.Sprintf("started late by %s, more than the misfire grace of %s (waited for a worker)",
 				now.Sub(due).Round(time.Millisecond), time.Duration(j.Options.MisfireGrace))

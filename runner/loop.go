@@ -57,6 +57,24 @@ func (s *Scheduler) sync() {
 // loop's goroutine, or on Start's before the loop starts.
 func (s *Scheduler) tick(ctx context.Context) (wake time.Time, more bool, err error) {
 	now := s.clock.Now()
+	var epoch uint64
+	if s.fleet != nil {
+		var ok bool
+		if ok, epoch = s.fleet.valid(); !ok {
+			if !s.lapsed {
+				s.log.Warn("waiting for the database to renew this scheduler's lease: no run starts meanwhile")
+			}
+			s.lapsed = true
+			return now.Add(s.fleet.lease / beatsPerLease), false, nil
+		}
+		if s.lapsed {
+			s.log.Info("lease renewed: scheduling again")
+		}
+		s.lapsed = false
+	}
+	// Alone on the store, the instances in flight are this scheduler's
+	// (and the orphans it watches); in a fleet, decide counts them in the
+	// store, fleet-wide.
 	s.mu.Lock()
 	inFlight := maps.Clone(s.instances)
 	s.mu.Unlock()
@@ -67,6 +85,9 @@ func (s *Scheduler) tick(ctx context.Context) (wake time.Time, more bool, err er
 	})
 	if err != nil {
 		return time.Time{}, false, err
+	}
+	for _, inst := range d.submit {
+		inst.epoch = epoch
 	}
 	s.act(d, now)
 	wake, more = d.wake(now)
@@ -99,6 +120,9 @@ func (s *Scheduler) act(d *decisions, now time.Time) {
 		} else {
 			s.log.Info("scheduler resumed")
 		}
+	}
+	for _, err := range d.duplicates {
+		s.log.Error("fire time not run here: another scheduler has claimed it already", "err", err)
 	}
 	for _, j := range d.broken {
 		s.log.Error("job is broken and not scheduled", "job", j.ID, "reason", j.Broken)

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -22,6 +23,9 @@ type planner struct {
 	// nextJob makes decide look up which job is due next, for the debug
 	// log.
 	nextJob bool
+	// shared is set on a store shared by a fleet: the instances in flight
+	// are counted there, every scheduler's.
+	shared bool
 }
 
 // decisions are what one planning transaction decided.
@@ -32,9 +36,12 @@ type decisions struct {
 	submit   []*instance    // to hand to executors
 	finished []string       // jobs whose trigger has no more fire times
 	broken   []*store.Job
-	next     time.Time // the earliest next run time, zero: none
-	nextJob  string    // the job due then, if asked for
-	more     bool      // a full batch was due: look again at once
+	// duplicates are fire times AddRun found another scheduler had
+	// claimed already (a store shared by a fleet): not run here.
+	duplicates []error
+	next       time.Time // the earliest next run time, zero: none
+	nextJob    string    // the job due then, if asked for
+	more       bool      // a full batch was due: look again at once
 }
 
 // decide reads, in tx, the journal after entry since, the scheduler's
@@ -68,6 +75,11 @@ func (p *planner) decide(tx store.Tx, now time.Time, since uint64, inFlight map[
 		return nil, err
 	}
 	d.more = len(due) == dueBatch
+	if p.shared && len(due) > 0 {
+		if inFlight, err = runningByJob(tx); err != nil {
+			return nil, err
+		}
+	}
 	for _, j := range due {
 		at := now
 		if j.NextRun.After(now) {
@@ -91,6 +103,23 @@ func (p *planner) decide(tx store.Tx, now time.Time, since uint64, inFlight map[
 	return d, nil
 }
 
+// heldRetry is how soon a job passed over because another transaction
+// held it is looked at again.
+const heldRetry = 50 * time.Millisecond
+
+// runningByJob counts the runs in progress of each job, in tx.
+func runningByJob(tx store.Tx) (map[string]int, error) {
+	runs, err := tx.RunningRuns()
+	if err != nil {
+		return nil, err
+	}
+	n := make(map[string]int)
+	for _, r := range runs {
+		n[r.JobID]++
+	}
+	return n, nil
+}
+
 // wake says when the loop is to look at the store again after d, decided
 // at now: zero for only at a change in the store; lead ahead of the next
 // fire time, or at it for a job left to be decided then; and now, with
@@ -106,6 +135,12 @@ func (d *decisions) wake(now time.Time) (at time.Time, more bool) {
 	}
 	if at = d.next.Add(-lead); !at.After(now) {
 		at = d.next
+	}
+	if !at.After(now) {
+		// Still due after planning: a job another transaction holds (a
+		// scheduler of the fleet planning it), passed over. Look again
+		// shortly, or when its commit is heard of, not at once and again.
+		at = now.Add(heldRetry)
 	}
 	return at, false
 }
@@ -141,26 +176,34 @@ func (p *planner) plan(tx store.Tx, j *store.Job, at, now time.Time, inFlight in
 	var inst *instance
 	for _, f := range due.Fires {
 		r := &store.Run{JobID: j.ID, FireTime: f.Time, Coalesced: f.Coalesced, Requested: f.Requested, Submitted: now, Owner: p.owner}
+		var event string
 		switch {
 		case f.Missed:
-			r.Outcome = store.Missed
+			r.Outcome, event = store.Missed, store.EventJobMissed
 			r.Reason = fmt.Sprintf("late by %s, more than the misfire grace of %s", at.Sub(f.Time).Round(time.Millisecond), time.Duration(o.MisfireGrace))
-			d.events = append(d.events, Event{Name: store.EventJobMissed, JobID: j.ID, Run: r})
 		case inst == nil && inFlight >= max(o.MaxInstances, 1):
-			r.Outcome = store.Skipped
+			r.Outcome, event = store.Skipped, store.EventJobMaxInstances
 			r.Reason = fmt.Sprintf("%d of max %d instances running", inFlight, o.MaxInstances)
-			d.events = append(d.events, Event{Name: store.EventJobMaxInstances, JobID: j.ID, Run: r})
 		default:
 			r.Outcome = store.Running
-			if inst == nil {
-				inst = &instance{job: j, start: at}
-				d.submit = append(d.submit, inst)
-			}
-			inst.runs = append(inst.runs, r)
 		}
-		if err := tx.AddRun(r); err != nil {
+		if err := tx.AddRun(r); errors.Is(err, store.ErrDuplicateRun) {
+			// Another scheduler of the fleet has it: whatever this one
+			// believed, it is not to run it.
+			d.duplicates = append(d.duplicates, err)
+			continue
+		} else if err != nil {
 			return err
 		}
+		if event != "" {
+			d.events = append(d.events, Event{Name: event, JobID: j.ID, Run: r})
+			continue
+		}
+		if inst == nil {
+			inst = &instance{job: j, start: at}
+			d.submit = append(d.submit, inst)
+		}
+		inst.runs = append(inst.runs, r)
 	}
 	j.NextRun = due.Next
 	if r := j.Requested; !r.IsZero() && (j.NextRun.IsZero() || r.Before(j.NextRun)) {

@@ -139,6 +139,16 @@ type Config struct {
 	// Environ is the environment jobs and listeners start from; nil: this
 	// process's.
 	Environ []string
+	// Lease is how long a scheduler's lease lasts on a store shared by a
+	// fleet (see fleet.go); 0: DefaultLease. Its runs in progress are
+	// taken over by the others once it has not renewed it for that long.
+	Lease time.Duration
+	// LocalClock keeps Clock as it is on a store shared by a fleet,
+	// rather than correcting it to the store's clock: for tests with a
+	// fake clock.
+	LocalClock bool
+	// Version is this jobctl's version, which a fleet's members show.
+	Version string
 	// ReapOrphans reaps the processes that jobs leave behind when they are
 	// reparented to this process, as an init does: for a scheduler that is
 	// PID 1 (a container's entry point). The jobs' own exit statuses are
@@ -173,8 +183,15 @@ type Scheduler struct {
 	kill     context.CancelFunc
 	work     sync.WaitGroup // instances, from submission to their last run's end
 
+	// skew corrects clock to a fleet's store's clock; nil with
+	// Config.LocalClock. Set by New.
+	skew *skewClock
+
 	// Set by Start before it returns; used by Shutdown and Drain, which
 	// are called after it.
+	fleet      *fleet // nil: alone on the store
+	stopBeat   context.CancelFunc
+	beatDone   chan struct{} // closed when the heartbeat returns
 	stopLoop   context.CancelFunc
 	loopDone   chan struct{} // closed when the loop returns
 	loopEnded  sync.Once
@@ -189,6 +206,7 @@ type Scheduler struct {
 	// read and written by no other, with no lock.
 	lastSeq uint64 // the last journal entry read
 	paused  bool   // what the store said at the last tick, for the log
+	lapsed  bool   // the fleet's lease had lapsed at the last tick, for the log
 
 	// mu guards these, for the loop, the workers, watchOrphans, Shutdown
 	// and Drain.
@@ -267,6 +285,10 @@ func New(cfg Config) (*Scheduler, error) {
 	if cfg.ReapOrphans {
 		s.children = newChildren()
 	}
+	if !cfg.LocalClock {
+		s.skew = &skewClock{base: cfg.Clock}
+		s.clock = s.skew
+	}
 	s.planner.owner = cfg.Owner
 	s.planner.zone, _ = store.LocalZone()
 	s.planner.nextJob = s.log.Enabled(context.Background(), slog.LevelDebug)
@@ -297,24 +319,41 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	var interrupted []*store.Run
 	var orphans map[*store.Run][]int
 	var paused bool
+	var took *takeOver
+	var storeNow time.Time
+	sent := time.Now()
 	err := s.cfg.Store.Update(ctx, func(tx store.Tx) error {
-		interrupted, orphans, paused = nil, nil, false
-		runs, err := tx.RunningRuns()
-		if err != nil {
-			return err
-		}
-		var lookErr error
-		if len(runs) > 0 {
-			orphans, lookErr = findOrphans(runs)
-		}
-		for _, r := range runs {
-			r.Outcome = store.Interrupted
-			r.Reason = orphanReason(r, orphans[r], lookErr)
-			if err := tx.PutRun(r); err != nil {
+		interrupted, orphans, paused, took = nil, nil, false, nil
+		if ftx, ok := tx.(store.FleetTx); ok {
+			// In a fleet, the runs in progress are the others'.
+			s.fleet = newFleet(s.cfg)
+			s.planner.shared = true
+			var err error
+			if storeNow, err = ftx.Now(); err != nil {
 				return err
 			}
+			if took, err = s.join(ftx); err != nil {
+				return err
+			}
+		} else {
+			// Alone on the store: what runs is a dead scheduler's.
+			runs, err := tx.RunningRuns()
+			if err != nil {
+				return err
+			}
+			var lookErr error
+			if len(runs) > 0 {
+				orphans, lookErr = findOrphans(runs)
+			}
+			for _, r := range runs {
+				r.Outcome = store.Interrupted
+				r.Reason = orphanReason(r, orphans[r], lookErr)
+				if err := tx.PutRun(r); err != nil {
+					return err
+				}
+			}
+			interrupted = runs
 		}
-		interrupted = runs
 		if s.cfg.StartPaused {
 			if _, err := SetPaused(tx, true, now); err != nil {
 				return err
@@ -335,6 +374,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		}
 		return nil
 	})
+	recv := time.Now()
 	if err != nil {
 		s.setState(stateRunning, stateStopped)
 		return fmt.Errorf("starting the scheduler: %w", err)
@@ -349,6 +389,16 @@ func (s *Scheduler) Start(ctx context.Context) error {
 			s.mu.Unlock()
 			go s.watchOrphans(r, pids)
 		}
+	}
+	if s.fleet != nil {
+		s.fleet.renewed(sent, false)
+		s.log.Info("joined the fleet of schedulers on the database", "lease", s.fleet.lease)
+		var beating context.Context
+		beating, s.stopBeat = context.WithCancel(context.Background())
+		s.beatDone = make(chan struct{})
+		go s.heartbeat(beating, s.beatDone)
+		s.measureSkew(sent, recv, storeNow)
+		s.tookOver(took)
 	}
 	s.log.Info("scheduler started", "owner", s.cfg.Owner, "paused", paused)
 	if paused {
@@ -424,6 +474,9 @@ func (s *Scheduler) shutdown(ctx context.Context, wait bool) (err error) {
 		close(s.stopped)
 	}()
 	s.endLoop()
+	if s.fleet != nil {
+		s.fleet.endTakeovers()
+	}
 	s.stop()
 	s.drainQueues()
 	s.mu.Lock()
@@ -484,6 +537,9 @@ func (s *Scheduler) finish(ctx context.Context) error {
 	s.kill()
 	<-s.idle()
 	err := s.w.close(ctx)
+	if s.fleet != nil {
+		s.leave()
+	}
 	s.log.Info("scheduler shut down")
 	s.emit(Event{Name: store.EventSchedulerShutdown})
 	s.ls.close(ctx)

@@ -125,6 +125,12 @@ func (w *writer) write(batch []written) (recorded []written, err error) {
 				w.s.log.Debug("run not recorded: its job was removed", "job", b.r.JobID, "run", b.r.Seq)
 				continue
 			}
+			if err == nil && old.Outcome != store.Running {
+				// Another scheduler of a fleet took this one for dead (its
+				// lease lapsed) and recorded the run: that record stands.
+				w.s.log.Warn("run not recorded: another scheduler recorded it first, taking this one for dead", "job", b.r.JobID, "run", b.r.Seq, "recorded", old.Outcome, "reason", old.Reason, "outcome_here", b.r.Outcome)
+				continue
+			}
 			if err == nil {
 				err = tx.PutRun(b.r)
 			}

@@ -225,7 +225,7 @@ func (s *Scheduler) heartbeat(ctx context.Context, done chan<- struct{}) {
 // and takes over from dead members, in one transaction.
 func (s *Scheduler) beat(ctx context.Context) {
 	f := s.fleet
-	sent := time.Now()
+	sent, clockSent := time.Now(), s.cfg.Clock.Now()
 	var lost bool
 	var storeNow time.Time
 	t := &takeOver{}
@@ -267,12 +267,12 @@ func (s *Scheduler) beat(ctx context.Context) {
 	if lost {
 		s.log.Error("this scheduler's lease had lapsed (it was paused, or cut off from the database, for longer than the lease): it has joined again; the runs it had planned do not start, and other schedulers may have taken over its runs in progress", "lease", f.lease)
 	}
-	s.measureSkew(sent, time.Now(), storeNow)
+	s.measureSkew(clockSent, s.cfg.Clock.Now(), storeNow)
 	s.tookOver(t)
 }
 
-// measureSkew compares the store's clock, read between sent and recv, with
-// this host's.
+// measureSkew compares the store's clock, read between sent and recv by
+// the scheduler's own (Config.Clock), with it.
 func (s *Scheduler) measureSkew(sent, recv, storeNow time.Time) {
 	off := storeNow.Sub(sent.Add(recv.Sub(sent) / 2))
 	f := s.fleet

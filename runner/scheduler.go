@@ -321,7 +321,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	var paused bool
 	var took *takeOver
 	var storeNow time.Time
-	sent := time.Now()
+	sent, clockSent := time.Now(), s.cfg.Clock.Now()
 	err := s.cfg.Store.Update(ctx, func(tx store.Tx) error {
 		interrupted, orphans, paused, took = nil, nil, false, nil
 		if ftx, ok := tx.(store.FleetTx); ok {
@@ -374,7 +374,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		}
 		return nil
 	})
-	recv := time.Now()
+	clockRecv := s.cfg.Clock.Now()
 	if err != nil {
 		s.setState(stateRunning, stateStopped)
 		return fmt.Errorf("starting the scheduler: %w", err)
@@ -397,7 +397,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		beating, s.stopBeat = context.WithCancel(context.Background())
 		s.beatDone = make(chan struct{})
 		go s.heartbeat(beating, s.beatDone)
-		s.measureSkew(sent, recv, storeNow)
+		s.measureSkew(clockSent, clockRecv, storeNow)
 		s.tookOver(took)
 	}
 	s.log.Info("scheduler started", "owner", s.cfg.Owner, "paused", paused)

@@ -280,6 +280,7 @@ func (r *runCommand) config(ctx context.Context) (runner.Config, error) {
 		KillGrace:   r.killGrace,
 		StartPaused: r.paused,
 		ReapOrphans: os.Getpid() == 1,
+		Version:     shortVersion(),
 	}
 	if cfg.ReapOrphans {
 		r.log.Info("running as PID 1: reaping the orphaned processes that jobs leave behind")

@@ -38,6 +38,25 @@ func runVersion(_ context.Context, o *versionOptions) error {
 	return writeVersion(o.io.Out, info)
 }
 
+// shortVersion is this binary's version and revision, in a word: what a
+// fleet's members show of one another.
+func shortVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := info.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " " + s.Value[:12]
+		}
+	}
+	return v
+}
+
 // writeVersion prints info one "key value" line each, as go version -m
 // does, leaving out what the build did not record.
 func writeVersion(w io.Writer, info *debug.BuildInfo) error {

@@ -347,3 +347,58 @@ func waitFor(t *testing.T, limit time.Duration, what string, ok func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestFleetLapsedLease: a scheduler whose lease lapses (its heartbeat
+// stopped, as SIGSTOP would stop it) plans nothing and says why; a peer
+// takes its run in progress over; when it renews at last it finds the
+// lease lost, joins again, and starts nothing it planned before.
+func TestFleetLapsedLease(t *testing.T) {
+	url := pgtest.NewDB(t)
+	admin := openPG(t, url)
+	c := &calls{block: make(chan struct{})}
+	var log logBuffer
+	lease := time.Second
+	z := fleetMember(t, url, "zombie", c, lease, &log)
+	z.stopBeat() // frozen: no renewal from here on
+	<-z.beatDone
+	planned := &instance{job: everySecond("planned", time.Now()), epoch: 0}
+	if !z.mayStart(planned) {
+		t.Fatal("an instance planned under a live lease may not start")
+	}
+	putFleetJobs(t, admin, everySecond("tick", time.Now()))
+	waitFor(t, 5*time.Second, "the zombie starts a run", func() bool { return len(c.list()) == 1 })
+	time.Sleep(lease + 100*time.Millisecond)
+	if z.mayStart(planned) {
+		t.Error("an instance may start after the lease lapsed")
+	}
+	peer := fleetMember(t, url, "peer", c, lease, nil)
+	defer peer.Shutdown(t.Context())
+	waitFor(t, 5*time.Second, "the peer takes the run over", func() bool {
+		for _, r := range viewRuns(t, admin) {
+			if r.Owner == "zombie" && r.Outcome == store.Interrupted {
+				return true
+			}
+		}
+		return false
+	})
+	z.sync()
+	if !strings.Contains(log.String(), "waiting for the database to renew this scheduler's lease: no run starts meanwhile") {
+		t.Errorf("the zombie's log does not say it waits for its lease:\n%s", log.String())
+	}
+	z.beat(t.Context())
+	if !strings.Contains(log.String(), "this scheduler's lease had lapsed") {
+		t.Errorf("the zombie's log does not say its lease had lapsed:\n%s", log.String())
+	}
+	if z.mayStart(planned) {
+		t.Error("an instance planned before the lease was lost may start after joining again")
+	}
+	close(c.block)
+	if err := z.Shutdown(t.Context()); err != nil {
+		t.Error(err)
+	}
+	for _, r := range viewRuns(t, admin) {
+		if r.Owner == "zombie" && r.Outcome != store.Interrupted {
+			t.Errorf("zombie's run %s/%d recorded %s over the peer's record", r.JobID, r.Seq, r.Outcome)
+		}
+	}
+}

@@ -234,7 +234,11 @@ func (r *runCommand) open() error {
 		}
 		r.store, r.unlock = db, func() error { return nil }
 	} else {
-		db, unlock, path, err := r.db.OpenScheduler()
+		l, err := r.db.location()
+		if err != nil {
+			return err
+		}
+		db, unlock, path, err := l.openScheduler()
 		if err != nil {
 			return err
 		}

@@ -14,7 +14,7 @@
 //	[executors.slow]                 # a named pool; "default" always exists
 //	max_workers = 2
 //
-//	[stores.reports]                 # a named store; see stores.go
+//	[stores.reports]                 # a named store, for the jobs that say store = "reports"
 //	url = "reports.db"               # a file (relative: to the jobfile) or postgres:// URL
 //
 //	[[listener]]                     # run a command on scheduler events

@@ -49,11 +49,7 @@ const (
 // location is the store --store names, found in $JOBCTL_JOBFILE; without
 // --store, the default store (see defaultLocation).
 func (d *database) location() (*location, error) {
-	f, err := d.namingJobfile()
-	if err != nil {
-		return nil, err
-	}
-	stores, err := d.stores(f)
+	stores, err := d.every()
 	if err != nil {
 		return nil, err
 	}

@@ -42,7 +42,15 @@ one; a file that does not set it leaves it as it is.
 
 apply prints one line per job that changes on stdout ("+ id" added, "~ id"
 changed, "- id" removed); --dry-run prints them without changing anything.
-See testdata/jobfile.toml for a documented example.`,
+See testdata/jobfile.toml for a documented example.
+
+A jobfile that names stores ([stores.NAME] tables, jobctl(5)) is applied to
+each of them, in a transaction per store: each gets the jobs the file puts
+in it, and the file's executors and listeners; --prune removes, from each,
+the jobs the file does not put there. A stored job that the file puts in
+another store is removed from this one, --prune or not: it has moved. Each
+line then says the store, as "+ STORE/ID". --store NAME applies to that
+store alone.`,
 		Example: `  jobctl apply -f jobs.toml --dry-run
   jobctl apply -f jobs.toml --prune`,
 		Args: cobra.NoArgs,
@@ -61,24 +69,49 @@ func runApply(ctx context.Context, o *applyOptions) error {
 	if err != nil {
 		return err
 	}
-	var r jobfile.Report
-	err = update(ctx, o.db, o.dryRun, func(tx store.Tx) (err error) {
-		r, err = jobfile.Apply(tx, f, o.now(), jobfile.ApplyOptions{Prune: o.prune})
-		return err
-	})
+	stores, err := o.db.stores(f)
 	if err != nil {
 		return err
+	}
+	// With several stores, a job is written STORE/ID: ids are unique in a
+	// store only, and have no slash.
+	named := len(f.Stores) > 0
+	for _, s := range stores {
+		var r jobfile.Report
+		err = updateAt(ctx, s.loc.open, o.dryRun, func(tx store.Tx) (err error) {
+			r, err = jobfile.Apply(tx, f, o.now(), jobfile.ApplyOptions{Prune: o.prune, Store: s.name})
+			return err
+		})
+		if err != nil && named {
+			return fmt.Errorf("store %s: %w", s.name, err)
+		}
+		if err != nil {
+			return err
+		}
+		writeApply(o, r, s.name, named)
+	}
+	return nil
+}
+
+// writeApply says what applying the jobfile to one store did: named says
+// that the jobfile names stores, and so each line its store.
+func writeApply(o *applyOptions, r jobfile.Report, storeName string, named bool) {
+	job := func(id string) string { return id }
+	to := ""
+	if named {
+		job = func(id string) string { return storeName + "/" + id }
+		to = " to store " + storeName
 	}
 	for _, l := range []struct {
 		mark string
 		ids  []string
 	}{{"+", r.Added}, {"~", r.Changed}, {"-", r.Removed}} {
 		for _, id := range l.ids {
-			fmt.Fprintf(o.io.Out, "%s %s\n", l.mark, id)
+			fmt.Fprintf(o.io.Out, "%s %s\n", l.mark, job(id))
 		}
 	}
 	for _, id := range r.Finished {
-		fmt.Fprintf(o.io.Err, "warning: job %s has no fire times left: stored finished\n", id)
+		fmt.Fprintf(o.io.Err, "warning: job %s has no fire times left: stored finished\n", job(id))
 	}
 	verb := "applied"
 	if o.dryRun {
@@ -88,13 +121,12 @@ func runApply(ctx context.Context, o *applyOptions) error {
 	if r.Settings {
 		settings = "; the scheduler's settings changed"
 	}
-	fmt.Fprintf(o.io.Err, "%s %s: %d added, %d changed, %d removed, %d unchanged%s\n", verb, inputName(o.file),
+	fmt.Fprintf(o.io.Err, "%s %s%s: %d added, %d changed, %d removed, %d unchanged%s\n", verb, inputName(o.file), to,
 		len(r.Added), len(r.Changed), len(r.Removed), len(r.Unchanged), settings)
-	return nil
 }
 
-// loadJobfile reads the jobfile at path, or from in for "-"; its problems
-// are usage errors, one per line.
+// loadJobfile reads the jobfile at path, or from in for "-", and checks its
+// stores; its problems are usage errors, one per line.
 func loadJobfile(path string, in io.Reader) (*jobfile.File, error) {
 	var f *jobfile.File
 	var err error
@@ -102,6 +134,9 @@ func loadJobfile(path string, in io.Reader) (*jobfile.File, error) {
 		f, err = jobfile.Read(inputName(path), in)
 	} else {
 		f, err = jobfile.Load(path)
+	}
+	if err == nil {
+		err = checkStores(f)
 	}
 	var es jobfile.Errors
 	if errors.As(err, &es) {

@@ -7,11 +7,13 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/jobctl/jobctl/store"
 	"github.com/jobctl/jobctl/store/bolt"
+	"github.com/jobctl/jobctl/store/jobfile"
 	"github.com/jobctl/jobctl/store/memory"
 	"github.com/jobctl/jobctl/store/postgres"
 )
@@ -22,10 +24,12 @@ import (
 // (migrate's --from and --to), through a location.
 
 // database is the database the root's --db names: the file path, else
-// $JOBCTL_DB, else the XDG data directory (bolt.DefaultPath). NewRoot binds
-// path to --db.
+// $JOBCTL_DB, else the XDG data directory (bolt.DefaultPath); or a store a
+// jobfile names, which --store picks (stores.go). NewRoot binds path to
+// --db and store to --store.
 type database struct {
-	path string
+	path  string
+	store string // a name: "" is jobfile.DefaultStore
 }
 
 // openMode says what a command does with the database.
@@ -42,11 +46,29 @@ const (
 	forDryRun
 )
 
-// location is the database --db names, else $JOBCTL_DB, else the file in
-// the XDG data directory (bolt.DefaultPath).
+// location is the store --store names, found in $JOBCTL_JOBFILE; without
+// --store, the default store (see defaultLocation).
 func (d *database) location() (*location, error) {
+	stores, err := d.every()
+	if err != nil {
+		return nil, err
+	}
+	return stores[0].loc, nil
+}
+
+// defaultLocation is the default store: the database --db names, else the
+// [stores.default] of the jobfile f (nil: none), else $JOBCTL_DB, else the
+// file in the XDG data directory (bolt.DefaultPath). The flag beats the
+// file; the file, which names its stores on purpose, beats the variable,
+// which is where the database is when nothing says.
+func (d *database) defaultLocation(f *jobfile.File) (*location, error) {
 	if d.path != "" {
 		return parseLocation("--db", d.path)
+	}
+	if f != nil {
+		if s, ok := f.Store(jobfile.DefaultStore); ok {
+			return storeLocation(s)
+		}
 	}
 	if v := os.Getenv("JOBCTL_DB"); v != "" {
 		return parseLocation("$JOBCTL_DB", v)
@@ -78,16 +100,12 @@ func openBolt(path string, mode openMode) (store.Store, error) {
 	return bolt.Open(path, opts)
 }
 
-// OpenScheduler opens the database a scheduler runs on. A file must be
+// openScheduler opens the database a scheduler runs on. A file must be
 // private to the user (its commands run as this user), and the scheduler
 // takes its lock, which unlock releases: one scheduler per file. A
 // PostgreSQL database takes a fleet of schedulers, and no lock. It returns
 // where the database is too, for the log.
-func (d *database) OpenScheduler() (db store.Store, unlock func() error, where string, err error) {
-	l, err := d.location()
-	if err != nil {
-		return nil, nil, "", err
-	}
+func (l *location) openScheduler() (db store.Store, unlock func() error, where string, err error) {
 	if l.url != "" {
 		db, err := l.open(forWriting)
 		return db, func() error { return nil }, l.String(), err
@@ -197,10 +215,15 @@ func (l *location) open(mode openMode) (store.Store, error) {
 const openTimeout = 15 * time.Second
 
 // same reports whether l and m name one store: for files, one file,
-// whatever the paths to it.
+// whatever the paths to it, or one path to a file not there yet.
 func (l *location) same(m *location) bool {
 	if l.url != "" || m.url != "" {
 		return l.url == m.url
+	}
+	if a, errA := filepath.Abs(l.path); errA == nil {
+		if b, errB := filepath.Abs(m.path); errB == nil && a == b {
+			return true
+		}
 	}
 	a, errA := os.Stat(l.path)
 	b, errB := os.Stat(m.path)

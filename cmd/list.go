@@ -26,7 +26,11 @@ func newListCmd(f *Factory) *cobra.Command {
 		Short:   "List the jobs",
 		Long: `list prints every job, in id order: its trigger, its next run (local time,
 and how far away), its state (active, paused, finished, or broken when the
-stored job can no longer be read) and the result of its last run.`,
+stored job can no longer be read) and the result of its last run.
+
+When $JOBCTL_JOBFILE names stores ([stores.NAME] tables), list lists the
+jobs of every one of them, store by store, with a STORE column (and a store
+field in JSON); --store NAME lists one, as --db does.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runList(c.Context(), o) },
 	}
@@ -34,38 +38,52 @@ stored job can no longer be read) and the result of its last run.`,
 	return c
 }
 
-// listed is a job and its last run (nil: none yet).
+// listed is a job, its store and its last run (nil: none yet).
 type listed struct {
-	job  *store.Job
-	last *store.Run
+	store string
+	job   *store.Job
+	last  *store.Run
 }
 
 func runList(ctx context.Context, o *listOptions) error {
 	if err := checkOutput(o.output); err != nil {
 		return err
 	}
-	var jobs []listed
-	err := view(ctx, o.db, func(tx store.Tx) error {
-		return tx.Jobs(func(j *store.Job) error {
-			l := listed{job: j}
-			runs, err := tx.Runs(j.ID, 1)
-			if err != nil {
-				return err
-			}
-			if len(runs) > 0 {
-				l.last = runs[0]
-			}
-			jobs = append(jobs, l)
-			return nil
-		})
-	})
+	stores, err := o.db.every()
 	if err != nil {
 		return err
+	}
+	several := len(stores) > 1
+	var jobs []listed
+	for _, s := range stores {
+		err := viewAt(ctx, s.loc.open, func(tx store.Tx) error {
+			return tx.Jobs(func(j *store.Job) error {
+				l := listed{store: s.name, job: j}
+				runs, err := tx.Runs(j.ID, 1)
+				if err != nil {
+					return err
+				}
+				if len(runs) > 0 {
+					l.last = runs[0]
+				}
+				jobs = append(jobs, l)
+				return nil
+			})
+		})
+		if err != nil && several {
+			return fmt.Errorf("store %s: %w", s.name, err)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	if o.output == outputJSON {
 		out := make([]jobJSON, len(jobs))
 		for i, l := range jobs {
 			out[i] = newJobJSON(l.job)
+			if several {
+				out[i].Store = l.store
+			}
 		}
 		return writeJSON(o.io.Out, out)
 	}
@@ -75,6 +93,9 @@ func runList(ctx context.Context, o *listOptions) error {
 	}
 	now := o.now()
 	t := &table{header: []string{"ID", "NAME", "TRIGGER", "NEXT RUN", "STATE", "LAST RESULT"}}
+	if several {
+		t.header = append([]string{"STORE"}, t.header...)
+	}
 	for _, l := range jobs {
 		j := l.job
 		next := "-"
@@ -88,14 +109,22 @@ func runList(ctx context.Context, o *listOptions) error {
 				last += " " + relative(at, now)
 			}
 		}
-		t.add(j.ID, orDash(j.Name), orDash(j.Trigger.String()), next, jobState(j), last)
+		row := []string{j.ID, orDash(j.Name), orDash(j.Trigger.String()), next, jobState(j), last}
+		if several {
+			row = append([]string{l.store}, row...)
+		}
+		t.add(row...)
 	}
 	if err := t.write(o.io.Out, useColor(o.io.Out)); err != nil {
 		return err
 	}
 	for _, l := range jobs {
 		if l.job.Broken != "" {
-			fmt.Fprintf(o.io.Err, "job %s is broken: %s\n", l.job.ID, l.job.Broken)
+			in := ""
+			if several {
+				in = " (store " + l.store + ")"
+			}
+			fmt.Fprintf(o.io.Err, "job %s%s is broken: %s\n", l.job.ID, in, l.job.Broken)
 		}
 	}
 	return nil

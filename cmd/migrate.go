@@ -14,7 +14,7 @@ import (
 type migrateOptions struct {
 	io  Streams
 	now func() time.Time
-	db  *database // only to refuse --db, which would say a third database
+	db  *database // only to refuse --db and --store, which would say a third database
 
 	from, to string
 	force    bool
@@ -71,6 +71,9 @@ writes nothing.`,
 func runMigrate(ctx context.Context, o *migrateOptions) error {
 	if o.db.path != "" {
 		return usagef("--db %q: migrate names its databases with --from and --to", o.db.path)
+	}
+	if o.db.store != "" {
+		return usagef("--store %q: migrate names its databases with --from and --to", o.db.store)
 	}
 	from, err := parseLocation("--from", o.from)
 	if err != nil {

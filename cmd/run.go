@@ -2,11 +2,13 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -65,6 +67,8 @@ A job's environment is that of jobctl run, its own env, and:
                        while it ran
     JOBCTL_RUN_ID      the run's number (jobctl logs ID RUN)
     JOBCTL_SCHEDULER   the scheduler that runs it, as host:pid
+    JOBCTL_STORE       the store it is in: default, or a jobfile's
+                       [stores.NAME] (listeners get it too)
 
 A scheduler killed outright leaves what its jobs started running: the next
 one records those runs interrupted, and counts their processes that still
@@ -75,6 +79,16 @@ with --memory too, only the jobfile's jobs run, in memory, and nothing is
 stored. The executors and listeners are those of the jobfile applied last,
 by -f or jobctl apply, which the database keeps; without any, the default
 executor (10 workers) runs every job.
+
+A jobfile that names stores ([stores.NAME] tables, jobctl(5)) runs them all
+in one process: one scheduler per store, each with the jobs the file puts
+in it, started and shut down together; each log line says its store
+(store=NAME). A database file is locked by its scheduler as always; a
+PostgreSQL database is not. Each scheduler has executors of its own, of
+the jobfile's sizes: a job waits only for the workers of its own store
+(APScheduler's stores share theirs). --store NAME runs that store alone.
+Without -f, run runs one store: the one --store names ($JOBCTL_JOBFILE
+names the stores), else the default one.
 
 A listener runs its command with the shell, for at most a minute, on each
 of its events, in the environment of jobctl run and the event's:
@@ -108,6 +122,7 @@ rather than as a service, and for scripts. The misfire grace, coalescing and
 max instances apply as always; a signal stops it as it stops a scheduler.`,
 		Example: `  jobctl run
   jobctl run -f jobs.toml --log-format json
+  jobctl run -f jobs.toml --store reports
   jobctl run -f jobs.toml --memory --log-level debug
   jobctl run --once`,
 		Args: cobra.NoArgs,
@@ -151,10 +166,10 @@ func runRun(ctx context.Context, o *runOptions) error {
 	if err := r.check(); err != nil {
 		return err
 	}
+	defer r.close() // what open opened, if it fails part way
 	if err := r.open(); err != nil {
 		return err
 	}
-	defer r.close()
 	if err := r.apply(ctx); err != nil {
 		return err
 	}
@@ -173,10 +188,11 @@ func runRun(ctx context.Context, o *runOptions) error {
 type runCommand struct {
 	*runOptions
 	log     *slog.Logger  // set by check
-	jobfile *jobfile.File // set by open, with store and unlock; nil without -f
-	store   store.Store
-	unlock  func() error
-	sched   *runner.Scheduler // set by start, with the rest
+	jobfile *jobfile.File // set by open, with stores; nil without -f
+	// stores are the stores it runs, the default one first: every one the
+	// jobfile of -f names, else the one --store names (default: the default
+	// store). start sets their schedulers, with the rest.
+	stores []*runStore
 	// The first signal cancels stopping (no job starts any more), the
 	// second killing (the running jobs are terminated).
 	stopping, killing context.Context
@@ -209,8 +225,17 @@ func (r *runCommand) check() (err error) {
 	return nil
 }
 
-// open reads the jobfile of -f and opens the store the scheduler runs on:
-// a database file, locked, or memory.
+// runStore is a store that jobctl run runs, and its scheduler.
+type runStore struct {
+	name   string
+	log    *slog.Logger // the run's, saying the store's name when the jobfile names stores
+	store  store.Store
+	unlock func() error
+	sched  *runner.Scheduler
+}
+
+// open reads the jobfile of -f and opens the stores the schedulers run on:
+// database files, locked, PostgreSQL databases, or memory.
 func (r *runCommand) open() error {
 	if r.file != "" {
 		// The jobfile's commands run as this user: refused if others
@@ -226,68 +251,105 @@ func (r *runCommand) open() error {
 			return err
 		}
 	}
+	names := r.jobfile
+	if names == nil {
+		var err error
+		if names, err = r.db.namingJobfile(); err != nil {
+			return err
+		}
+	}
+	stores, err := r.db.stores(names)
+	if err != nil {
+		return err
+	}
+	if r.jobfile == nil {
+		stores = stores[:1] // nothing to apply: the store --store names, or the default one
+	}
 	if r.memory {
 		r.log.Info("running the jobfile's jobs in memory: nothing is stored")
-		db, err := openMemory()
-		if err != nil {
-			return err
+	}
+	for _, s := range stores {
+		rs := &runStore{name: s.name, log: r.log}
+		if names != nil && len(names.Stores) > 0 {
+			rs.log = r.log.With("store", s.name)
 		}
-		r.store, r.unlock = db, func() error { return nil }
-	} else {
-		db, unlock, path, err := r.db.OpenScheduler()
-		if err != nil {
-			return err
+		if r.memory {
+			if rs.store, err = openMemory(); err != nil {
+				return err
+			}
+			rs.unlock = func() error { return nil }
+		} else {
+			db, unlock, path, err := s.loc.openScheduler()
+			if err != nil {
+				return r.storeErr(s.name, err)
+			}
+			rs.store, rs.unlock = db, unlock
+			rs.log.Info("database", "path", path)
 		}
-		r.store, r.unlock = db, unlock
-		r.log.Info("database", "path", path)
+		r.stores = append(r.stores, rs)
 	}
 	return nil
 }
 
-// apply applies the jobfile of -f, if any, to the store.
+// storeErr says which store err is about, when the jobfile of -f names
+// stores.
+func (r *runCommand) storeErr(name string, err error) error {
+	if err == nil || (r.jobfile == nil || len(r.jobfile.Stores) == 0) {
+		return err
+	}
+	return fmt.Errorf("store %s: %w", name, err)
+}
+
+// apply applies the jobfile of -f, if any, to the stores: each gets its
+// jobs, in a transaction of its own.
 func (r *runCommand) apply(ctx context.Context) error {
 	if r.jobfile == nil {
 		return nil
 	}
-	var rep jobfile.Report
-	err := r.store.Update(ctx, func(tx store.Tx) (err error) {
-		rep, err = jobfile.Apply(tx, r.jobfile, r.now(), jobfile.ApplyOptions{})
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("applying %s: %w", inputName(r.file), err)
+	for _, rs := range r.stores {
+		var rep jobfile.Report
+		err := rs.store.Update(ctx, func(tx store.Tx) (err error) {
+			rep, err = jobfile.Apply(tx, r.jobfile, r.now(), jobfile.ApplyOptions{Store: rs.name})
+			return err
+		})
+		if err != nil {
+			return r.storeErr(rs.name, fmt.Errorf("applying %s: %w", inputName(r.file), err))
+		}
+		rs.log.Info("jobfile applied", "file", inputName(r.file), "added", len(rep.Added), "changed", len(rep.Changed),
+			"unchanged", len(rep.Unchanged), "removed", len(rep.Removed))
 	}
-	r.log.Info("jobfile applied", "file", inputName(r.file), "added", len(rep.Added), "changed", len(rep.Changed), "unchanged", len(rep.Unchanged))
 	return nil
 }
 
-// close releases the scheduler lock and closes the store.
+// close releases the scheduler locks and closes the stores.
 func (r *runCommand) close() {
-	r.unlock()
-	r.store.Close()
+	for _, rs := range r.stores {
+		rs.unlock()
+		rs.store.Close()
+	}
 }
 
-// config is the scheduler's configuration: the flags, and the executors and
-// listeners of the jobfile applied last, whether just now (-f) or by an
-// earlier apply.
-func (r *runCommand) config(ctx context.Context) (runner.Config, error) {
+// config is the configuration of the scheduler of rs: the flags, and the
+// executors and listeners of the jobfile applied last to its store, whether
+// just now (-f) or by an earlier apply. Its jobs' output goes to out.
+func (r *runCommand) config(ctx context.Context, rs *runStore, out io.Writer) (runner.Config, error) {
 	cfg := runner.Config{
-		Store:       r.store,
+		Store:       rs.store,
 		Shell:       []string{r.shell, "-c"},
-		Logger:      r.log,
-		Output:      r.io.Out,
+		Logger:      rs.log,
+		Output:      out,
 		LogDir:      r.logDir,
 		KillGrace:   r.killGrace,
 		StartPaused: r.paused,
-		ReapOrphans: os.Getpid() == 1,
+		// The reaper of one scheduler would take the exit statuses of
+		// another's children: only a lone scheduler reaps.
+		ReapOrphans: os.Getpid() == 1 && len(r.stores) == 1,
+		Environ:     append(os.Environ(), "JOBCTL_STORE="+rs.name),
 		Version:     shortVersion(),
 	}
-	if cfg.ReapOrphans {
-		r.log.Info("running as PID 1: reaping the orphaned processes that jobs leave behind")
-	}
 	var set store.Settings
-	if err := r.store.View(ctx, func(tx store.Tx) (err error) { set, err = tx.Settings(); return err }); err != nil {
-		return cfg, err
+	if err := rs.store.View(ctx, func(tx store.Tx) (err error) { set, err = tx.Settings(); return err }); err != nil {
+		return cfg, r.storeErr(rs.name, err)
 	}
 	cfg.Executors = make(map[string]int, len(set.Executors))
 	for _, e := range set.Executors {
@@ -295,22 +357,56 @@ func (r *runCommand) config(ctx context.Context) (runner.Config, error) {
 	}
 	cfg.Listeners = set.Listeners
 	if len(set.Executors)+len(set.Listeners) > 0 {
-		r.log.Info("executors and listeners of the jobfile applied last", "executors", len(set.Executors), "listeners", len(set.Listeners))
+		rs.log.Info("executors and listeners of the jobfile applied last", "executors", len(set.Executors), "listeners", len(set.Listeners))
 	}
 	return cfg, nil
 }
 
-// start starts the scheduler, listening for signals from just before.
+// start starts the schedulers, listening for signals from just before.
 func (r *runCommand) start(ctx context.Context) error {
-	cfg, err := r.config(ctx)
-	if err != nil {
-		return err
+	out := r.io.Out
+	if len(r.stores) > 1 {
+		out = &syncWriter{w: out}
 	}
-	if r.sched, err = runner.New(cfg); err != nil {
-		return err
+	switch {
+	case os.Getpid() != 1:
+	case len(r.stores) == 1:
+		r.log.Info("running as PID 1: reaping the orphaned processes that jobs leave behind")
+	default:
+		r.log.Warn("running as PID 1 with several stores: the orphaned processes that jobs leave behind are not reaped (run jobctl under an init, such as tini)")
+	}
+	for _, rs := range r.stores {
+		cfg, err := r.config(ctx, rs, out)
+		if err != nil {
+			return err
+		}
+		if rs.sched, err = runner.New(cfg); err != nil {
+			return r.storeErr(rs.name, err)
+		}
 	}
 	r.signals()
-	return r.sched.Start(ctx)
+	for i, rs := range r.stores {
+		if err := rs.sched.Start(ctx); err != nil {
+			for _, started := range r.stores[:i] {
+				started.sched.Close()
+			}
+			return r.storeErr(rs.name, err)
+		}
+	}
+	return nil
+}
+
+// syncWriter serialises the writes of several schedulers to one writer:
+// each serialises only its own.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
 
 // signals makes the first stop signal cancel stopping and the second
@@ -353,12 +449,13 @@ func (r *runCommand) stopSignals() {
 // jobs, unless --no-wait, a second signal or --shutdown-timeout says not to.
 func (r *runCommand) wait() error {
 	if r.once {
-		_ = r.sched.Drain(r.stopping) // a signal ends the wait: Shutdown follows
+		// A signal ends the wait: Shutdown follows.
+		r.each(func(rs *runStore) error { _ = rs.sched.Drain(r.stopping); return nil })
 	} else {
 		<-r.stopping.Done()
 	}
 	if r.noWait {
-		return r.sched.Close()
+		return r.each(func(rs *runStore) error { return rs.sched.Close() })
 	}
 	deadline := r.killing
 	if r.shutdownTimeout > 0 {
@@ -366,7 +463,19 @@ func (r *runCommand) wait() error {
 		deadline, cancel = context.WithTimeout(r.killing, r.shutdownTimeout)
 		defer cancel()
 	}
-	return r.sched.Shutdown(deadline)
+	return r.each(func(rs *runStore) error { return rs.sched.Shutdown(deadline) })
+}
+
+// each calls fn for every store at once, and waits for them all: the
+// schedulers drain and shut down together, none waiting for another's jobs.
+func (r *runCommand) each(fn func(*runStore) error) error {
+	errs := make([]error, len(r.stores))
+	var wg sync.WaitGroup
+	for i, rs := range r.stores {
+		wg.Go(func() { errs[i] = r.storeErr(rs.name, fn(rs)) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // logger builds the scheduler's logger. When w is the systemd journal (as

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -106,6 +107,54 @@ func TestRunInProcess(t *testing.T) {
 		t.Errorf("stdout %q, want the job's output", out.String())
 	}
 	for _, want := range []string{`"msg":"jobfile applied","file":"stdin","added":1`, `"msg":"scheduler shut down"`} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("the log does not say %s:\n%s", want, errOut.String())
+		}
+	}
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 0 {
+		t.Errorf("--memory left files: %v (%v)", entries, err)
+	}
+}
+
+// TestRunStoresInProcess: a jobfile naming two stores runs both, in one
+// process, their jobs' output to one stream, their logs tagged with their
+// stores; and --memory stores nothing in either.
+func TestRunStoresInProcess(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir) // the jobfile comes from stdin: its relative store paths are read here
+	var out, errOut strings.Builder
+	jobs := `[stores.reports]
+url = "reports.db"
+
+[[job]]
+id = "a"
+command = "echo a"
+at = "now"
+
+[[job]]
+id = "b"
+command = "echo b"
+at = "now"
+store = "reports"
+`
+	root := NewRoot(NewFactory(Streams{In: strings.NewReader(jobs), Out: &out, Err: &errOut}))
+	root.SetArgs([]string{"--db", filepath.Join(dir, "jobs.db"), "run", "-f", "-", "--memory", "--once"})
+	done := make(chan error, 1)
+	go func() { done <- root.Execute() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("jobctl run: %v\n%s", err, errOut.String())
+		}
+	case <-time.After(bound):
+		t.Fatalf("jobctl run --once still running after %v", bound)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	slices.Sort(lines)
+	if !slices.Equal(lines, []string{"[a] a", "[b] b"}) {
+		t.Errorf("stdout %q, want the output of a job of each store", out.String())
+	}
+	for _, want := range []string{`msg="scheduler shut down" store=default`, `msg="scheduler shut down" store=reports`} {
 		if !strings.Contains(errOut.String(), want) {
 			t.Errorf("the log does not say %s:\n%s", want, errOut.String())
 		}

@@ -12,14 +12,22 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/jobctl/jobctl/internal/pgtest"
 )
 
-// TestMain lets the testscript scripts run jobctl in-process as a command.
+// TestMain lets the testscript scripts run jobctl in-process as a command,
+// and stops the PostgreSQL server of the tests that started one.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(pgMain{m}, map[string]func(){
 		"jobctl": func() { os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 	})
 }
+
+// pgMain runs the tests through pgtest.Main.
+type pgMain struct{ m *testing.M }
+
+func (p pgMain) Run() int { return pgtest.Main(p.m) }
 
 // TestScripts runs the end-to-end scripts in testdata/script against the
 // real command and a real bbolt file in each script's work directory.

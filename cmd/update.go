@@ -13,7 +13,12 @@ import (
 // view runs fn in a read-only transaction on the database d; a database
 // that does not exist reads as empty, and is not created.
 func view(ctx context.Context, d *database, fn func(store.Tx) error) error {
-	db, err := d.Open(forReading)
+	return viewAt(ctx, d.Open, fn)
+}
+
+// viewAt is view on the store that open opens.
+func viewAt(ctx context.Context, open func(openMode) (store.Store, error), fn func(store.Tx) error) error {
+	db, err := open(forReading)
 	if err != nil {
 		return err
 	}
@@ -28,11 +33,16 @@ var errDryRun = errors.New("dry run")
 // writes are rolled back, and a database that does not exist is not
 // created: a dry run leaves nothing behind.
 func update(ctx context.Context, d *database, dryRun bool, fn func(store.Tx) error) error {
+	return updateAt(ctx, d.Open, dryRun, fn)
+}
+
+// updateAt is update on the store that open opens.
+func updateAt(ctx context.Context, open func(openMode) (store.Store, error), dryRun bool, fn func(store.Tx) error) error {
 	mode := forWriting
 	if dryRun {
 		mode = forDryRun
 	}
-	db, err := d.Open(mode)
+	db, err := open(mode)
 	if err != nil {
 		return err
 	}

@@ -118,3 +118,8 @@ func CheckOptions(o Options) error {
 // CheckExecutorName reports whether name can name an executor: the rules
 // of an id.
 func CheckExecutorName(name string) error { return checkIdent("executor name", name) }
+
+// CheckStoreName reports whether name can name a store (a jobfile's
+// [stores.NAME], jobctl --store): the rules of an id, so that it is typed
+// and logged as one.
+func CheckStoreName(name string) error { return checkIdent("store name", name) }

@@ -28,6 +28,7 @@ import (
 	"github.com/jobctl/jobctl/cmd"
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/jobfile"
 )
 
 // date is in the header of every page. It is fixed, not today, so the pages
@@ -113,6 +114,7 @@ func jobfileData() any {
 		"MaxInstances": d.MaxInstances,
 		"Grace":        schedule.FormatDuration(time.Duration(d.MisfireGrace)),
 		"Executor":     d.Executor,
+		"Store":        jobfile.DefaultStore,
 		"HistoryLimit": store.DefaultHistoryLimit,
 		"Events":       store.EventNames,
 		"Example":      example,

@@ -1,6 +1,7 @@
 package jobfile
 
 import (
+	"cmp"
 	"errors"
 	"reflect"
 	"slices"
@@ -17,6 +18,9 @@ type ApplyOptions struct {
 	// jobfile (the jobs of a crontab), which has no [scheduler],
 	// [executors] or [[listener]] to speak for.
 	JobsOnly bool
+	// Store names the store the transaction is in ("": DefaultStore): only
+	// the file's jobs that go in it are applied.
+	Store string
 }
 
 // Report says what Apply did (or, rolled back, would do), by job id.
@@ -46,7 +50,12 @@ func (r Report) Changes() bool {
 //   - a stored job whose trigger differs is rescheduled from now;
 //   - the file decides whether a job is paused: a paused job the file does
 //     not mark paused is resumed, its next run computed from now;
-//   - with Prune, stored jobs the file does not name are removed.
+//   - with Prune, stored jobs the file does not name are removed;
+//   - a stored job that the file puts in another store is removed, Prune or
+//     not: it has moved there, and kept here it would run twice.
+//
+// Only the jobs of opts.Store are applied: a file naming several stores is
+// applied to each in turn, in a transaction of its own.
 //
 // Unless JobsOnly, the file's executors and listeners replace the stored
 // ones, for a scheduler started without the file (a file with none leaves
@@ -55,8 +64,14 @@ func (r Report) Changes() bool {
 // that does not set it leaves it, as lowering it would drop history).
 func Apply(tx store.Tx, f *File, now time.Time, opts ApplyOptions) (Report, error) {
 	var r Report
+	here := cmp.Or(opts.Store, DefaultStore)
 	inFile := make(map[string]bool, len(f.Jobs))
+	var elsewhere []string
 	for i := range f.Jobs {
+		if cmp.Or(f.Jobs[i].Store, DefaultStore) != here {
+			elsewhere = append(elsewhere, f.Jobs[i].ID)
+			continue
+		}
 		fj := f.Jobs[i].Job
 		fj.Options.Env = slices.Clone(fj.Options.Env)
 		inFile[fj.ID] = true
@@ -84,27 +99,19 @@ func Apply(tx store.Tx, f *File, now time.Time, opts ApplyOptions) (Report, erro
 			return r, err
 		}
 	}
-	if opts.Prune {
-		var gone []string
-		err := tx.Jobs(func(j *store.Job) error {
-			if !inFile[j.ID] {
-				gone = append(gone, j.ID)
-			}
-			return nil
-		})
-		if err != nil {
+	gone, err := removed(tx, inFile, elsewhere, opts.Prune)
+	if err != nil {
+		return r, err
+	}
+	for _, id := range gone {
+		if err := tx.DeleteJob(id); err != nil {
 			return r, err
 		}
-		for _, id := range gone {
-			if err := tx.DeleteJob(id); err != nil {
-				return r, err
-			}
-			if err := tx.RecordChange(store.Change{Time: now, Kind: store.JobRemoved, JobID: id}); err != nil {
-				return r, err
-			}
+		if err := tx.RecordChange(store.Change{Time: now, Kind: store.JobRemoved, JobID: id}); err != nil {
+			return r, err
 		}
-		r.Removed = gone
 	}
+	r.Removed = gone
 	if !opts.JobsOnly {
 		changed, err := applySettings(tx, f)
 		if err != nil {
@@ -113,6 +120,31 @@ func Apply(tx store.Tx, f *File, now time.Time, opts ApplyOptions) (Report, erro
 		r.Settings = changed
 	}
 	return r, nil
+}
+
+// removed lists the stored jobs that Apply removes: with prune, those not
+// inFile; without, those the file puts elsewhere (in another store).
+func removed(tx store.Tx, inFile map[string]bool, elsewhere []string, prune bool) ([]string, error) {
+	var gone []string
+	if prune {
+		err := tx.Jobs(func(j *store.Job) error {
+			if !inFile[j.ID] {
+				gone = append(gone, j.ID)
+			}
+			return nil
+		})
+		return gone, err
+	}
+	for _, id := range elsewhere {
+		_, err := tx.Job(id)
+		switch {
+		case err == nil:
+			gone = append(gone, id)
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, err
+		}
+	}
+	return gone, nil
 }
 
 // applySettings stores what the file says of the scheduler, and reports

@@ -24,7 +24,7 @@ var (
 	boundKeys    = []string{"timezone", "start", "end"}
 	fieldKeys    = []string{"year", "month", "day", "week", "day_of_week", "hour", "minute", "second"}
 	jobKeys      = slices.Concat([]string{"id", "name", "command"}, triggerKinds, boundKeys, []string{
-		"misfire_grace_time", "coalesce", "max_instances", "executor", "timeout", "jitter", "dir", "env", "recover", "paused"})
+		"misfire_grace_time", "coalesce", "max_instances", "executor", "timeout", "jitter", "dir", "env", "recover", "paused", "store"})
 )
 
 type decoder struct {
@@ -97,7 +97,7 @@ func (d *decoder) file() *File {
 		return nil
 	}
 	f := &File{Name: d.name, Defaults: store.DefaultOptions()}
-	d.unknown("", "", raw, "scheduler", "job_defaults", "executors", "listener", "job")
+	d.unknown("", "", raw, "scheduler", "job_defaults", "executors", "stores", "listener", "job")
 	if m, ok := d.table("scheduler", "scheduler", raw["scheduler"]); ok {
 		d.scheduler(f, m)
 	}
@@ -106,6 +106,9 @@ func (d *decoder) file() *File {
 	}
 	if m, ok := d.table("executors", "executors", raw["executors"]); ok {
 		d.executors(f, m)
+	}
+	if m, ok := d.table("stores", "stores", raw["stores"]); ok {
+		d.stores(f, m)
 	}
 	for i, m := range d.tables("listener", raw["listener"]) {
 		d.listener(f, i, m)
@@ -339,6 +342,7 @@ func (d *decoder) job(f *File, i int, m map[string]any) Job {
 	if v, has := m["env"]; has {
 		j.Options.Env = d.env(path+".env", label+": env", v)
 	}
+	j.Store = d.jobStore(f, path, label, m)
 	j.State = store.Active
 	if v, has := m["paused"]; has {
 		if p, isBool := d.boolean(path+".paused", label+": paused", v); isBool && p {

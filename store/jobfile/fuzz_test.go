@@ -30,6 +30,7 @@ func FuzzParse(f *testing.F) {
 		"[[job]]\nid = 1\ncommand = []\nevery = -5\nenv = { A = 1, \"1B\" = \"x\" }\n",
 		"[[job]]\nid = \"a\xff\"\n",
 		"[scheduler]\ntimezone = \"Nowhere/City\"\nhistory_limit = -1\n",
+		"[stores.r]\nurl = \"r.db\"\n[[job]]\nid = \"a\"\ncommand = \"x\"\nevery = \"1h\"\nstore = \"r\"\n[[job]]\nid = \"b\"\ncommand = \"x\"\nevery = \"1h\"\n",
 	} {
 		f.Add([]byte(s))
 	}

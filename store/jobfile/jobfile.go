@@ -14,6 +14,9 @@
 //	[executors.slow]                 # a named pool; "default" always exists
 //	max_workers = 2
 //
+//	[stores.reports]                 # a named store, for the jobs that say store = "reports"
+//	url = "reports.db"               # a file (relative: to the jobfile) or postgres:// URL
+//
 //	[[listener]]                     # run a command on scheduler events
 //	events = ["job_error", "job_missed"]
 //	command = "notify-send jobctl \"$JOBCTL_EVENT $JOBCTL_JOB_ID\""
@@ -31,7 +34,8 @@
 // and end bound the trigger. A job takes every option of jobctl add:
 // name, misfire_grace_time, coalesce, max_instances, executor, timeout,
 // jitter, dir (relative to the jobfile's directory), env (a table of
-// strings), recover and paused. Unknown keys are errors.
+// strings), recover and paused; and store, the [stores.NAME] it goes in.
+// Unknown keys are errors.
 //
 // Parse reports every error it finds, each with its line and column, not
 // just the first; only a TOML syntax error stops it, since nothing after one
@@ -62,6 +66,7 @@ type File struct {
 	// every job's options are already resolved against them.
 	Defaults  store.Options
 	Executors []Executor // by name
+	Stores    []Store    // by name
 	Listeners []Listener
 	Jobs      []Job // in file order
 }
@@ -87,6 +92,7 @@ type Job struct {
 	store.Job
 	Pos        Position // its [[job]] header
 	TriggerPos Position // its trigger key
+	Store      string   // the [stores.NAME] it goes in; "" is DefaultStore
 }
 
 // Position is a place in a file: line and column from 1 (0: unknown).

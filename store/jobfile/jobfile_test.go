@@ -129,7 +129,7 @@ command = "true"
 		t.Fatalf("want Errors, got %v", err)
 	}
 	want := []string{
-		`jobs.toml:1:1: unknown key "colour" in top level (want one of scheduler, job_defaults, executors, listener, job)`,
+		`jobs.toml:1:1: unknown key "colour" in top level (want one of scheduler, job_defaults, executors, stores, listener, job)`,
 		`jobs.toml:3:1: scheduler.timezone: time zone "Mars/Olympus": unknown (want an IANA name such as Europe/Berlin)`,
 		`jobs.toml:4:1: scheduler.history_limit: 0 is less than 1`,
 		`jobs.toml:7:1: job_defaults: max_instances: "two" is a string, want an integer`,

@@ -59,14 +59,15 @@ func runScripts(t *testing.T, onPostgres bool) {
 	testscript.Run(t, testscript.Params{
 		Dir: "../testdata/script",
 		Setup: func(env *testscript.Env) error {
-			env.Setenv("JOBCTL_DB", env.WorkDir+"/jobs.db")
+			db := env.WorkDir + "/jobs.db"
 			if onPostgres {
 				tb, ok := env.T().(testing.TB)
 				if !ok {
 					return fmt.Errorf("testscript gave a %T, not a testing.TB, for pgtest.NewDB", env.T())
 				}
-				env.Setenv("JOBCTL_DB", pgtest.NewDB(tb))
+				db = pgtest.NewDB(tb)
 			}
+			env.Setenv("JOBCTL_DB", db)
 			// Scripts read the checked-in samples (crontabs, jobfiles)
 			// from $TESTDATA rather than keeping copies of their own.
 			env.Setenv("TESTDATA", testdata)

@@ -238,9 +238,7 @@ func (l *location) scheduler() (running bool, pid int, err error) {
 	}
 	members, now, err := fleet(l)
 	for _, m := range members {
-		if m.LeaseUntil.After(now) {
-			running = true
-		}
+		running = running || m.Live(now)
 	}
 	return running, 0, err
 }

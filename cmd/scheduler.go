@@ -3,6 +3,9 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -80,13 +83,30 @@ func runSchedulerPause(ctx context.Context, o *schedulerPauseOptions) error {
 
 // statusJSON is what scheduler status says.
 type statusJSON struct {
-	Running        bool           `json:"running"`          // a jobctl run holds the database's lock
-	PID            *int           `json:"pid"`              // its process id, when known
+	Running        bool           `json:"running"`          // a jobctl run holds the database file's lock, or a fleet's member a live lease
+	PID            *int           `json:"pid"`              // its process id, when known (on a database file)
 	Paused         bool           `json:"paused"`           // the whole scheduler is paused
 	Jobs           map[string]int `json:"jobs"`             // by state: active, paused, finished, broken
 	RunsInProgress int            `json:"runs_in_progress"` // runs recorded running
 	NextRunTime    *string        `json:"next_run_time"`    // the earliest, or null
 	NextJob        string         `json:"next_job,omitempty"`
+	// Schedulers are the members of the fleet on a store that takes one
+	// (PostgreSQL), [] when none; absent on a database file.
+	Schedulers []memberJSON `json:"schedulers,omitzero"`
+}
+
+// memberJSON is a scheduler of a fleet. Its times are by the store's
+// clock, which its lease goes by, and in the viewer's zone.
+type memberJSON struct {
+	ID             string  `json:"id"` // the owner its runs name
+	Host           string  `json:"host"`
+	PID            int     `json:"pid"`
+	Version        string  `json:"version"`
+	Started        *string `json:"started"`
+	Heartbeat      *string `json:"heartbeat"` // its last renewal of its lease
+	LeaseUntil     *string `json:"lease_until"`
+	Lease          string  `json:"lease"` // live, or expired: the others take it for dead
+	RunsInProgress int     `json:"runs_in_progress"`
 }
 
 type schedulerStatusOptions struct {
@@ -102,8 +122,14 @@ func newSchedulerStatusCmd(f *Factory) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "status [-o table|json]",
 		Short: "Show whether a scheduler runs, is paused, and what it does next",
-		Args:  cobra.NoArgs,
-		RunE:  func(c *cobra.Command, _ []string) error { return runSchedulerStatus(c.Context(), o) },
+		Long: `scheduler status shows whether a scheduler runs on the database, whether the
+scheduler is paused, how many jobs and runs there are, and the next run. On a
+database a fleet of schedulers shares (PostgreSQL), it lists each of them:
+its host, pid and version, when it started, its last heartbeat, whether its
+lease is live or expired (then the others take it for dead), and its runs in
+progress. A scheduler runs while one of them holds a live lease.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return runSchedulerStatus(c.Context(), o) },
 	}
 	addOutputFlag(c.Flags(), &o.output)
 	return c
@@ -113,10 +139,17 @@ func runSchedulerStatus(ctx context.Context, o *schedulerStatusOptions) error {
 	if err := checkOutput(o.output); err != nil {
 		return err
 	}
-	st := statusJSON{Jobs: map[string]int{"active": 0, "paused": 0, "finished": 0, "broken": 0}}
-	var next time.Time
-	nextZone := time.Local
+	var (
+		st       statusJSON
+		next     time.Time
+		nextZone *time.Location
+		onFleet  bool // the store takes a fleet of schedulers
+		fleet    []store.Member
+		storeNow time.Time // by the fleet's clock
+	)
 	err := view(ctx, o.db, func(tx store.Tx) error {
+		st = statusJSON{Jobs: map[string]int{"active": 0, "paused": 0, "finished": 0, "broken": 0}}
+		next, nextZone, onFleet, fleet = time.Time{}, time.Local, false, nil
 		set, err := tx.Settings()
 		if err != nil {
 			return err
@@ -134,6 +167,15 @@ func runSchedulerStatus(ctx context.Context, o *schedulerStatusOptions) error {
 			return err
 		}
 		st.RunsInProgress = len(running)
+		var ftx store.FleetTx
+		if ftx, onFleet = tx.(store.FleetTx); onFleet {
+			if fleet, err = ftx.Members(); err != nil {
+				return err
+			}
+			if storeNow, err = ftx.Now(); err != nil {
+				return err
+			}
+		}
 		next, _, err = tx.NextRunTime()
 		if err != nil || next.IsZero() {
 			return err
@@ -147,12 +189,20 @@ func runSchedulerStatus(ctx context.Context, o *schedulerStatusOptions) error {
 	if err != nil {
 		return err
 	}
-	var pid int
-	if st.Running, pid, err = o.db.Scheduler(); err != nil {
-		return err
-	}
-	if pid != 0 {
-		st.PID = &pid
+	if onFleet {
+		st.Schedulers = make([]memberJSON, len(fleet))
+		for i, m := range fleet {
+			st.Schedulers[i] = newMemberJSON(m, storeNow)
+			st.Running = st.Running || m.Live(storeNow)
+		}
+	} else {
+		var pid int
+		if st.Running, pid, err = o.db.Scheduler(); err != nil {
+			return err
+		}
+		if pid != 0 {
+			st.PID = &pid
+		}
 	}
 	if o.output == outputJSON {
 		return writeJSON(o.io.Out, st)
@@ -168,11 +218,48 @@ func runSchedulerStatus(ctx context.Context, o *schedulerStatusOptions) error {
 	if !next.IsZero() {
 		nextRun = whenRelative(next, o.now(), nextZone) + ", job " + st.NextJob
 	}
-	fmt.Fprintf(o.io.Out, "%-17s %s\n", "Running:", running)
-	fmt.Fprintf(o.io.Out, "%-17s %v\n", "Paused:", st.Paused)
-	fmt.Fprintf(o.io.Out, "%-17s %d active, %d paused, %d finished, %d broken\n", "Jobs:",
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-17s %s\n", "Running:", running)
+	fmt.Fprintf(&b, "%-17s %v\n", "Paused:", st.Paused)
+	fmt.Fprintf(&b, "%-17s %d active, %d paused, %d finished, %d broken\n", "Jobs:",
 		st.Jobs["active"], st.Jobs["paused"], st.Jobs["finished"], st.Jobs["broken"])
-	fmt.Fprintf(o.io.Out, "%-17s %d\n", "Runs in progress:", st.RunsInProgress)
-	fmt.Fprintf(o.io.Out, "%-17s %s\n", "Next run:", nextRun)
-	return nil
+	fmt.Fprintf(&b, "%-17s %d\n", "Runs in progress:", st.RunsInProgress)
+	fmt.Fprintf(&b, "%-17s %s\n", "Next run:", nextRun)
+	if onFleet {
+		b.WriteString("\nSchedulers:\n")
+		if len(fleet) == 0 {
+			b.WriteString("  none\n")
+		}
+	}
+	if _, err := io.WriteString(o.io.Out, b.String()); err != nil || len(fleet) == 0 {
+		return err
+	}
+	return writeFleet(o.io.Out, fleet, storeNow)
+}
+
+func newMemberJSON(m store.Member, now time.Time) memberJSON {
+	return memberJSON{
+		ID: m.ID, Host: m.Host, PID: m.PID, Version: m.Version,
+		Started: jsonTime(m.Started, time.Local), Heartbeat: jsonTime(m.Heartbeat, time.Local),
+		LeaseUntil: jsonTime(m.LeaseUntil, time.Local), Lease: leaseState(m, now), RunsInProgress: m.Running,
+	}
+}
+
+// writeFleet writes the fleet's members as a table indented under
+// "Schedulers:", their times relative to now, by the store's clock: the
+// viewer's own may be off.
+func writeFleet(w io.Writer, fleet []store.Member, now time.Time) error {
+	t := &table{header: []string{"  ID", "HOST", "PID", "VERSION", "STARTED", "HEARTBEAT", "LEASE", "RUNS IN PROGRESS"}}
+	for _, m := range fleet {
+		t.add("  "+m.ID, m.Host, strconv.Itoa(m.PID), m.Version, whenRelative(m.Started, now, time.Local),
+			relative(m.Heartbeat, now), leaseState(m, now), strconv.Itoa(m.Running))
+	}
+	return t.write(w, useColor(w))
+}
+
+func leaseState(m store.Member, now time.Time) string {
+	if m.Live(now) {
+		return "live"
+	}
+	return "expired"
 }

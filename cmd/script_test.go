@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -10,28 +11,47 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/jobctl/jobctl/internal/pgtest"
+	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/postgres"
 )
 
 // TestMain lets the testscript scripts run jobctl in-process as a command,
-// and stops the PostgreSQL server of the tests that started one.
+// and removes the PostgreSQL test cluster once the tests are done.
 func TestMain(m *testing.M) {
-	testscript.Main(pgMain{m}, map[string]func(){
+	testscript.Main(withPostgres{m}, map[string]func(){
 		"jobctl": func() { os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 	})
 }
 
-// pgMain runs the tests through pgtest.Main.
-type pgMain struct{ m *testing.M }
+// withPostgres runs the tests, then stops the cluster pgtest started for
+// them, if any. testscript.Main exits the process itself, after m.Run:
+// the cleanup has to be part of Run, or the cluster would outlive us.
+type withPostgres struct{ m *testing.M }
 
-func (p pgMain) Run() int { return pgtest.Main(p.m) }
+func (w withPostgres) Run() int { return pgtest.Main(w.m) }
 
 // TestScripts runs the end-to-end scripts in testdata/script against the
 // real command and a real bbolt file in each script's work directory.
 func TestScripts(t *testing.T) {
+	runScripts(t, false)
+}
+
+// TestScriptsPostgres runs the same scripts with $JOBCTL_DB a new
+// PostgreSQL database of their own; [postgres] is true there, and the
+// scripts about files skip (or skip their parts about files) on it.
+func TestScriptsPostgres(t *testing.T) {
+	// Once here, rather than once per script, when there is no PostgreSQL:
+	// NewDB skips the test (fails it under CI=true).
+	pgtest.NewDB(t)
+	runScripts(t, true)
+}
+
+func runScripts(t *testing.T, onPostgres bool) {
 	testdata, err := filepath.Abs("../testdata")
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +59,15 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "../testdata/script",
 		Setup: func(env *testscript.Env) error {
-			env.Setenv("JOBCTL_DB", env.WorkDir+"/jobs.db")
+			db := env.WorkDir + "/jobs.db"
+			if onPostgres {
+				tb, ok := env.T().(testing.TB)
+				if !ok {
+					return fmt.Errorf("testscript gave a %T, not a testing.TB, for pgtest.NewDB", env.T())
+				}
+				db = pgtest.NewDB(tb)
+			}
+			env.Setenv("JOBCTL_DB", db)
 			// Scripts read the checked-in samples (crontabs, jobfiles)
 			// from $TESTDATA rather than keeping copies of their own.
 			env.Setenv("TESTDATA", testdata)
@@ -50,10 +78,13 @@ func TestScripts(t *testing.T) {
 			env.Setenv("GORACE", "atexit_sleep_ms=0")
 			return nil
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"status": status},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"status": status, "pgjoin": pgjoin},
 		Condition: func(cond string) (bool, error) {
-			if cond == "privategroup" {
+			switch cond {
+			case "privategroup":
 				return privateGroupPremise()
+			case "postgres":
+				return onPostgres, nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
@@ -150,4 +181,35 @@ func privateGroupPremise() (bool, error) {
 		return false, fmt.Errorf("CI=true, but group %s of user %s is not a private group: the scripts that need one cannot run", gid, u.Username)
 	}
 	return private, nil
+}
+
+// pgjoin ID LEASE [JOB] registers scheduler ID in the fleet on the
+// PostgreSQL $JOBCTL_DB, with a lease of LEASE from now (0s: one that has
+// ended), as a jobctl run of a fleet does: scripts show a fleet without
+// running one. Given JOB, ID also claims a run of JOB at now, which it
+// then has in progress.
+func pgjoin(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: pgjoin ID LEASE [JOB]")
+	}
+	lease, err := time.ParseDuration(args[1])
+	ts.Check(err)
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, ts.Getenv("JOBCTL_DB"))
+	ts.Check(err)
+	defer db.Close()
+	ts.Check(db.Update(ctx, func(tx store.Tx) error {
+		ftx, ok := tx.(store.FleetTx)
+		if !ok {
+			return fmt.Errorf("pgjoin: a %T is no fleet's transaction", tx)
+		}
+		if err := ftx.Join(store.Member{ID: args[0], Host: "testhost", PID: 4242, Version: "test"}, lease); err != nil || len(args) < 3 {
+			return err
+		}
+		now, err := ftx.Now()
+		if err != nil {
+			return err
+		}
+		return tx.AddRun(&store.Run{JobID: args[2], FireTime: now, Submitted: now, Outcome: store.Running, Owner: args[0]})
+	}))
 }

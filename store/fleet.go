@@ -21,6 +21,10 @@ type Member struct {
 	Running    int       `json:"running"`     // its runs in progress (Members only)
 }
 
+// Live reports whether m's lease lasts past now, by the store's clock:
+// once it has ended, the other members take m for dead.
+func (m Member) Live(now time.Time) bool { return m.LeaseUntil.After(now) }
+
 // FleetTx is a transaction of a store shared by a fleet of schedulers.
 type FleetTx interface {
 	Tx

@@ -17,6 +17,9 @@ func (s *Scheduler) loop(ctx context.Context, watch <-chan struct{}, next time.T
 	backoff := time.Duration(0)
 	var synced chan struct{}
 	for {
+		if ctx.Err() != nil {
+			return // a tick cut short by the loop's end is no store error
+		}
 		if err != nil {
 			backoff = min(max(2*backoff, minBackoff), maxBackoff)
 			s.log.Error("store error; trying again", "err", err, "in", backoff)

@@ -174,10 +174,10 @@ func TestFleetEachFireTimeOnce(t *testing.T) {
 	if len(runs) != len(seen) {
 		t.Errorf("%d runs recorded, %d made", len(runs), len(seen))
 	}
+	// Which scheduler wakes first for a fire time claims what is due then:
+	// how the work spreads is a matter of timing, reported here and by
+	// testdata/bench/fleet.sh, not asserted.
 	t.Logf("runs by scheduler: %v", owners)
-	if len(owners) < 2 {
-		t.Errorf("all runs on %v: the work did not spread", owners)
-	}
 }
 
 func viewRuns(t *testing.T, s store.Store) []*store.Run {

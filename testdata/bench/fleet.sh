@@ -36,7 +36,7 @@ cd "$(dirname "$0")/../.."
 
 secs=${FLEET_SECONDS:-60}
 njobs=${FLEET_JOBS:-500}
-nlong=${FLEET_LONG:-10}
+nlong=${FLEET_LONG:-30}
 kill_at=${FLEET_KILL_AT:-$((secs / 3))}
 stop_for=${FLEET_STOP_FOR:-15}
 adds=${FLEET_ADDS:-20}
@@ -86,10 +86,12 @@ jobfile() {
 	start=$(iso "$1")
 	end=$(iso $(($1 + $2 - 1)))
 	printf '[scheduler]\nhistory_limit = 1000\n\n[executors.default]\nmax_workers = 100\n\n'
+	# The long jobs are spread over the ids (every njobs/nlong-th), so that
+	# each scheduler's claims hold some: claims go in id order.
 	for ((i = 0; i < njobs; i++)); do
 		cmd='echo "$JOBCTL_JOB_ID $JOBCTL_FIRE_TIME $JOBCTL_ATTEMPT $JOBCTL_SCHEDULER" >>'$tmp/effects
-		if ((i < nlong)); then
-			printf '[[job]]\nid = "long%03d"\ncommand = '"'"'%s; sleep 5'"'"'\nevery = "1s"\nstart = %s\nend = %s\nmax_instances = 10\nrecover = true\n\n' "$i" "$cmd" "$start" "$end"
+		if ((nlong > 0 && i % (njobs / nlong) == 0 && i / (njobs / nlong) < nlong)); then
+			printf '[[job]]\nid = "j%04d-long"\ncommand = '"'"'%s; sleep 5'"'"'\nevery = "1s"\nstart = %s\nend = %s\nmax_instances = 10\nrecover = true\n\n' "$i" "$cmd" "$start" "$end"
 		else
 			printf '[[job]]\nid = "j%04d"\ncommand = '"'"'%s'"'"'\nevery = "1s"\nstart = %s\nend = %s\n\n' "$i" "$cmd" "$start" "$end"
 		fi
@@ -136,19 +138,23 @@ time_adds() {
 		printf "mean %.1f ms, median %.1f ms, max %.1f ms (%d commands)", s / NR / 1000, v[int((NR + 1) / 2)] / 1000, v[NR] / 1000, NR }'
 }
 
-# poll_interrupted OWNER SINCE_NS OUT: writes to OUT the ms from SINCE_NS
-# until the first run of OWNER is recorded interrupted (polled every
-# 200 ms, for at most 60 s).
-poll_interrupted() {
-	local deadline=$(($(now_ns) + 60000000000))
-	while (($(now_ns) < deadline)); do
-		if [[ $(sql "SELECT count(*) FROM jobctl_runs WHERE owner = '$1' AND outcome = 'interrupted'") != 0 ]]; then
-			echo $((($(now_ns) - $2) / 1000000)) >"$3"
-			return
-		fi
+# poll OWNER SINCE_NS OUT: writes to OUT the ms from SINCE_NS until the
+# survivors removed OWNER from the fleet, and until the first run of OWNER
+# was recorded interrupted (polled every 200 ms, for at most 60 s).
+poll() {
+	local deadline=$(($(now_ns) + 60000000000)) left=- interrupted=-
+	while (($(now_ns) < deadline)) && [[ $left == - || $interrupted == - ]]; do
+		sql "SELECT (SELECT count(*) FROM jobctl_schedulers WHERE id = '$1'),
+			(SELECT count(*) FROM jobctl_runs WHERE owner = '$1' AND outcome = 'interrupted')" | {
+			read -r member runs
+			[[ $left != - || $member != 0 ]] || left=$((($(now_ns) - $2) / 1000000))
+			[[ $interrupted != - || $runs == 0 ]] || interrupted=$((($(now_ns) - $2) / 1000000))
+			echo "$left $interrupted"
+		} >"$3.now"
+		read -r left interrupted <"$3.now"
 		sleep 0.2
 	done
-	echo "none within 60 s" >"$3"
+	echo "removed from the fleet after $left ms, its first running run recorded interrupted after $interrupted ms" >"$3"
 }
 
 echo "== jobctl fleet: 3 schedulers on one PostgreSQL, $njobs jobs every second for $secs s ($nlong of them sleep 5 s), $(nproc) CPUs"
@@ -201,9 +207,9 @@ kill -STOP "${pid[2]}"
 s=$(now_ns)
 inflight1=$(sql "SELECT count(*) FROM jobctl_runs WHERE owner = '${owner[1]}' AND outcome = 'running'")
 inflight2=$(sql "SELECT count(*) FROM jobctl_runs WHERE owner = '${owner[2]}' AND outcome = 'running'")
-poll_interrupted "${owner[1]}" "$k" "$tmp/takeover1" &
+poll "${owner[1]}" "$k" "$tmp/takeover1" &
 children+=($!)
-poll_interrupted "${owner[2]}" "$s" "$tmp/takeover2" &
+poll "${owner[2]}" "$s" "$tmp/takeover2" &
 children+=($!)
 echo "at +${kill_at} s: SIGKILL A ($inflight1 runs in flight), SIGSTOP B ($inflight2 runs in flight)"
 
@@ -254,8 +260,9 @@ done
 
 echo
 echo "== takeover (polled every 200 ms)"
-echo "SIGKILL of A until a run of A was recorded interrupted: $(cat "$tmp/takeover1") ms (lease 10 s, renewed every 2 s)"
-echo "SIGSTOP of B until a run of B was recorded interrupted: $(cat "$tmp/takeover2") ms"
+echo "lease 10 s, renewed every 2 s; - is never (within 60 s)"
+echo "A, from its SIGKILL: $(cat "$tmp/takeover1")"
+echo "B, from its SIGSTOP: $(cat "$tmp/takeover2")"
 echo "warnings and errors in the schedulers' logs (count, scheduler, message):"
 for i in 1 2 3; do
 	grep -Eo 'level=(WARN|ERROR) msg="[^"]*"' "$tmp/${name[i]}.log" | sort | uniq -c | sort -rn | sed "s/^ *\([0-9]*\) /  \1 ${name[i]} /" || true
@@ -288,4 +295,5 @@ if ((bolt_secs > 0)); then
 	sleep_until $((t0 + bolt_secs + grace))
 	stop "${children[-1]}"
 	echo "bbolt, one scheduler: $(lateness true)"
+	echo "  outcomes: $("$tmp/jobctl" history -n 0 -o json | jq -r 'group_by(.outcome) | map("\(length) \(.[0].outcome)") | join(", ")')"
 fi

@@ -16,6 +16,7 @@ import (
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
 	"github.com/jobctl/jobctl/store/postgres"
+	"github.com/jobctl/jobctl/store/storetest"
 )
 
 // The fleet's tests run schedulers on a real PostgreSQL database, each on
@@ -104,21 +105,6 @@ func everySecond(id string, now time.Time) *store.Job {
 	return j
 }
 
-func putFleetJobs(t *testing.T, s store.Store, jobs ...*store.Job) {
-	t.Helper()
-	err := s.Update(t.Context(), func(tx store.Tx) error {
-		for _, j := range jobs {
-			if err := tx.PutJob(j); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestFleetEachFireTimeOnce: three schedulers on one database run 60 jobs
 // firing every second; every fire time of every job runs exactly once,
 // with no gap, and the work spreads across them.
@@ -135,7 +121,7 @@ func TestFleetEachFireTimeOnce(t *testing.T) {
 	for i := range 60 {
 		jobs = append(jobs, everySecond(fmt.Sprintf("j%02d", i), now))
 	}
-	putFleetJobs(t, admin, jobs...)
+	storetest.Put(t, admin, jobs...)
 	// Stop half-way between fire times: runs planned ahead of the next
 	// (lead) would be recorded missed by the shutdown.
 	time.Sleep(time.Until(now.Truncate(time.Second).Add(3500 * time.Millisecond)))
@@ -216,7 +202,7 @@ func TestFleetTakeover(t *testing.T) {
 		t.Fatal(err)
 	}
 	j.Options.Recover = true
-	putFleetJobs(t, admin, j)
+	storetest.Put(t, admin, j)
 	waitFor(t, 5*time.Second, "the doomed scheduler starts the run", func() bool { return len(c.list()) == 1 })
 	deadStore.Close()
 	var log logBuffer
@@ -263,7 +249,7 @@ func TestFleetMaxInstances(t *testing.T) {
 	c := &calls{block: make(chan struct{})}
 	a := fleetMember(t, url, "a", c, 0, nil)
 	b := fleetMember(t, url, "b", c, 0, nil)
-	putFleetJobs(t, admin, everySecond("slow", time.Now()))
+	storetest.Put(t, admin, everySecond("slow", time.Now()))
 	time.Sleep(3500 * time.Millisecond)
 	close(c.block)
 	for _, s := range []*Scheduler{a, b} {
@@ -310,7 +296,7 @@ func TestFleetClockSkew(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	putFleetJobs(t, admin, j)
+	storetest.Put(t, admin, j)
 	waitFor(t, 10*time.Second, "the job runs", func() bool { return len(c.list()) == 1 })
 	if early := time.Until(at); early > 500*time.Millisecond {
 		t.Errorf("ran %v before its fire time by the database's clock", early)
@@ -367,7 +353,7 @@ func TestFleetLapsedLease(t *testing.T) {
 	if !z.mayStart(planned) {
 		t.Fatal("an instance planned under a live lease may not start")
 	}
-	putFleetJobs(t, admin, everySecond("tick", time.Now()))
+	storetest.Put(t, admin, everySecond("tick", time.Now()))
 	waitFor(t, 5*time.Second, "the zombie starts a run", func() bool { return len(c.list()) == 1 })
 	waitFor(t, 2*lease, "the zombie's lease lapses", func() bool { ok, _ := z.fleet.valid(); return !ok })
 	if z.mayStart(planned) {

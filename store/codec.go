@@ -7,7 +7,10 @@ import (
 )
 
 // Every engine stores a Job as the JSON EncodeJob gives and reads it back
-// with DecodeJob, so that what makes a stored job broken is decided once.
+// with DecodeJob, so that what makes a stored job broken is decided once;
+// and a Run, a Change and the Settings as their JSON, read back with
+// DecodeRun, DecodeChange and DecodeSettings, so that a damaged one is
+// named alike on every engine.
 
 // EncodeJob checks that j may be stored, and encodes it.
 func EncodeJob(j *Job) ([]byte, error) {
@@ -70,4 +73,37 @@ func (r *Run) Check() error {
 		return fmt.Errorf("run of job %q: unknown outcome %q", r.JobID, r.Outcome)
 	}
 	return nil
+}
+
+// DecodeRun reads run seq of job jobID, stored as JSON.
+func DecodeRun(jobID string, seq uint64, v []byte) (*Run, error) {
+	r := new(Run)
+	if err := json.Unmarshal(v, r); err != nil {
+		return nil, fmt.Errorf("run %s/%d: cannot decode: %w", jobID, seq, err)
+	}
+	r.JobID, r.Seq = jobID, seq
+	return r, nil
+}
+
+// DecodeChange reads journal entry seq, stored as JSON.
+func DecodeChange(seq uint64, v []byte) (Change, error) {
+	var c Change
+	if err := json.Unmarshal(v, &c); err != nil {
+		return Change{}, fmt.Errorf("change %d: cannot decode: %w", seq, err)
+	}
+	c.Seq = seq
+	return c, nil
+}
+
+// DecodeSettings reads the Settings stored as JSON; nil is the settings of
+// a new store.
+func DecodeSettings(v []byte) (Settings, error) {
+	var s Settings
+	if v == nil {
+		return s, nil
+	}
+	if err := json.Unmarshal(v, &s); err != nil {
+		return Settings{}, fmt.Errorf("settings: cannot decode: %w", err)
+	}
+	return s, nil
 }

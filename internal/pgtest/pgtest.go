@@ -81,10 +81,6 @@ func URL(name string) string {
 	return (&url.URL{Scheme: "postgres", User: url.User("postgres"), Path: "/" + name, RawQuery: q.Encode()}).String()
 }
 
-// Dir is the cluster's directory (its log is server.log there), once
-// NewDB has started it.
-func Dir() string { return cluster.dir }
-
 // start creates and starts the cluster: about a second.
 func start() error {
 	bin, err := binDir()

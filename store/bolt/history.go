@@ -113,7 +113,7 @@ func (t *tx) runsOfAll(n int) ([]*store.Run, error) {
 		if v == nil {
 			continue // the index outlived its run: not one to show
 		}
-		r, err := decodeRun(id, seq, v)
+		r, err := store.DecodeRun(id, seq, v)
 		if err != nil {
 			return nil, err
 		}

@@ -141,16 +141,7 @@ func (t *tx) Run(jobID string, seq uint64) (*store.Run, error) {
 	if v == nil {
 		return nil, fmt.Errorf("run %s/%d: %w", jobID, seq, store.ErrNotFound)
 	}
-	return decodeRun(jobID, seq, v)
-}
-
-func decodeRun(jobID string, seq uint64, v []byte) (*store.Run, error) {
-	r := new(store.Run)
-	if err := json.Unmarshal(v, r); err != nil {
-		return nil, fmt.Errorf("run %s/%d: cannot decode: %w", jobID, seq, err)
-	}
-	r.JobID, r.Seq = jobID, seq
-	return r, nil
+	return store.DecodeRun(jobID, seq, v)
 }
 
 // Runs of one job walk its bucket backwards; runs of all jobs, the history
@@ -167,7 +158,7 @@ func (t *tx) Runs(jobID string, n int) ([]*store.Run, error) {
 		}
 		c := runs.Cursor()
 		for k, v := c.Last(); k != nil && (n <= 0 || len(out) < n); k, v = c.Prev() {
-			r, err := decodeRun(jobID, getU64(k), v)
+			r, err := store.DecodeRun(jobID, getU64(k), v)
 			if err != nil {
 				return nil, err
 			}

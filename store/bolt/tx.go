@@ -437,9 +437,9 @@ func (t *tx) ChangesSince(seq uint64) ([]store.Change, error) {
 	var out []store.Change
 	c := t.bucket(bucketChanges).Cursor()
 	for k, v := c.Seek(u64(seq + 1)); k != nil; k, v = c.Next() {
-		var ch store.Change
-		if err := json.Unmarshal(v, &ch); err != nil {
-			return nil, fmt.Errorf("change %d: cannot decode: %w", getU64(k), err)
+		ch, err := store.DecodeChange(getU64(k), v)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, ch)
 	}
@@ -450,11 +450,9 @@ func (t *tx) Settings() (store.Settings, error) {
 	if t.settings != nil {
 		return *t.settings, nil
 	}
-	var s store.Settings
-	if v := t.bucket(bucketMeta).Get(metaSettings); v != nil {
-		if err := json.Unmarshal(v, &s); err != nil {
-			return store.Settings{}, fmt.Errorf("settings: cannot decode: %w", err)
-		}
+	s, err := store.DecodeSettings(t.bucket(bucketMeta).Get(metaSettings))
+	if err != nil {
+		return s, err
 	}
 	t.settings = &s
 	return s, nil

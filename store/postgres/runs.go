@@ -140,16 +140,7 @@ func (t *tx) Run(jobID string, seq uint64) (*store.Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeRun(jobID, seq, doc)
-}
-
-func decodeRun(jobID string, seq uint64, doc []byte) (*store.Run, error) {
-	r := new(store.Run)
-	if err := json.Unmarshal(doc, r); err != nil {
-		return nil, fmt.Errorf("run %s/%d: cannot decode: %w", jobID, seq, err)
-	}
-	r.JobID, r.Seq = jobID, seq
-	return r, nil
+	return store.DecodeRun(jobID, seq, doc)
 }
 
 func (t *tx) Runs(jobID string, n int) ([]*store.Run, error) {
@@ -184,7 +175,7 @@ func (t *tx) queryRuns(sql string, args ...any) ([]*store.Run, error) {
 	var seq int64
 	var doc []byte
 	_, err = pgx.ForEachRow(rows, []any{&jobID, &seq, &doc}, func() error {
-		r, err := decodeRun(jobID, uint64(seq), doc)
+		r, err := store.DecodeRun(jobID, uint64(seq), doc)
 		if err != nil {
 			return err
 		}

@@ -248,13 +248,9 @@ func (t *tx) ChangesSince(seq uint64) ([]store.Change, error) {
 	var n int64
 	var doc []byte
 	_, err = pgx.ForEachRow(rows, []any{&n, &doc}, func() error {
-		var c store.Change
-		if err := json.Unmarshal(doc, &c); err != nil {
-			return fmt.Errorf("change %d: cannot decode: %w", n, err)
-		}
-		c.Seq = uint64(n)
+		c, err := store.DecodeChange(uint64(n), doc)
 		out = append(out, c)
-		return nil
+		return err
 	})
 	return out, err
 }
@@ -263,16 +259,14 @@ func (t *tx) Settings() (store.Settings, error) {
 	if t.settings != nil {
 		return *t.settings, nil
 	}
-	var s store.Settings
 	var doc []byte
 	err := t.tx.QueryRow(t.ctx, "SELECT doc::text FROM jobctl_settings WHERE id = 1").Scan(&doc)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return s, err
+		return store.Settings{}, err
 	}
-	if doc != nil {
-		if err := json.Unmarshal(doc, &s); err != nil {
-			return store.Settings{}, fmt.Errorf("settings: cannot decode: %w", err)
-		}
+	s, err := store.DecodeSettings(doc)
+	if err != nil {
+		return s, err
 	}
 	t.settings = &s
 	return s, nil

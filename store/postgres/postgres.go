@@ -169,7 +169,7 @@ func (s *Store) run(ctx context.Context, writable bool, fn func(store.Tx) error)
 
 // try runs fn in one transaction. ctx bounds the wait for a connection;
 // the transaction itself runs under opTimeout, whatever becomes of ctx.
-func (s *Store) try(ctx context.Context, writable bool, fn func(store.Tx) error) (err error) {
+func (s *Store) try(ctx context.Context, writable bool, fn func(store.Tx) error) error {
 	if s.isClosed() {
 		return store.ErrClosed
 	}
@@ -191,23 +191,15 @@ func (s *Store) try(ctx context.Context, writable bool, fn func(store.Tx) error)
 	if err != nil {
 		return fmt.Errorf("database %s: %w", s.display, err)
 	}
+	// Rolls back what fn wrote when it fails or panics; after a commit
+	// it does nothing.
+	defer ptx.Rollback(opCtx)
 	t := &tx{ctx: opCtx, tx: ptx, writable: writable}
-	defer func() {
-		if err != nil {
-			ptx.Rollback(opCtx)
-		}
-	}()
-	defer func() {
-		if p := recover(); p != nil {
-			ptx.Rollback(opCtx)
-			panic(p)
-		}
-	}()
 	if err := fn(t); err != nil {
 		return err
 	}
 	if !t.dirty {
-		return ptx.Rollback(opCtx) // nothing written: nothing to commit, no one to wake
+		return nil // nothing written: nothing to commit, no one to wake
 	}
 	if err := t.flush(); err != nil {
 		return err

@@ -27,8 +27,8 @@ import (
 // does.
 //
 // The store's clock is the fleet's: each renewal measures this host's
-// offset from it, corrects the scheduler's clock by it (unless
-// Config.LocalClock) and says so in the log when it is more than a second.
+// offset from it, corrects the scheduler's clock by it, and says so in the
+// log when it is more than a second.
 
 // DefaultLease is a Config's Lease unless set: with renewals every 2 s, a
 // dead member's runs are taken over within about 12 s.
@@ -114,23 +114,62 @@ type takeOver struct {
 	recovered   []*instance
 }
 
-// join registers this scheduler in the fleet, in Start's transaction: its
-// own runs recorded running by an earlier scheduler of the same id, and
-// those of dead members, are taken over.
-func (s *Scheduler) join(ftx store.FleetTx) (*takeOver, error) {
-	if err := ftx.Join(s.fleet.member, s.fleet.lease); err != nil {
-		return nil, err
+// renewal is what one renewal transaction found.
+type renewal struct {
+	storeNow time.Time // the store's clock, as it began
+	lost     bool      // the lease had lapsed: the member joined again
+	took     *takeOver
+}
+
+// renew, in ftx, joins the fleet (first, in Start's transaction) or renews
+// the lease, joining again if it had lapsed, and takes over from the dead:
+// at the first, from an earlier scheduler of the same id too. It is called
+// with takeMu held, or before the heartbeat starts.
+func (s *Scheduler) renew(ftx store.FleetTx, first bool) (renewal, error) {
+	f := s.fleet
+	r := renewal{took: &takeOver{}}
+	var err error
+	if r.storeNow, err = ftx.Now(); err != nil {
+		return r, err
 	}
-	return s.reap(ftx, map[string]string{
-		s.cfg.Owner: fmt.Sprintf("its scheduler %s was restarted while it ran", s.cfg.Owner),
-	})
+	dead := map[string]string{}
+	if first {
+		dead[s.cfg.Owner] = fmt.Sprintf("its scheduler %s was restarted while it ran", s.cfg.Owner)
+	} else {
+		ok, err := ftx.Renew(f.member.ID, f.lease)
+		if err != nil {
+			return r, err
+		}
+		r.lost = !ok
+	}
+	if first || r.lost {
+		if err := ftx.Join(f.member, f.lease); err != nil {
+			return r, err
+		}
+	}
+	if f.closed {
+		return r, nil // shutting down: the others take over
+	}
+	r.took, err = s.reap(ftx, r.storeNow, dead)
+	return r, err
+}
+
+// renewed acts on a committed renewal: sent is when it began by time.Now,
+// clockSent and clockRecv when it began and ended by the scheduler's clock.
+func (s *Scheduler) renewed(r renewal, sent, clockSent, clockRecv time.Time) {
+	s.fleet.renewed(sent, r.lost)
+	if r.lost {
+		s.log.Error("this scheduler's lease had lapsed (it was paused, or cut off from the database, for longer than the lease): it has joined again; the runs it had planned do not start, and other schedulers may have taken over its runs in progress", "lease", s.fleet.lease)
+	}
+	s.measureSkew(clockSent, clockRecv, r.storeNow)
+	s.tookOver(r.took)
 }
 
 // reap takes over from the dead: members whose lease has ended (each
 // held by this transaction, and passed over when another survivor holds
 // it), owners of runs in progress who are not members at all, and those
 // in dead (owner -> why).
-func (s *Scheduler) reap(ftx store.FleetTx, dead map[string]string) (*takeOver, error) {
+func (s *Scheduler) reap(ftx store.FleetTx, now time.Time, dead map[string]string) (*takeOver, error) {
 	expired, err := ftx.Expired()
 	if err != nil {
 		return nil, err
@@ -152,10 +191,6 @@ func (s *Scheduler) reap(ftx store.FleetTx, dead map[string]string) (*takeOver, 
 	live := make(map[string]bool, len(members))
 	for _, m := range members {
 		live[m.ID] = true
-	}
-	now, err := ftx.Now()
-	if err != nil {
-		return nil, err
 	}
 	runs, err := ftx.RunningRuns()
 	if err != nil {
@@ -225,34 +260,14 @@ func (s *Scheduler) heartbeat(ctx context.Context, done chan<- struct{}) {
 // and takes over from dead members, in one transaction.
 func (s *Scheduler) beat(ctx context.Context) {
 	f := s.fleet
-	sent, clockSent := time.Now(), s.cfg.Clock.Now()
-	var lost bool
-	var storeNow time.Time
-	t := &takeOver{}
 	ctx, cancel := context.WithTimeout(ctx, f.lease/2)
 	defer cancel()
 	f.takeMu.Lock()
 	defer f.takeMu.Unlock()
-	err := s.cfg.Store.Update(ctx, func(tx store.Tx) error {
-		ftx := tx.(store.FleetTx) // Start checked
-		var err error
-		if storeNow, err = ftx.Now(); err != nil {
-			return err
-		}
-		ok, err := ftx.Renew(f.member.ID, f.lease)
-		if err != nil {
-			return err
-		}
-		if lost = !ok; lost {
-			if err := ftx.Join(f.member, f.lease); err != nil {
-				return err
-			}
-		}
-		if f.closed {
-			t = &takeOver{} // shutting down: the others take over
-			return nil
-		}
-		t, err = s.reap(ftx, map[string]string{})
+	sent, clockSent := time.Now(), s.cfg.Clock.Now()
+	var r renewal
+	err := s.cfg.Store.Update(ctx, func(tx store.Tx) (err error) {
+		r, err = s.renew(tx.(store.FleetTx), false) // Start checked
 		return err
 	})
 	if err != nil {
@@ -263,12 +278,7 @@ func (s *Scheduler) beat(ctx context.Context) {
 		}
 		return
 	}
-	f.renewed(sent, lost)
-	if lost {
-		s.log.Error("this scheduler's lease had lapsed (it was paused, or cut off from the database, for longer than the lease): it has joined again; the runs it had planned do not start, and other schedulers may have taken over its runs in progress", "lease", f.lease)
-	}
-	s.measureSkew(clockSent, s.cfg.Clock.Now(), storeNow)
-	s.tookOver(t)
+	s.renewed(r, sent, clockSent, s.cfg.Clock.Now())
 }
 
 // measureSkew compares the store's clock, read between sent and recv by
@@ -278,12 +288,10 @@ func (s *Scheduler) measureSkew(sent, recv, storeNow time.Time) {
 	f := s.fleet
 	skewed := off > maxSkew || off < -maxSkew
 	if skewed && !f.skewed {
-		s.log.Warn("this host's clock is off the database's: going by the database's", "offset", off.Round(time.Millisecond), "corrected", s.skew != nil)
+		s.log.Warn("this host's clock is off the database's: going by the database's", "offset", off.Round(time.Millisecond))
 	}
 	f.skewed = skewed
-	if s.skew != nil {
-		s.skew.off.Store(int64(off))
-	}
+	s.skew.off.Store(int64(off))
 }
 
 // tookOver reports and starts what a takeover found.

@@ -78,9 +78,12 @@ func (s *Scheduler) tick(ctx context.Context) (wake time.Time, more bool, err er
 	// Alone on the store, the instances in flight are this scheduler's
 	// (and the orphans it watches); in a fleet, decide counts them in the
 	// store, fleet-wide.
-	s.mu.Lock()
-	inFlight := maps.Clone(s.instances)
-	s.mu.Unlock()
+	var inFlight map[string]int
+	if s.fleet == nil {
+		s.mu.Lock()
+		inFlight = maps.Clone(s.instances)
+		s.mu.Unlock()
+	}
 	var d *decisions
 	err = s.cfg.Store.Update(ctx, func(tx store.Tx) (err error) {
 		d, err = s.planner.decide(tx, now, s.lastSeq, inFlight)

@@ -48,7 +48,8 @@ type decisions struct {
 // paused setting and the jobs due by now (and within lead of it), plans
 // each due job with plan, and reads the next run time. inFlight counts the
 // instances of each job submitted or running, as they were before tx; it is
-// only read (tx may be tried again). Each job is due once in a transaction,
+// only read (tx may be tried again). On a store shared by a fleet it is
+// not given: decide counts the runs in progress there, every scheduler's. Each job is due once in a transaction,
 // so its instance planned there need not be counted in it.
 //
 // A job whose fire time comes within lead is planned ahead, as if at its

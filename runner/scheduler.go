@@ -143,10 +143,6 @@ type Config struct {
 	// fleet (see fleet.go); 0: DefaultLease. Its runs in progress are
 	// taken over by the others once it has not renewed it for that long.
 	Lease time.Duration
-	// LocalClock keeps Clock as it is on a store shared by a fleet,
-	// rather than correcting it to the store's clock: for tests with a
-	// fake clock.
-	LocalClock bool
 	// Version is this jobctl's version, which a fleet's members show.
 	Version string
 	// ReapOrphans reaps the processes that jobs leave behind when they are
@@ -183,8 +179,8 @@ type Scheduler struct {
 	kill     context.CancelFunc
 	work     sync.WaitGroup // instances, from submission to their last run's end
 
-	// skew corrects clock to a fleet's store's clock; nil with
-	// Config.LocalClock. Set by New.
+	// skew is clock: Config.Clock corrected to a fleet's store's clock
+	// (by nothing, alone on a store). Set by New.
 	skew *skewClock
 
 	// Set by Start before it returns; used by Shutdown and Drain, which
@@ -285,10 +281,8 @@ func New(cfg Config) (*Scheduler, error) {
 	if cfg.ReapOrphans {
 		s.children = newChildren()
 	}
-	if !cfg.LocalClock {
-		s.skew = &skewClock{base: cfg.Clock}
-		s.clock = s.skew
-	}
+	s.skew = &skewClock{base: cfg.Clock}
+	s.clock = s.skew
 	s.planner.owner = cfg.Owner
 	s.planner.zone, _ = store.LocalZone()
 	s.planner.nextJob = s.log.Enabled(context.Background(), slog.LevelDebug)
@@ -319,20 +313,16 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	var interrupted []*store.Run
 	var orphans map[*store.Run][]int
 	var paused bool
-	var took *takeOver
-	var storeNow time.Time
+	var joined renewal
 	sent, clockSent := time.Now(), s.cfg.Clock.Now()
 	err := s.cfg.Store.Update(ctx, func(tx store.Tx) error {
-		interrupted, orphans, paused, took = nil, nil, false, nil
+		interrupted, orphans, paused = nil, nil, false
 		if ftx, ok := tx.(store.FleetTx); ok {
 			// In a fleet, the runs in progress are the others'.
 			s.fleet = newFleet(s.cfg)
 			s.planner.shared = true
 			var err error
-			if storeNow, err = ftx.Now(); err != nil {
-				return err
-			}
-			if took, err = s.join(ftx); err != nil {
+			if joined, err = s.renew(ftx, true); err != nil {
 				return err
 			}
 		} else {
@@ -391,14 +381,12 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		}
 	}
 	if s.fleet != nil {
-		s.fleet.renewed(sent, false)
 		s.log.Info("joined the fleet of schedulers on the database", "lease", s.fleet.lease)
+		s.renewed(joined, sent, clockSent, clockRecv)
 		var beating context.Context
 		beating, s.stopBeat = context.WithCancel(context.Background())
 		s.beatDone = make(chan struct{})
 		go s.heartbeat(beating, s.beatDone)
-		s.measureSkew(clockSent, clockRecv, storeNow)
-		s.tookOver(took)
 	}
 	s.log.Info("scheduler started", "owner", s.cfg.Owner, "paused", paused)
 	if paused {

@@ -162,10 +162,14 @@ func TestBadURL(t *testing.T) {
 	for url, want := range map[string]string{
 		"postgres://u:secret@localhost/db?jobctl_poll=soon": `jobctl_poll="soon" is not a positive duration`,
 		"postgres://u:secret@localhost:99999/db":            "database URL postgres://u:xxxxx@localhost:99999/db",
+		"postgres://u:secret@h/db%zz":                       `invalid URL escape "%zz"`,
 	} {
 		_, err := Open(t.Context(), url)
 		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "secret") {
 			t.Errorf("Open(%s): %v, want %q and no password", url, err, want)
+		}
+		if err := CheckURL(url); err == nil || strings.Contains(err.Error(), "secret") {
+			t.Errorf("CheckURL(%s): %v, want an error without the password", url, err)
 		}
 	}
 }

@@ -32,7 +32,7 @@
 //
 // The unique key on (job_id, fire_time, attempt) makes a second claim of
 // one fire time impossible, even by a scheduler that is wrong about what it
-// owns: AddRun then returns store.ErrExists and the transaction goes on.
+// owns: AddRun then returns store.ErrDuplicateRun and the transaction goes on.
 //
 // Times in the columns have PostgreSQL's microseconds; the docs keep Go's
 // nanoseconds, and what is read back comes from them.
@@ -97,28 +97,12 @@ type Store struct {
 // and creates or migrates jobctl's schema there. Besides libpq's
 // parameters the URL may carry jobctl_poll=DURATION (see the package doc).
 func Open(ctx context.Context, rawURL string) (*Store, error) {
-	u, err := url.Parse(rawURL)
+	c, err := parseURL(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("database URL: %w", err)
+		return nil, err
 	}
-	s := &Store{display: u.Redacted(), done: make(chan struct{})}
-	q := u.Query()
-	if p := q.Get("jobctl_poll"); p != "" {
-		if s.poll, err = time.ParseDuration(p); err != nil || s.poll <= 0 {
-			return nil, fmt.Errorf("database URL %s: jobctl_poll=%q is not a positive duration (such as 1s)", s.display, p)
-		}
-		q.Del("jobctl_poll")
-		u.RawQuery = q.Encode()
-	}
-	cfg, err := pgxpool.ParseConfig(u.String())
-	if err != nil {
-		return nil, fmt.Errorf("database URL %s: %w", s.display, err)
-	}
-	if cfg.ConnConfig.ConnectTimeout == 0 {
-		cfg.ConnConfig.ConnectTimeout = 10 * time.Second
-	}
-	s.listenCfg = cfg.ConnConfig.Copy()
-	if s.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+	s := &Store{display: c.display, poll: c.poll, listenCfg: c.pool.ConnConfig.Copy(), done: make(chan struct{})}
+	if s.pool, err = pgxpool.NewWithConfig(ctx, c.pool); err != nil {
 		return nil, fmt.Errorf("database %s: %w", s.display, err)
 	}
 	if err := ensureSchema(ctx, s.pool); err != nil {
@@ -126,6 +110,48 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		return nil, fmt.Errorf("database %s: %w", s.display, err)
 	}
 	return s, nil
+}
+
+// CheckURL reports why rawURL is not a database URL that Open takes,
+// naming it without its password: for callers that tell bad input apart
+// from a server that does not answer.
+func CheckURL(rawURL string) error {
+	_, err := parseURL(rawURL)
+	return err
+}
+
+// config is what a database URL says.
+type config struct {
+	pool    *pgxpool.Config
+	poll    time.Duration // jobctl_poll, else 0
+	display string        // the URL without its password
+}
+
+func parseURL(rawURL string) (*config, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // url.Error repeats the URL, password and all
+		}
+		return nil, fmt.Errorf("database URL: %w", err)
+	}
+	c := &config{display: u.Redacted()}
+	q := u.Query()
+	if p := q.Get("jobctl_poll"); p != "" {
+		if c.poll, err = time.ParseDuration(p); err != nil || c.poll <= 0 {
+			return nil, fmt.Errorf("database URL %s: jobctl_poll=%q is not a positive duration (such as 1s)", c.display, p)
+		}
+		q.Del("jobctl_poll")
+		u.RawQuery = q.Encode()
+	}
+	if c.pool, err = pgxpool.ParseConfig(u.String()); err != nil {
+		return nil, fmt.Errorf("database URL %s: %w", c.display, err)
+	}
+	if c.pool.ConnConfig.ConnectTimeout == 0 {
+		c.pool.ConnConfig.ConnectTimeout = 10 * time.Second
+	}
+	return c, nil
 }
 
 // String is the database's URL without its password.

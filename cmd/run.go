@@ -33,6 +33,7 @@ type runOptions struct {
 	noWait          bool
 	shutdownTimeout time.Duration
 	killGrace       time.Duration
+	lease           time.Duration
 	logFormat       string
 	logLevel        string
 	shell           string
@@ -49,7 +50,10 @@ their triggers say, and records every run in the history (jobctl history),
 including the fire times it did not run: missed (later than the misfire
 grace), skipped (max instances running), interrupted (the scheduler died
 while it ran). Changes made with other jobctl commands reach it within a
-second. One scheduler runs on a database at a time; a second one refuses.
+second. One scheduler runs on a database file at a time; a second one
+refuses. On a PostgreSQL database several run together, on any machines, as
+a fleet: each fire time runs once, on one of them, and when one stops
+renewing its lease (--lease) the others take over its runs in progress.
 
 Each job runs in a process group of its own, in its directory. Its output
 goes to stdout line by line, tagged with its id ("[backup] done"), and the
@@ -139,6 +143,7 @@ max instances apply as always; a signal stops it as it stops a scheduler.`,
 	fs.BoolVar(&o.noWait, "no-wait", false, "at shutdown, terminate the running jobs instead of waiting for them")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 0, "at shutdown, wait at most this long for running jobs (0: no limit)")
 	fs.DurationVar(&o.killGrace, "kill-grace", runner.DefaultKillGrace, "time between SIGTERM and SIGKILL when a job is terminated")
+	fs.DurationVar(&o.lease, "lease", runner.DefaultLease, "on a PostgreSQL database: how long the fleet waits for this scheduler to renew its lease (every fifth of it) before taking over its runs")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug (explains every decision), info, warn or error")
 	fs.StringVar(&o.shell, "shell", runner.DefaultShell[0], "the shell that runs commands, as SHELL -c COMMAND")
@@ -214,6 +219,8 @@ func (r *runCommand) check() (err error) {
 		return usagef("--shutdown-timeout: %s is negative", r.shutdownTimeout)
 	case r.killGrace <= 0:
 		return usagef("--kill-grace: %s is not positive", r.killGrace)
+	case r.lease < time.Second:
+		return usagef("--lease: %s is less than 1s", r.lease)
 	case r.shell == "":
 		return usagef("--shell: empty")
 	}
@@ -340,6 +347,7 @@ func (r *runCommand) config(ctx context.Context, rs *runStore, out io.Writer) (r
 		Output:      out,
 		LogDir:      r.logDir,
 		KillGrace:   r.killGrace,
+		Lease:       r.lease,
 		StartPaused: r.paused,
 		// The reaper of one scheduler would take the exit statuses of
 		// another's children: only a lone scheduler reaps.

@@ -23,9 +23,6 @@ type planner struct {
 	// nextJob makes decide look up which job is due next, for the debug
 	// log.
 	nextJob bool
-	// shared is set on a store shared by a fleet: the instances in flight
-	// are counted there, every scheduler's.
-	shared bool
 }
 
 // decisions are what one planning transaction decided.
@@ -76,8 +73,12 @@ func (p *planner) decide(tx store.Tx, now time.Time, since uint64, inFlight map[
 		return nil, err
 	}
 	d.more = len(due) == dueBatch
-	if p.shared && len(due) > 0 {
-		if inFlight, err = runningByJob(tx); err != nil {
+	if ftx, shared := tx.(store.FleetTx); shared && len(due) > 0 {
+		ids := make([]string, len(due))
+		for i, j := range due {
+			ids[i] = j.ID
+		}
+		if inFlight, err = ftx.RunningOf(ids); err != nil {
 			return nil, err
 		}
 	}
@@ -107,19 +108,6 @@ func (p *planner) decide(tx store.Tx, now time.Time, since uint64, inFlight map[
 // heldRetry is how soon a job passed over because another transaction
 // held it is looked at again.
 const heldRetry = 50 * time.Millisecond
-
-// runningByJob counts the runs in progress of each job, in tx.
-func runningByJob(tx store.Tx) (map[string]int, error) {
-	runs, err := tx.RunningRuns()
-	if err != nil {
-		return nil, err
-	}
-	n := make(map[string]int)
-	for _, r := range runs {
-		n[r.JobID]++
-	}
-	return n, nil
-}
 
 // wake says when the loop is to look at the store again after d, decided
 // at now: zero for only at a change in the store; lead ahead of the next

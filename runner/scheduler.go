@@ -320,7 +320,6 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		if ftx, ok := tx.(store.FleetTx); ok {
 			// In a fleet, the runs in progress are the others'.
 			s.fleet = newFleet(s.cfg)
-			s.planner.shared = true
 			var err error
 			if joined, err = s.renew(ftx, true); err != nil {
 				return err

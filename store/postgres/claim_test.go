@@ -173,3 +173,21 @@ func TestBadURL(t *testing.T) {
 		}
 	}
 }
+
+// TestRunningOf counts the runs in progress of the jobs asked about, and
+// only those, whoever owns them.
+func TestRunningOf(t *testing.T) {
+	s := open(t)
+	defer s.Close()
+	storetest.Put(t, s, storetest.Job("a", 0), storetest.Job("b", 0), storetest.Job("c", 0))
+	mine, theirs := storetest.RunOf("a", 0, store.Running), storetest.RunOf("a", 1, store.Running)
+	mine.Owner, theirs.Owner = "me", "them"
+	storetest.AddRuns(t, s, mine, theirs, storetest.RunOf("a", 2, store.Success),
+		storetest.RunOf("b", 0, store.Failed), storetest.RunOf("c", 0, store.Running))
+	got := storetest.View(t, s, func(tx store.Tx) (map[string]int, error) {
+		return tx.(store.FleetTx).RunningOf([]string{"a", "b"})
+	})
+	if len(got) != 1 || got["a"] != 2 {
+		t.Errorf("RunningOf(a, b) = %v, want a: 2", got)
+	}
+}

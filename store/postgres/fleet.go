@@ -79,3 +79,18 @@ func (t *tx) members(sql string) ([]store.Member, error) {
 		return m, err
 	})
 }
+
+func (t *tx) RunningOf(ids []string) (map[string]int, error) {
+	rows, err := t.tx.Query(t.ctx, "SELECT job_id, count(*) FROM jobctl_runs WHERE outcome = 'running' AND job_id = ANY($1) GROUP BY job_id", ids)
+	if err != nil {
+		return nil, err
+	}
+	n := make(map[string]int)
+	var id string
+	var count int
+	_, err = pgx.ForEachRow(rows, []any{&id, &count}, func() error {
+		n[id] = count
+		return nil
+	})
+	return n, err
+}

@@ -134,23 +134,33 @@ func (s *Scheduler) renew(ftx store.FleetTx, first bool) (renewal, error) {
 	}
 	dead := map[string]string{}
 	if first {
+		// An earlier scheduler of this id (a restart, a pid reused)
+		// leaves, and its runs in progress are taken over with the dead's.
 		dead[s.cfg.Owner] = fmt.Sprintf("its scheduler %s was restarted while it ran", s.cfg.Owner)
+		if err := ftx.Leave(f.member.ID); err != nil {
+			return r, err
+		}
 	} else {
 		ok, err := ftx.Renew(f.member.ID, f.lease)
 		if err != nil {
 			return r, err
 		}
-		r.lost = !ok
+		// Lost but still a member (not yet taken for dead), it keeps
+		// its runs in progress: they are still its own.
+		if r.lost = !ok; r.lost {
+			if err := ftx.Join(f.member, f.lease); err != nil {
+				return r, err
+			}
+		}
 	}
-	if first || r.lost {
-		if err := ftx.Join(f.member, f.lease); err != nil {
+	if !f.closed { // shutting down, it leaves takeovers to the others
+		if r.took, err = s.reap(ftx, r.storeNow, dead); err != nil {
 			return r, err
 		}
 	}
-	if f.closed {
-		return r, nil // shutting down: the others take over
+	if first {
+		err = ftx.Join(f.member, f.lease)
 	}
-	r.took, err = s.reap(ftx, r.storeNow, dead)
 	return r, err
 }
 
@@ -167,8 +177,9 @@ func (s *Scheduler) renewed(r renewal, sent, clockSent, clockRecv time.Time) {
 
 // reap takes over from the dead: members whose lease has ended (each
 // held by this transaction, and passed over when another survivor holds
-// it), owners of runs in progress who are not members at all, and those
-// in dead (owner -> why).
+// it) leave the fleet, and the runs in progress of owners who are not
+// members are recorded interrupted, with why: dead[owner], else that the
+// owner is not in the fleet.
 func (s *Scheduler) reap(ftx store.FleetTx, now time.Time, dead map[string]string) (*takeOver, error) {
 	expired, err := ftx.Expired()
 	if err != nil {
@@ -184,24 +195,13 @@ func (s *Scheduler) reap(ftx store.FleetTx, now time.Time, dead map[string]strin
 			return nil, err
 		}
 	}
-	members, err := ftx.Members()
-	if err != nil {
-		return nil, err
-	}
-	live := make(map[string]bool, len(members))
-	for _, m := range members {
-		live[m.ID] = true
-	}
-	runs, err := ftx.RunningRuns()
+	runs, err := ftx.Orphaned()
 	if err != nil {
 		return nil, err
 	}
 	t := &takeOver{}
 	for _, r := range runs {
 		why, ok := dead[r.Owner]
-		if !ok && live[r.Owner] {
-			continue
-		}
 		if !ok {
 			why = fmt.Sprintf("its scheduler %s is not in the fleet (it left, or ran before the fleet); taken over by %s", r.Owner, s.cfg.Owner)
 		}

@@ -47,6 +47,8 @@ type FleetTx interface {
 	Leave(id string) error
 	// Members lists the fleet, with each member's runs in progress.
 	Members() ([]Member, error)
+	// Orphaned returns the runs in progress whose owner is not a member.
+	Orphaned() ([]*Run, error)
 	// RunningOf counts the runs in progress of each job of ids, every
 	// member's: a job with none is not in the map.
 	RunningOf(ids []string) (map[string]int, error)

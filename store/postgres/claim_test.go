@@ -191,3 +191,23 @@ func TestRunningOf(t *testing.T) {
 		t.Errorf("RunningOf(a, b) = %v, want a: 2", got)
 	}
 }
+
+// TestOrphaned: the runs in progress whose owner is not a member, and no
+// others.
+func TestOrphaned(t *testing.T) {
+	s := open(t)
+	defer s.Close()
+	storetest.Put(t, s, storetest.Job("a", 0))
+	member, gone, done := storetest.RunOf("a", 0, store.Running), storetest.RunOf("a", 1, store.Running), storetest.RunOf("a", 2, store.Success)
+	member.Owner, gone.Owner, done.Owner = "m", "gone", "gone"
+	storetest.AddRuns(t, s, member, gone, done)
+	if err := s.Update(t.Context(), func(tx store.Tx) error {
+		return tx.(store.FleetTx).Join(store.Member{ID: "m"}, time.Minute)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got := storetest.View(t, s, func(tx store.Tx) ([]*store.Run, error) { return tx.(store.FleetTx).Orphaned() })
+	if len(got) != 1 || got[0].Owner != "gone" || got[0].Seq != gone.Seq {
+		t.Errorf("Orphaned = %+v, want the running run of gone", got)
+	}
+}

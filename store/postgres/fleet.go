@@ -94,3 +94,8 @@ func (t *tx) RunningOf(ids []string) (map[string]int, error) {
 	})
 	return n, err
 }
+
+func (t *tx) Orphaned() ([]*store.Run, error) {
+	return t.queryRuns(`SELECT job_id, seq, doc FROM jobctl_runs r WHERE outcome = 'running'
+		AND NOT EXISTS (SELECT 1 FROM jobctl_schedulers s WHERE s.id = r.owner) ORDER BY seq, job_id`)
+}

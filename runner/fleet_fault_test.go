@@ -18,7 +18,7 @@ func TestFleetSurvivesRestart(t *testing.T) {
 	url := pgtest.NewDB(t)
 	admin := openPG(t, url)
 	c := &calls{}
-	var logA, logB logBuffer
+	var logA, logB syncBuffer
 	a := fleetMember(t, url, "a", c, 0, &logA)
 	b := fleetMember(t, url, "b", c, 0, &logB)
 	storetest.Put(t, admin, everySecond("tick", time.Now()))

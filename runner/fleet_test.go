@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -61,24 +60,6 @@ func (c *calls) list() []Call {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]Call(nil), c.calls...)
-}
-
-// logBuffer is a slog destination tests read.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func fleetMember(t *testing.T, url, owner string, c *calls, lease time.Duration, log io.Writer) *Scheduler {
@@ -205,7 +186,7 @@ func TestFleetTakeover(t *testing.T) {
 	storetest.Put(t, admin, j)
 	waitFor(t, 5*time.Second, "the doomed scheduler starts the run", func() bool { return len(c.list()) == 1 })
 	deadStore.Close()
-	var log logBuffer
+	var log syncBuffer
 	cutAt := time.Now()
 	survivor := fleetMember(t, url, "survivor", c, lease, &log)
 	defer survivor.Shutdown(t.Context())
@@ -281,7 +262,7 @@ func TestFleetClockSkew(t *testing.T) {
 	url := pgtest.NewDB(t)
 	admin := openPG(t, url)
 	c := &calls{}
-	var log logBuffer
+	var log syncBuffer
 	s, err := New(Config{Store: openPG(t, url), Owner: "fast", Funcs: map[string]Func{"f": c.f}, Clock: fastClock{5 * time.Second},
 		Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	if err != nil {
@@ -344,7 +325,7 @@ func TestFleetLapsedLease(t *testing.T) {
 	url := pgtest.NewDB(t)
 	admin := openPG(t, url)
 	c := &calls{block: make(chan struct{})}
-	var log logBuffer
+	var log syncBuffer
 	lease := 3 * time.Second // long enough for its job's first fire time
 	z := fleetMember(t, url, "zombie", c, lease, &log)
 	z.stopBeat() // frozen: no renewal from here on

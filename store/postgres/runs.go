@@ -76,8 +76,11 @@ func (t *tx) RestoreRun(r *store.Run) error {
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("job %q: %w", r.JobID, store.ErrNotFound)
 	}
-	if _, err := t.Run(r.JobID, r.Seq); err == nil {
+	switch _, err := t.Run(r.JobID, r.Seq); {
+	case err == nil:
 		return fmt.Errorf("run %s/%d: %w", r.JobID, r.Seq, store.ErrExists)
+	case !errors.Is(err, store.ErrNotFound):
+		return err
 	}
 	if err := t.insertRun(r); err != nil {
 		return err

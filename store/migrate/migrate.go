@@ -407,21 +407,10 @@ func write(ctx context.Context, to store.Store, batch []*jobRuns, o Options, rep
 // putSettings writes s, recording a pause or a resume of the scheduler as
 // the change it is.
 func putSettings(tx store.Tx, s store.Settings, now time.Time) error {
-	old, err := tx.Settings()
-	if err != nil {
+	if _, err := store.SetPaused(tx, s.Paused, now); err != nil {
 		return err
 	}
-	if err := tx.PutSettings(s); err != nil {
-		return err
-	}
-	if old.Paused == s.Paused {
-		return nil
-	}
-	kind := store.SchedulerResumed
-	if s.Paused {
-		kind = store.SchedulerPaused
-	}
-	return tx.RecordChange(store.Change{Time: now, Kind: kind})
+	return tx.PutSettings(s)
 }
 
 func sortedKeys(m map[string]bool) []string {

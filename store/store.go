@@ -274,7 +274,7 @@ type Change struct {
 // Settings are the scheduler-wide state kept with the jobs.
 type Settings struct {
 	Paused       bool `json:"paused"`        // the whole scheduler is paused
-	HistoryLimit int  `json:"history_limit"` // finished runs kept per job; 0: DefaultHistoryLimit
+	HistoryLimit int  `json:"history_limit"` // finished runs kept per job; see KeptRuns
 	// Executors and Listeners are those of the jobfile applied last (its
 	// [executors] and [[listener]] tables), for a scheduler started
 	// without one; by name, and in file order.
@@ -300,6 +300,15 @@ const JournalLimit = 1000
 
 // DefaultHistoryLimit is how many runs per job are kept unless configured.
 const DefaultHistoryLimit = 100
+
+// KeptRuns is how many finished runs per job s keeps: its HistoryLimit, or
+// DefaultHistoryLimit when that is 0.
+func (s Settings) KeptRuns() int {
+	if s.HistoryLimit <= 0 {
+		return DefaultHistoryLimit
+	}
+	return s.HistoryLimit
+}
 
 // ParseTrigger parses the job's trigger in its zone, against the job's
 // Anchor; a job stored without a zone (by an older jobctl) is read in the

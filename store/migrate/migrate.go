@@ -171,10 +171,7 @@ func look(ctx context.Context, from, to store.Store, batch int) (*survey, error)
 	if err != nil {
 		return nil, fmt.Errorf("reading the source: %w", err)
 	}
-	sv.limit = sv.settings.HistoryLimit
-	if sv.limit <= 0 {
-		sv.limit = store.DefaultHistoryLimit
-	}
+	sv.limit = sv.settings.KeptRuns()
 
 	var theirs []string
 	var settings store.Settings

@@ -124,13 +124,9 @@ func (t *tx) prune(jobID string) error {
 	if err != nil {
 		return err
 	}
-	limit := set.HistoryLimit
-	if limit == 0 {
-		limit = store.DefaultHistoryLimit
-	}
 	_, err = t.tx.Exec(t.ctx, `DELETE FROM jobctl_runs WHERE job_id = $1 AND outcome <> 'running' AND seq < (
 		SELECT seq FROM jobctl_runs WHERE job_id = $1 AND outcome <> 'running' ORDER BY seq DESC OFFSET $2 LIMIT 1)`,
-		jobID, limit-1)
+		jobID, set.KeptRuns()-1)
 	return err
 }
 

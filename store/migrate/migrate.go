@@ -371,7 +371,10 @@ func write(ctx context.Context, to store.Store, batch []*jobRuns, o Options, rep
 				return err
 			}
 			for _, r := range jr.runs {
-				if err := tx.RestoreRun(r); err != nil {
+				if err := tx.RestoreRun(r); errors.Is(err, store.ErrDuplicateRun) {
+					return fmt.Errorf("job %q: run %d, fire time %s, attempt %d, repeats another run of the job (the target holds one): %w",
+						r.JobID, r.Seq, r.FireTime.Format(time.RFC3339Nano), r.AttemptNumber(), store.ErrDuplicateRun)
+				} else if err != nil {
 					return err
 				}
 			}

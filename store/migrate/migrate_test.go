@@ -3,6 +3,8 @@ package migrate
 import (
 	"context"
 	"errors"
+	"fmt"
+	"regexp"
 	"slices"
 	"testing"
 	"time"
@@ -311,4 +313,42 @@ func TestCopySkipsBroken(t *testing.T) {
 		t.Errorf("report %+v, want 0bad broken and a, b, c copied", rep)
 	}
 	checkCopy(t, from, to, wantRuns)
+}
+
+// dupRefusing is a target that refuses a second run of one job, fire time
+// and attempt in a transaction, as PostgreSQL does.
+type dupRefusing struct{ store.Store }
+
+func (s dupRefusing) Update(ctx context.Context, fn func(store.Tx) error) error {
+	return s.Store.Update(ctx, func(tx store.Tx) error { return fn(&dupRefusingTx{Tx: tx, seen: map[string]bool{}}) })
+}
+
+type dupRefusingTx struct {
+	store.Tx
+	seen map[string]bool
+}
+
+func (t *dupRefusingTx) RestoreRun(r *store.Run) error {
+	k := fmt.Sprint(r.JobID, r.FireTime.UnixMicro(), r.AttemptNumber())
+	if t.seen[k] {
+		return fmt.Errorf("job %q, fire time %s, attempt %d: %w", r.JobID, r.FireTime, r.AttemptNumber(), store.ErrDuplicateRun)
+	}
+	t.seen[k] = true
+	return t.Tx.RestoreRun(r)
+}
+
+// TestCopyDuplicateRun: two runs of one fire time and attempt, which a
+// bbolt source may hold and a PostgreSQL target refuses, fail the copy with
+// the job, the run and its fire time named.
+func TestCopyDuplicateRun(t *testing.T) {
+	from := newStore(t)
+	storetest.Put(t, from, storetest.Job("a", 0))
+	storetest.AddRuns(t, from, storetest.RunOf("a", 0, store.Success), storetest.RunOf("a", 0, store.Failed))
+	_, err := Copy(t.Context(), from, dupRefusing{newStore(t)}, Options{})
+	if !errors.Is(err, store.ErrDuplicateRun) {
+		t.Fatalf("Copy: %v, want ErrDuplicateRun", err)
+	}
+	if !regexp.MustCompile(`job "a": run [12], fire time 2026-03-01T12:00:00Z, attempt 1,`).MatchString(err.Error()) {
+		t.Errorf("Copy: %v, want the job, the run and its fire time named", err)
+	}
 }

@@ -42,6 +42,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -210,7 +211,7 @@ func look(ctx context.Context, from, to store.Store, batch int) (*survey, error)
 		}
 	}
 	slices.Sort(sv.rep.Kept)
-	sv.rep.Unchanged, sv.differ = sortedKeys(unchanged), sortedKeys(differ)
+	sv.rep.Unchanged, sv.differ = slices.Sorted(maps.Keys(unchanged)), slices.Sorted(maps.Keys(differ))
 	sv.todo = slices.DeleteFunc(ids, func(id string) bool { return unchanged[id] })
 	return sv, nil
 }
@@ -411,15 +412,6 @@ func putSettings(tx store.Tx, s store.Settings, now time.Time) error {
 		return err
 	}
 	return tx.PutSettings(s)
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // quoteSome quotes the first few of ids, for a message.

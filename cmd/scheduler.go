@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/jobctl/jobctl/runner"
 	"github.com/jobctl/jobctl/store"
 )
 
@@ -62,7 +61,7 @@ func newSchedulerPauseCmd(f *Factory, paused bool) *cobra.Command {
 func runSchedulerPause(ctx context.Context, o *schedulerPauseOptions) error {
 	var changed bool
 	err := update(ctx, o.db, false, func(tx store.Tx) (err error) {
-		changed, err = runner.SetPaused(tx, o.paused, o.now())
+		changed, err = store.SetPaused(tx, o.paused, o.now())
 		return err
 	})
 	if err != nil {

@@ -204,25 +204,3 @@ func (p *planner) plan(tx store.Tx, j *store.Job, at, now time.Time, inFlight in
 	}
 	return tx.PutJob(j)
 }
-
-// SetPaused pauses or resumes the whole scheduler in tx, recording the
-// change in the journal so that a running scheduler hears of it. It reports
-// whether anything changed: pausing a paused scheduler does nothing.
-func SetPaused(tx store.Tx, paused bool, now time.Time) (bool, error) {
-	set, err := tx.Settings()
-	if err != nil {
-		return false, err
-	}
-	if set.Paused == paused {
-		return false, nil
-	}
-	set.Paused = paused
-	if err := tx.PutSettings(set); err != nil {
-		return false, err
-	}
-	kind := store.SchedulerResumed
-	if paused {
-		kind = store.SchedulerPaused
-	}
-	return true, tx.RecordChange(store.Change{Time: now, Kind: kind})
-}

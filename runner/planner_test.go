@@ -119,7 +119,7 @@ func TestPlannerDecide(t *testing.T) {
 
 	// Paused, it decides nothing.
 	err = st.Update(context.Background(), func(tx store.Tx) error {
-		_, err := SetPaused(tx, true, t0)
+		_, err := store.SetPaused(tx, true, t0)
 		return err
 	})
 	if err != nil {

@@ -344,7 +344,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 			interrupted = runs
 		}
 		if s.cfg.StartPaused {
-			if _, err := SetPaused(tx, true, now); err != nil {
+			if _, err := store.SetPaused(tx, true, now); err != nil {
 				return err
 			}
 		}

@@ -296,7 +296,7 @@ func TestPauseResume(t *testing.T) {
 	h.start(Config{})
 	setPaused := func(p bool) {
 		err := h.st.Update(t.Context(), func(tx store.Tx) error {
-			_, err := SetPaused(tx, p, h.clock.Now())
+			_, err := store.SetPaused(tx, p, h.clock.Now())
 			return err
 		})
 		if err != nil {

@@ -5,10 +5,10 @@ import (
 	"time"
 )
 
-// Job.Equal and Run.Equal tell whether two stores hold the same job or
-// run, as jobctl migrate asks (and Settings.Equal, the same settings): every field is compared, whatever fields
-// the types gain, but times as instants, since an engine may give a time
-// back in another zone than it was stored in.
+// Job.Equal, Run.Equal and Settings.Equal tell whether two stores hold the
+// same job, run or settings, as jobctl migrate asks. They compare every
+// field, fields added later too, but times as instants: an engine may give
+// a time back in another zone than it was stored in.
 
 // Equal reports whether j and k say the same, Broken included, comparing
 // options as Options.Equal does.

@@ -117,3 +117,25 @@ func (j *Job) requestRun() {
 func (j *Job) Pause() {
 	j.State, j.NextRun, j.Requested = Paused, time.Time{}, time.Time{}
 }
+
+// SetPaused pauses or resumes the whole scheduler in tx, recording the
+// change in the journal so that a running scheduler hears of it. It reports
+// whether anything changed: pausing a paused scheduler does nothing.
+func SetPaused(tx Tx, paused bool, now time.Time) (changed bool, err error) {
+	set, err := tx.Settings()
+	if err != nil {
+		return false, err
+	}
+	if set.Paused == paused {
+		return false, nil
+	}
+	set.Paused = paused
+	if err := tx.PutSettings(set); err != nil {
+		return false, err
+	}
+	kind := SchedulerResumed
+	if paused {
+		kind = SchedulerPaused
+	}
+	return true, tx.RecordChange(Change{Time: now, Kind: kind})
+}

@@ -44,8 +44,8 @@ var (
 	ErrNotFound = errors.New("no such job")
 	ErrExists   = errors.New("already exists") // a job, or a run (RestoreRun)
 	ErrBusy     = errors.New("database is busy")
-	// ErrDuplicateRun is AddRun refusing a second run of one job, fire
-	// time and attempt (see AddRun).
+	// ErrDuplicateRun is AddRun or RestoreRun refusing a second run of one
+	// job, fire time and attempt (see AddRun).
 	ErrDuplicateRun = errors.New("a run of that fire time and attempt is recorded already")
 )
 
@@ -228,7 +228,11 @@ type Tx interface {
 	// RestoreRun restored (until DeleteJob, after which a job of that id
 	// starts from 1 again). ErrExists if the job already has a run of that
 	// seq (which is left as it is), ErrNotFound if there is no such job; a
-	// Seq of 0 or an unknown Outcome is an error.
+	// Seq of 0 or an unknown Outcome is an error. An engine that refuses a
+	// second run of one fire time and attempt in AddRun refuses it here
+	// too, with ErrDuplicateRun, though another store (bbolt) may hold
+	// such pairs: fire times compared as that engine keeps them
+	// (PostgreSQL: to the microsecond).
 	RestoreRun(r *Run) error
 	// Runs returns up to n runs (n <= 0: all), newest first, of one job
 	// (by seq; ErrNotFound if there is no such job) or, with jobID "", of
@@ -274,7 +278,7 @@ type Change struct {
 // Settings are the scheduler-wide state kept with the jobs.
 type Settings struct {
 	Paused       bool `json:"paused"`        // the whole scheduler is paused
-	HistoryLimit int  `json:"history_limit"` // finished runs kept per job; 0: DefaultHistoryLimit
+	HistoryLimit int  `json:"history_limit"` // finished runs kept per job; see KeptRuns
 	// Executors and Listeners are those of the jobfile applied last (its
 	// [executors] and [[listener]] tables), for a scheduler started
 	// without one; by name, and in file order.
@@ -300,6 +304,15 @@ const JournalLimit = 1000
 
 // DefaultHistoryLimit is how many runs per job are kept unless configured.
 const DefaultHistoryLimit = 100
+
+// KeptRuns is how many finished runs per job s keeps: its HistoryLimit, or
+// DefaultHistoryLimit when that is 0.
+func (s Settings) KeptRuns() int {
+	if s.HistoryLimit <= 0 {
+		return DefaultHistoryLimit
+	}
+	return s.HistoryLimit
+}
 
 // ParseTrigger parses the job's trigger in its zone, against the job's
 // Anchor; a job stored without a zone (by an older jobctl) is read in the

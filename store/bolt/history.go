@@ -67,10 +67,7 @@ func (t *tx) prune(runs *boltBucket, id string) error {
 	if err != nil {
 		return err
 	}
-	limit := uint64(store.DefaultHistoryLimit)
-	if s.HistoryLimit > 0 {
-		limit = uint64(s.HistoryLimit)
-	}
+	limit := uint64(s.KeptRuns())
 	n := t.finishedRuns(id)
 	if n <= limit {
 		return nil

@@ -11,46 +11,38 @@ import (
 // as the package doc says.
 
 func (t *tx) AddRun(r *store.Run) error {
-	if err := r.Check(); err != nil {
+	return t.newRun(r, func(runs *boltBucket) (err error) {
+		r.Seq, err = runs.NextSequence()
 		return err
-	}
-	id := []byte(r.JobID)
-	if t.bucket(bucketJobs).Get(id) == nil {
-		return fmt.Errorf("job %q: %w", r.JobID, store.ErrNotFound)
-	}
-	if err := t.write(); err != nil {
-		return err
-	}
-	runs, err := t.bucket(bucketRuns).CreateBucketIfNotExists(id)
-	if err != nil {
-		return err
-	}
-	seq, err := runs.NextSequence()
-	if err != nil {
-		return err
-	}
-	r.Seq = seq
-	if err := t.putRun(runs, r, true); err != nil {
-		return err
-	}
-	return t.prune(runs, r.JobID)
+	})
 }
 
 // RestoreRun writes r under its own seq, and moves the job's bucket
 // sequence, which AddRun numbers from, up to it.
 func (t *tx) RestoreRun(r *store.Run) error {
-	if err := r.Check(); err != nil {
-		return err
-	}
 	if r.Seq == 0 {
 		return fmt.Errorf("run of job %q: seq 0 (runs are numbered from 1)", r.JobID)
+	}
+	return t.newRun(r, func(runs *boltBucket) error {
+		if runs.Get(u64(r.Seq)) != nil {
+			return fmt.Errorf("run %s/%d: %w", r.JobID, r.Seq, store.ErrExists)
+		}
+		if runs.Sequence() < r.Seq {
+			return runs.SetSequence(r.Seq)
+		}
+		return nil
+	})
+}
+
+// newRun stores r as a new run of its job, numbered by seq, which is given
+// the job's runs bucket; AddRun and RestoreRun differ only there.
+func (t *tx) newRun(r *store.Run, seq func(runs *boltBucket) error) error {
+	if err := r.Check(); err != nil {
+		return err
 	}
 	id := []byte(r.JobID)
 	if t.bucket(bucketJobs).Get(id) == nil {
 		return fmt.Errorf("job %q: %w", r.JobID, store.ErrNotFound)
-	}
-	if runs := t.bucket(bucketRuns).Bucket(id); runs != nil && runs.Get(u64(r.Seq)) != nil {
-		return fmt.Errorf("run %s/%d: %w", r.JobID, r.Seq, store.ErrExists)
 	}
 	if err := t.write(); err != nil {
 		return err
@@ -59,10 +51,8 @@ func (t *tx) RestoreRun(r *store.Run) error {
 	if err != nil {
 		return err
 	}
-	if runs.Sequence() < r.Seq {
-		if err := runs.SetSequence(r.Seq); err != nil {
-			return err
-		}
+	if err := seq(runs); err != nil {
+		return err
 	}
 	if err := t.putRun(runs, r, true); err != nil {
 		return err

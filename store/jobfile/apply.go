@@ -201,15 +201,12 @@ func applyJob(tx store.Tx, fj, old *store.Job, now time.Time) (store.ChangeKind,
 	default:
 		fj.Anchor, fj.State, fj.NextRun = old.Anchor, old.State, old.NextRun
 	}
-	if old.Broken == "" && sameJob(old, fj) {
+	// Unchanged but for the time of this apply is no change; a broken job
+	// is written again whatever it holds, to mend it.
+	unchanged := *fj
+	unchanged.Updated = old.Updated
+	if old.Broken == "" && unchanged.Equal(old) {
 		return "", nil
 	}
 	return store.JobModified, tx.PutJob(fj)
-}
-
-// sameJob compares what a jobfile sets and what scheduling derives from it.
-func sameJob(a, b *store.Job) bool {
-	return a.Name == b.Name && a.Command == b.Command && a.State == b.State &&
-		a.Anchor.Equal(b.Anchor) && a.NextRun.Equal(b.NextRun) && a.Requested.Equal(b.Requested) &&
-		reflect.DeepEqual(a.Trigger, b.Trigger) && a.Options.Equal(b.Options)
 }

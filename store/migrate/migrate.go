@@ -42,6 +42,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -171,10 +172,7 @@ func look(ctx context.Context, from, to store.Store, batch int) (*survey, error)
 	if err != nil {
 		return nil, fmt.Errorf("reading the source: %w", err)
 	}
-	sv.limit = sv.settings.HistoryLimit
-	if sv.limit <= 0 {
-		sv.limit = store.DefaultHistoryLimit
-	}
+	sv.limit = sv.settings.KeptRuns()
 
 	var theirs []string
 	var settings store.Settings
@@ -213,7 +211,7 @@ func look(ctx context.Context, from, to store.Store, batch int) (*survey, error)
 		}
 	}
 	slices.Sort(sv.rep.Kept)
-	sv.rep.Unchanged, sv.differ = sortedKeys(unchanged), sortedKeys(differ)
+	sv.rep.Unchanged, sv.differ = slices.Sorted(maps.Keys(unchanged)), slices.Sorted(maps.Keys(differ))
 	sv.todo = slices.DeleteFunc(ids, func(id string) bool { return unchanged[id] })
 	return sv, nil
 }
@@ -374,7 +372,10 @@ func write(ctx context.Context, to store.Store, batch []*jobRuns, o Options, rep
 				return err
 			}
 			for _, r := range jr.runs {
-				if err := tx.RestoreRun(r); err != nil {
+				if err := tx.RestoreRun(r); errors.Is(err, store.ErrDuplicateRun) {
+					return fmt.Errorf("job %q: run %d, fire time %s, attempt %d, repeats another run of the job (the target holds one): %w",
+						r.JobID, r.Seq, r.FireTime.Format(time.RFC3339Nano), r.AttemptNumber(), store.ErrDuplicateRun)
+				} else if err != nil {
 					return err
 				}
 			}
@@ -407,30 +408,10 @@ func write(ctx context.Context, to store.Store, batch []*jobRuns, o Options, rep
 // putSettings writes s, recording a pause or a resume of the scheduler as
 // the change it is.
 func putSettings(tx store.Tx, s store.Settings, now time.Time) error {
-	old, err := tx.Settings()
-	if err != nil {
+	if _, err := store.SetPaused(tx, s.Paused, now); err != nil {
 		return err
 	}
-	if err := tx.PutSettings(s); err != nil {
-		return err
-	}
-	if old.Paused == s.Paused {
-		return nil
-	}
-	kind := store.SchedulerResumed
-	if s.Paused {
-		kind = store.SchedulerPaused
-	}
-	return tx.RecordChange(store.Change{Time: now, Kind: kind})
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
+	return tx.PutSettings(s)
 }
 
 // quoteSome quotes the first few of ids, for a message.

@@ -3,7 +3,10 @@ package migrate
 import (
 	"context"
 	"errors"
+	"fmt"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -311,4 +314,153 @@ func TestCopySkipsBroken(t *testing.T) {
 		t.Errorf("report %+v, want 0bad broken and a, b, c copied", rep)
 	}
 	checkCopy(t, from, to, wantRuns)
+}
+
+// dupRefusing is a target that refuses a second run of one job, fire time
+// and attempt in a transaction, as PostgreSQL does.
+type dupRefusing struct{ store.Store }
+
+func (s dupRefusing) Update(ctx context.Context, fn func(store.Tx) error) error {
+	return s.Store.Update(ctx, func(tx store.Tx) error { return fn(&dupRefusingTx{Tx: tx, seen: map[string]bool{}}) })
+}
+
+type dupRefusingTx struct {
+	store.Tx
+	seen map[string]bool
+}
+
+func (t *dupRefusingTx) RestoreRun(r *store.Run) error {
+	k := fmt.Sprint(r.JobID, r.FireTime.UnixMicro(), r.AttemptNumber())
+	if t.seen[k] {
+		return fmt.Errorf("job %q, fire time %s, attempt %d: %w", r.JobID, r.FireTime, r.AttemptNumber(), store.ErrDuplicateRun)
+	}
+	t.seen[k] = true
+	return t.Tx.RestoreRun(r)
+}
+
+// TestCopyDuplicateRun: two runs of one fire time and attempt, which a
+// bbolt source may hold and a PostgreSQL target refuses, fail the copy with
+// the job, the run and its fire time named.
+func TestCopyDuplicateRun(t *testing.T) {
+	from := newStore(t)
+	storetest.Put(t, from, storetest.Job("a", 0))
+	storetest.AddRuns(t, from, storetest.RunOf("a", 0, store.Success), storetest.RunOf("a", 0, store.Failed))
+	_, err := Copy(t.Context(), from, dupRefusing{newStore(t)}, Options{})
+	if !errors.Is(err, store.ErrDuplicateRun) {
+		t.Fatalf("Copy: %v, want ErrDuplicateRun", err)
+	}
+	if !regexp.MustCompile(`job "a": run [12], fire time 2026-03-01T12:00:00Z, attempt 1,`).MatchString(err.Error()) {
+		t.Errorf("Copy: %v, want the job, the run and its fire time named", err)
+	}
+}
+
+// racing is a target to which another writer adds job before the copy's
+// first write.
+type racing struct {
+	store.Store
+	job *store.Job
+}
+
+func (s *racing) Update(ctx context.Context, fn func(store.Tx) error) error {
+	if j := s.job; j != nil {
+		s.job = nil
+		if err := s.Store.Update(ctx, func(tx store.Tx) error { return tx.PutJob(j) }); err != nil {
+			return err
+		}
+	}
+	return s.Store.Update(ctx, fn)
+}
+
+// TestCopyTargetGainsJob: a job of the source's added to the target after
+// the copy looked is a conflict, and the batch it is in is not written.
+func TestCopyTargetGainsJob(t *testing.T) {
+	from := newStore(t)
+	storetest.Put(t, from, storetest.Job("a", 0), storetest.Job("b", 0))
+	theirs := storetest.Job("b", time.Hour)
+	to := &racing{Store: newStore(t), job: theirs}
+	_, err := Copy(t.Context(), from, to, Options{})
+	var ce *ConflictError
+	if !errors.As(err, &ce) || !slices.Equal(ce.Differ, []string{"b"}) {
+		t.Fatalf("Copy: %v, want a ConflictError for b", err)
+	}
+	if got := jobs(t, to); len(got) != 1 || !got[0].Equal(theirs) {
+		t.Errorf("the target holds %+v, want only the b added meanwhile", got)
+	}
+}
+
+// breaking is a source whose job id reads as broken once listed, as a job
+// broken between the copy's first read and its batch's.
+type breaking struct {
+	store.Store
+	id string
+}
+
+func (s breaking) View(ctx context.Context, fn func(store.Tx) error) error {
+	return s.Store.View(ctx, func(tx store.Tx) error { return fn(breakingTx{tx, s.id}) })
+}
+
+type breakingTx struct {
+	store.Tx
+	id string
+}
+
+func (t breakingTx) Job(id string) (*store.Job, error) {
+	if id == t.id {
+		return &store.Job{ID: id, Broken: "cannot decode the stored job"}, nil
+	}
+	return t.Tx.Job(id)
+}
+
+func TestCopyBrokenSinceListed(t *testing.T) {
+	from, to := newStore(t), newStore(t)
+	storetest.Put(t, from, storetest.Job("a", 0), storetest.Job("b", 0))
+	rep, err := Copy(t.Context(), breaking{from, "b"}, to, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Broken) != 1 || rep.Broken[0].ID != "b" || !slices.Equal(rep.Copied, []string{"a"}) {
+		t.Errorf("report %+v, want b broken and a copied", rep)
+	}
+	if got := storetest.IDs(jobs(t, to)); !slices.Equal(got, []string{"a"}) {
+		t.Errorf("the target holds %v, want a", got)
+	}
+}
+
+// bulky is a source whose runs each hold output, a quarter of batchBytes
+// (shared, not copied, so the test stays small).
+type bulky struct{ store.Store }
+
+var bulk = strings.Repeat("x", batchBytes/4)
+
+func (s bulky) View(ctx context.Context, fn func(store.Tx) error) error {
+	return s.Store.View(ctx, func(tx store.Tx) error { return fn(bulkyTx{tx}) })
+}
+
+type bulkyTx struct{ store.Tx }
+
+func (t bulkyTx) Runs(id string, n int) ([]*store.Run, error) {
+	runs, err := t.Tx.Runs(id, n)
+	for _, r := range runs {
+		r.Output = bulk
+	}
+	return runs, err
+}
+
+// TestCopyBatchBytes: a batch ends once its runs hold batchBytes of
+// output, however few jobs and runs it has.
+func TestCopyBatchBytes(t *testing.T) {
+	from := newStore(t)
+	storetest.Put(t, from, storetest.Job("a", 0), storetest.Job("b", 0), storetest.Job("c", 0))
+	for _, id := range []string{"a", "b", "c"} {
+		storetest.AddRuns(t, from, storetest.RunOf(id, 0, store.Success), storetest.RunOf(id, 1, store.Success))
+	}
+	// a and b hold batchBytes of output: c is in a batch of its own.
+	to := &failing{Store: newStore(t)}
+	rep, err := Copy(t.Context(), bulky{from}, to, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if to.updates != 2 || rep.Runs != 6 {
+		t.Errorf("copied %d runs in %d transactions, want 6 in 2", rep.Runs, to.updates)
+	}
 }

@@ -76,8 +76,11 @@ func (t *tx) RestoreRun(r *store.Run) error {
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("job %q: %w", r.JobID, store.ErrNotFound)
 	}
-	if _, err := t.Run(r.JobID, r.Seq); err == nil {
+	switch _, err := t.Run(r.JobID, r.Seq); {
+	case err == nil:
 		return fmt.Errorf("run %s/%d: %w", r.JobID, r.Seq, store.ErrExists)
+	case !errors.Is(err, store.ErrNotFound):
+		return err
 	}
 	if err := t.insertRun(r); err != nil {
 		return err
@@ -121,13 +124,9 @@ func (t *tx) prune(jobID string) error {
 	if err != nil {
 		return err
 	}
-	limit := set.HistoryLimit
-	if limit == 0 {
-		limit = store.DefaultHistoryLimit
-	}
 	_, err = t.tx.Exec(t.ctx, `DELETE FROM jobctl_runs WHERE job_id = $1 AND outcome <> 'running' AND seq < (
 		SELECT seq FROM jobctl_runs WHERE job_id = $1 AND outcome <> 'running' ORDER BY seq DESC OFFSET $2 LIMIT 1)`,
-		jobID, limit-1)
+		jobID, set.KeptRuns()-1)
 	return err
 }
 

@@ -43,8 +43,8 @@ func testRestoreRun(t *testing.T, s store.Store) {
 	code := 2
 	full := &store.Run{JobID: "a", Seq: 4, FireTime: T0.Add(4 * time.Minute), Coalesced: 2, Requested: true,
 		Submitted: T0.Add(4*time.Minute + time.Second), Started: T0.Add(4*time.Minute + 2*time.Second),
-		Ended: T0.Add(5 * time.Minute), Outcome: store.Failed, ExitCode: &code, Reason: "exit status 2",
-		Output: "A\x00\xff\n", Owner: "host:1"}
+		Ended: T0.Add(5 * time.Minute), Outcome: store.Failed, ExitCode: &code, Signal: "SIGTERM", Reason: "exit status 2",
+		Output: "A\x00\xff\n", Owner: "host:1", Attempt: 2}
 	if err := restore(t, s, full, restoredRun("a", 2, store.Success), restoredRun("a", 5, store.TimedOut)); err != nil {
 		t.Fatal(err)
 	}
@@ -70,8 +70,8 @@ func testRestoreRun(t *testing.T, s store.Store) {
 	if err := restore(t, s, restoredRun("nope", 1, store.Success)); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("restoring a run of no job: %v, want ErrNotFound", err)
 	}
-	if err := restore(t, s, RunOf("a", 9, store.Success)); err == nil {
-		t.Error("restoring a run of seq 0 succeeded")
+	if err := restore(t, s, RunOf("a", 9, store.Success)); err == nil || errors.Is(err, store.ErrNotFound) {
+		t.Errorf("restoring a run of seq 0: %v, want an error other than ErrNotFound", err)
 	}
 
 	// The limit of 3 finished runs holds: a running run is kept, a finished

@@ -13,11 +13,8 @@ import (
 )
 
 // Run runs the conformance suite against the engine open returns: every
-
 // behaviour of the store contract, as subtests, each on a new empty Store
-
 // (closed at the end of the subtest; closing twice must be harmless).
-
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests := []struct {
 		name string
@@ -60,7 +57,6 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 var T0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // Job returns an active Job firing every minute, next at T0+next.
-
 func Job(id string, next time.Duration) *store.Job {
 	return &store.Job{
 		ID:      id,
@@ -121,31 +117,3 @@ func NextRun(t *testing.T, s store.Store) (time.Time, bool) {
 	}
 	return at, ok
 }
-
-// assertUntouched checks the state left by the rollback tests.
-
-// testClaim is the runner's at-most-once pattern: in one Update, read the due
-
-// jobs, record their runs and advance them.
-
-// drain reads ch until it closes, failing if it has not within 10 s.
-
-// testWatchSignalsCommits: a commit that changes something signals, a
-
-// burst of commits leaves one pending signal, and an Update that writes
-
-// nothing signals nothing (a loop that reads in Update would otherwise
-
-// wake itself forever).
-
-// testClosed: a closed store refuses every operation with ErrClosed.
-
-// testConcurrent runs updates and views from several goroutines: every
-
-// update lands.
-
-// ConcurrentAdds adds 4 jobs from each of 4 goroutines per handle, spread
-
-// over the handles (several Store values on one file stand for several
-
-// processes), with views in between, and checks every add landed.

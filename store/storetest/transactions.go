@@ -67,6 +67,7 @@ func testRollbackOnPanic(t *testing.T, s store.Store) {
 	Put(t, s, Job("c", 0))
 }
 
+// assertUntouched checks the state left by the rollback tests.
 func assertUntouched(t *testing.T, s store.Store) {
 	t.Helper()
 	if got := IDs(View(t, s, AllJobs)); !slices.Equal(got, []string{"a", "b"}) {
@@ -233,6 +234,8 @@ func testSettings(t *testing.T, s store.Store) {
 	}
 }
 
+// testClaim is the runner's at-most-once pattern: in one Update, read the due
+// jobs, record their runs and advance them.
 func testClaim(t *testing.T, s store.Store) {
 	Put(t, s, Job("a", 0), Job("b", 0), Job("later", time.Hour))
 	err := s.Update(t.Context(), func(tx store.Tx) error {
@@ -281,6 +284,7 @@ func testWatchClosesOnCancel(t *testing.T, s store.Store) {
 	drain(t, ch, "after the store was closed")
 }
 
+// drain reads ch until it closes, failing if it has not within 10 s.
 func drain(t *testing.T, ch <-chan struct{}, what string) {
 	t.Helper()
 	deadline := time.After(10 * time.Second)
@@ -296,6 +300,10 @@ func drain(t *testing.T, ch <-chan struct{}, what string) {
 	}
 }
 
+// testWatchSignalsCommits: a commit that changes something signals, a
+// burst of commits leaves one pending signal, and an Update that writes
+// nothing signals nothing (a loop that reads in Update would otherwise
+// wake itself forever).
 func testWatchSignalsCommits(t *testing.T, s store.Store) {
 	ch, err := s.Watch(t.Context())
 	if err != nil {
@@ -325,6 +333,7 @@ func testWatchSignalsCommits(t *testing.T, s store.Store) {
 	}
 }
 
+// testClosed: a closed store refuses every operation with ErrClosed.
 func testClosed(t *testing.T, s store.Store) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -340,8 +349,13 @@ func testClosed(t *testing.T, s store.Store) {
 	}
 }
 
+// testConcurrent runs updates and views from several goroutines: every
+// update lands.
 func testConcurrent(t *testing.T, s store.Store) { ConcurrentAdds(t, s) }
 
+// ConcurrentAdds adds 4 jobs from each of 4 goroutines per handle, spread
+// over the handles (several Store values on one file stand for several
+// processes), with views in between, and checks every add landed.
 func ConcurrentAdds(t *testing.T, handles ...store.Store) {
 	var wg sync.WaitGroup
 	n := 4 * len(handles)

@@ -164,17 +164,32 @@ func parseLocation(flag, value string) (*location, error) {
 		return &location{flag: flag, value: value, url: value}, nil
 	}
 	if scheme, _, ok := strings.Cut(value, "://"); ok {
-		return nil, usagef("%s %q: no store engine for %q URLs (want a database file path or a postgres:// URL)", flag, value, scheme)
+		return nil, usagef("%s %q: no store engine for %q URLs (want a database file path or a postgres:// URL)", flag, redactURL(value), scheme)
 	}
 	return &location{flag: flag, value: value, path: value}, nil
 }
 
 // String names the store for messages: a URL without its password.
-func (l *location) String() string {
-	if u, err := url.Parse(l.url); err == nil && l.url != "" {
-		return u.Redacted()
+func (l *location) String() string { return redactURL(l.value) }
+
+// redactURL is value, a database file path or URL, fit for a message: a
+// URL without its password. A URL that does not parse cannot say where its
+// password is, and is shown as its scheme alone.
+func redactURL(value string) string {
+	scheme, _, ok := strings.Cut(value, "://")
+	if !ok {
+		return value // a path, shown as given
 	}
-	return l.value
+	u, err := url.Parse(value)
+	if err != nil {
+		return scheme + "://…"
+	}
+	// libpq takes a password as a parameter too.
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
 }
 
 // check refuses, as bad input, a store that is not there to read

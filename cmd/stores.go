@@ -64,7 +64,7 @@ func (d *database) every() ([]namedStore, error) {
 // (see defaultLocation) and the others by name.
 func (d *database) stores(f *jobfile.File) ([]namedStore, error) {
 	if d.store != "" && d.path != "" {
-		return nil, usagef("--store %q and --db %q: --db names a database, --store one that a jobfile names; give one of them", d.store, d.path)
+		return nil, usagef("--store %q and --db %q: --db names a database, --store one that a jobfile names; give one of them", d.store, redactURL(d.path))
 	}
 	def, err := d.defaultLocation(f)
 	if err != nil {
@@ -82,7 +82,7 @@ func (d *database) stores(f *jobfile.File) ([]namedStore, error) {
 			}
 			if l.same(def) {
 				return nil, asUsage(&jobfile.Error{File: f.Name, Pos: s.Pos,
-					Msg: fmt.Sprintf("stores.%s.url %q: the default store (%s %q) too: name each store once", s.Name, s.URL, def.flag, def)})
+					Msg: fmt.Sprintf("stores.%s.url %q: the default store (%s %q) too: name each store once", s.Name, l, def.flag, def)})
 			}
 			all = append(all, namedStore{s.Name, l})
 		}
@@ -126,7 +126,7 @@ func checkStores(f *jobfile.File) error {
 		for _, o := range seen {
 			if l.same(o.loc) {
 				es = append(es, &jobfile.Error{File: f.Name, Pos: s.Pos,
-					Msg: fmt.Sprintf("stores.%s.url %q: the store of [stores.%s] too: name each store once", s.Name, s.URL, o.name)})
+					Msg: fmt.Sprintf("stores.%s.url %q: the store of [stores.%s] too: name each store once", s.Name, l, o.name)})
 				break
 			}
 		}

@@ -161,6 +161,11 @@ func parseLocation(flag, value string) (*location, error) {
 		return nil, usagef("%s: no database given (want a database file path or a postgres:// URL)", flag)
 	}
 	if postgres.IsURL(value) {
+		// A URL that cannot be a database's is bad input, not a server
+		// that does not answer.
+		if err := postgres.CheckURL(value); err != nil {
+			return nil, asUsage(fmt.Errorf("%s: %w", flag, err))
+		}
 		return &location{flag: flag, value: value, url: value}, nil
 	}
 	if scheme, _, ok := strings.Cut(value, "://"); ok {

@@ -56,16 +56,21 @@ func (d *database) location() (*location, error) {
 	return stores[0].loc, nil
 }
 
-// defaultLocation is the default store: the database --db names, else the
-// [stores.default] of the jobfile f (nil: none), else $JOBCTL_DB, else the
-// file in the XDG data directory (bolt.DefaultPath). The flag beats the
-// file; the file, which names its stores on purpose, beats the variable,
-// which is where the database is when nothing says.
-func (d *database) defaultLocation(f *jobfile.File) (*location, error) {
+// defaultLocation is the default store, by the one rule every command
+// follows: the database --db names, else the [stores.default] of the
+// jobfiles, in order (the one of -f, then the one $JOBCTL_JOBFILE names;
+// nil: none), else $JOBCTL_DB, else the file in the XDG data directory
+// (bolt.DefaultPath). The flag beats the files; the files, which name
+// their stores on purpose, beat the variable, which is where the database
+// is when nothing says.
+func (d *database) defaultLocation(files ...*jobfile.File) (*location, error) {
 	if d.path != "" {
 		return parseLocation("--db", d.path)
 	}
-	if f != nil {
+	for _, f := range files {
+		if f == nil {
+			continue
+		}
 		if s, ok := f.Store(jobfile.DefaultStore); ok {
 			return storeLocation(s)
 		}

@@ -51,24 +51,34 @@ func (d *database) namingJobfile() (*jobfile.File, error) {
 
 // every is the stores a command that reads them all (list) works on: the
 // one --store or --db names, else every store $JOBCTL_JOBFILE names.
-func (d *database) every() ([]namedStore, error) {
-	f, err := d.namingJobfile()
-	if err != nil {
-		return nil, err
-	}
-	return d.stores(f)
-}
+func (d *database) every() ([]namedStore, error) { return d.stores(nil) }
 
-// stores resolves the stores of the jobfile f (nil: none) with the flags:
-// with --store, the one it names; else every one, the default store first
-// (see defaultLocation) and the others by name.
+// stores resolves the stores with the flags: with --store, the one it
+// names; else every one, the default store first (see defaultLocation) and
+// the others by name. The jobfile of -f (f; nil: none) names them, else
+// the one $JOBCTL_JOBFILE names, which also places the default store when
+// f does not.
 func (d *database) stores(f *jobfile.File) ([]namedStore, error) {
 	if d.store != "" && d.path != "" {
 		return nil, usagef("--store %q and --db %q: --db names a database, --store one that a jobfile names; give one of them", d.store, redactURL(d.path))
 	}
-	def, err := d.defaultLocation(f)
+	fileDefault := false
+	if f != nil {
+		_, fileDefault = f.Store(jobfile.DefaultStore)
+	}
+	var env *jobfile.File
+	if f == nil || !fileDefault && d.path == "" {
+		var err error
+		if env, err = d.namingJobfile(); err != nil {
+			return nil, err
+		}
+	}
+	def, err := d.defaultLocation(f, env)
 	if err != nil {
 		return nil, err
+	}
+	if f == nil {
+		f = env
 	}
 	all := []namedStore{{jobfile.DefaultStore, def}}
 	if f != nil {

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -132,16 +133,6 @@ func (l *location) openScheduler() (db store.Store, unlock func() error, where s
 	return db, unlock, l.path, nil
 }
 
-// Scheduler reports whether a scheduler runs on the database, and its
-// process id when known (else 0). It takes no lock.
-func (d *database) Scheduler() (running bool, pid int, err error) {
-	l, err := d.location()
-	if err != nil {
-		return false, 0, err
-	}
-	return l.scheduler()
-}
-
 // openMemory returns a store that keeps nothing: for jobctl run --memory.
 func openMemory() (store.Store, error) { return memory.New() }
 
@@ -261,29 +252,42 @@ func (l *location) scheduler() (running bool, pid int, err error) {
 	if l.url == "" {
 		return bolt.LockHolder(l.path)
 	}
-	members, now, err := fleet(l)
-	for _, m := range members {
-		running = running || m.Live(now)
+	db, err := l.open(forReading)
+	if err != nil {
+		return false, 0, err
 	}
+	defer db.Close()
+	err = db.View(context.Background(), func(tx store.Tx) error {
+		f, err := readFleet(tx)
+		running = f.running()
+		return err
+	})
 	return running, 0, err
 }
 
-// fleet lists the schedulers registered on a store shared by a fleet (none
-// on any other), and the time by the store's clock.
-func fleet(l *location) (members []store.Member, now time.Time, err error) {
-	db, err := l.open(forReading)
-	if err != nil {
-		return nil, now, err
+// fleetView is the schedulers registered on a store shared by a fleet.
+type fleetView struct {
+	on      bool // the store takes a fleet (PostgreSQL)
+	members []store.Member
+	now     time.Time // by the store's clock, which the leases go by
+}
+
+// readFleet reads the fleet of the store of tx: none, off a fleet's store.
+func readFleet(tx store.Tx) (f fleetView, err error) {
+	ftx, ok := tx.(store.FleetTx)
+	if !ok {
+		return f, nil
 	}
-	defer db.Close()
-	err = db.View(context.Background(), func(tx store.Tx) (err error) {
-		members, now = nil, time.Time{}
-		if ftx, ok := tx.(store.FleetTx); ok {
-			if members, err = ftx.Members(); err == nil {
-				now, err = ftx.Now()
-			}
-		}
-		return err
-	})
-	return members, now, err
+	f.on = true
+	if f.members, err = ftx.Members(); err != nil {
+		return f, err
+	}
+	f.now, err = ftx.Now()
+	return f, err
+}
+
+// running reports whether a scheduler of the fleet runs: one holds a live
+// lease.
+func (f fleetView) running() bool {
+	return slices.ContainsFunc(f.members, func(m store.Member) bool { return m.Live(f.now) })
 }

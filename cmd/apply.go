@@ -69,24 +69,20 @@ func runApply(ctx context.Context, o *applyOptions) error {
 	if err != nil {
 		return err
 	}
-	stores, err := o.db.stores(f)
+	// With named stores, a job is written STORE/ID: ids are unique in a
+	// store only, and have no slash.
+	stores, named, err := o.db.stores(f)
 	if err != nil {
 		return err
 	}
-	// With several stores, a job is written STORE/ID: ids are unique in a
-	// store only, and have no slash.
-	named := len(f.Stores) > 0
 	for _, s := range stores {
 		var r jobfile.Report
 		err = updateAt(ctx, s.loc.open, o.dryRun, func(tx store.Tx) (err error) {
 			r, err = jobfile.Apply(tx, f, o.now(), jobfile.ApplyOptions{Prune: o.prune, Store: s.name})
 			return err
 		})
-		if err != nil && named {
-			return fmt.Errorf("store %s: %w", s.name, err)
-		}
 		if err != nil {
-			return err
+			return storeErr(s.name, named, err)
 		}
 		writeApply(o, r, s.name, named)
 	}

@@ -50,7 +50,7 @@ const (
 // location is the store --store names, found in $JOBCTL_JOBFILE; without
 // --store, the default store (see defaultLocation).
 func (d *database) location() (*location, error) {
-	stores, err := d.every()
+	stores, _, err := d.every()
 	if err != nil {
 		return nil, err
 	}

@@ -189,6 +189,7 @@ type runCommand struct {
 	*runOptions
 	log     *slog.Logger  // set by check
 	jobfile *jobfile.File // set by open, with stores; nil without -f
+	named   bool          // set by open: the stores are named, and so say which in logs and errors
 	// stores are the stores it runs, the default one first: every one the
 	// jobfile of -f names, else the one --store names (default: the default
 	// store). start sets their schedulers, with the rest.
@@ -251,17 +252,11 @@ func (r *runCommand) open() error {
 			return err
 		}
 	}
-	names := r.jobfile
-	if names == nil {
-		var err error
-		if names, err = r.db.namingJobfile(); err != nil {
-			return err
-		}
-	}
-	stores, err := r.db.stores(names)
+	stores, named, err := r.db.stores(r.jobfile)
 	if err != nil {
 		return err
 	}
+	r.named = named
 	if r.jobfile == nil {
 		stores = stores[:1] // nothing to apply: the store --store names, or the default one
 	}
@@ -270,7 +265,7 @@ func (r *runCommand) open() error {
 	}
 	for _, s := range stores {
 		rs := &runStore{name: s.name, log: r.log}
-		if names != nil && len(names.Stores) > 0 {
+		if r.named {
 			rs.log = r.log.With("store", s.name)
 		}
 		if r.memory {
@@ -281,7 +276,7 @@ func (r *runCommand) open() error {
 		} else {
 			db, unlock, path, err := s.loc.openScheduler()
 			if err != nil {
-				return r.storeErr(s.name, err)
+				return storeErr(s.name, r.named, err)
 			}
 			rs.store, rs.unlock = db, unlock
 			rs.log.Info("database", "path", path)
@@ -289,15 +284,6 @@ func (r *runCommand) open() error {
 		r.stores = append(r.stores, rs)
 	}
 	return nil
-}
-
-// storeErr says which store err is about, when the jobfile of -f names
-// stores.
-func (r *runCommand) storeErr(name string, err error) error {
-	if err == nil || (r.jobfile == nil || len(r.jobfile.Stores) == 0) {
-		return err
-	}
-	return fmt.Errorf("store %s: %w", name, err)
 }
 
 // apply applies the jobfile of -f, if any, to the stores: each gets its
@@ -313,7 +299,7 @@ func (r *runCommand) apply(ctx context.Context) error {
 			return err
 		})
 		if err != nil {
-			return r.storeErr(rs.name, fmt.Errorf("applying %s: %w", inputName(r.file), err))
+			return storeErr(rs.name, r.named, fmt.Errorf("applying %s: %w", inputName(r.file), err))
 		}
 		rs.log.Info("jobfile applied", "file", inputName(r.file), "added", len(rep.Added), "changed", len(rep.Changed),
 			"unchanged", len(rep.Unchanged), "removed", len(rep.Removed))
@@ -349,7 +335,7 @@ func (r *runCommand) config(ctx context.Context, rs *runStore, out io.Writer) (r
 	}
 	var set store.Settings
 	if err := rs.store.View(ctx, func(tx store.Tx) (err error) { set, err = tx.Settings(); return err }); err != nil {
-		return cfg, r.storeErr(rs.name, err)
+		return cfg, storeErr(rs.name, r.named, err)
 	}
 	cfg.Executors = make(map[string]int, len(set.Executors))
 	for _, e := range set.Executors {
@@ -381,7 +367,7 @@ func (r *runCommand) start(ctx context.Context) error {
 			return err
 		}
 		if rs.sched, err = runner.New(cfg); err != nil {
-			return r.storeErr(rs.name, err)
+			return storeErr(rs.name, r.named, err)
 		}
 	}
 	r.signals()
@@ -390,7 +376,7 @@ func (r *runCommand) start(ctx context.Context) error {
 			for _, started := range r.stores[:i] {
 				started.sched.Close()
 			}
-			return r.storeErr(rs.name, err)
+			return storeErr(rs.name, r.named, err)
 		}
 	}
 	return nil
@@ -472,7 +458,7 @@ func (r *runCommand) each(fn func(*runStore) error) error {
 	errs := make([]error, len(r.stores))
 	var wg sync.WaitGroup
 	for i, rs := range r.stores {
-		wg.Go(func() { errs[i] = r.storeErr(rs.name, fn(rs)) })
+		wg.Go(func() { errs[i] = storeErr(rs.name, r.named, fn(rs)) })
 	}
 	wg.Wait()
 	return errors.Join(errs...)

@@ -51,16 +51,17 @@ func (d *database) namingJobfile() (*jobfile.File, error) {
 
 // every is the stores a command that reads them all (list) works on: the
 // one --store or --db names, else every store $JOBCTL_JOBFILE names.
-func (d *database) every() ([]namedStore, error) { return d.stores(nil) }
+func (d *database) every() (all []namedStore, named bool, err error) { return d.stores(nil) }
 
 // stores resolves the stores with the flags: with --store, the one it
 // names; else every one, the default store first (see defaultLocation) and
 // the others by name. The jobfile of -f (f; nil: none) names them, else
 // the one $JOBCTL_JOBFILE names, which also places the default store when
-// f does not.
-func (d *database) stores(f *jobfile.File) ([]namedStore, error) {
+// f does not. named says that that jobfile names stores: then what a
+// command says of a store, a line or an error, says which (storeErr).
+func (d *database) stores(f *jobfile.File) (all []namedStore, named bool, err error) {
 	if d.store != "" && d.path != "" {
-		return nil, usagef("--store %q and --db %q: --db names a database, --store one that a jobfile names; give one of them", d.store, redactURL(d.path))
+		return nil, false, usagef("--store %q and --db %q: --db names a database, --store one that a jobfile names; give one of them", d.store, redactURL(d.path))
 	}
 	fileDefault := false
 	if f != nil {
@@ -68,19 +69,19 @@ func (d *database) stores(f *jobfile.File) ([]namedStore, error) {
 	}
 	var env *jobfile.File
 	if f == nil || !fileDefault && d.path == "" {
-		var err error
 		if env, err = d.namingJobfile(); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	def, err := d.defaultLocation(f, env)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if f == nil {
 		f = env
 	}
-	all := []namedStore{{jobfile.DefaultStore, def}}
+	named = f != nil && len(f.Stores) > 0
+	all = []namedStore{{jobfile.DefaultStore, def}}
 	if f != nil {
 		for _, s := range f.Stores {
 			if s.Name == jobfile.DefaultStore {
@@ -88,31 +89,39 @@ func (d *database) stores(f *jobfile.File) ([]namedStore, error) {
 			}
 			l, err := storeLocation(s)
 			if err != nil {
-				return nil, err // loadJobfile has said where
+				return nil, false, err // loadJobfile has said where
 			}
 			if l.same(def) {
-				return nil, asUsage(&jobfile.Error{File: f.Name, Pos: s.Pos,
+				return nil, false, asUsage(&jobfile.Error{File: f.Name, Pos: s.Pos,
 					Msg: fmt.Sprintf("stores.%s.url %q: the default store (%s %q) too: name each store once", s.Name, l, def.flag, def)})
 			}
 			all = append(all, namedStore{s.Name, l})
 		}
 	}
 	if d.store == "" {
-		return all, nil
+		return all, named, nil
 	}
 	for _, s := range all {
 		if s.name == d.store {
-			return []namedStore{s}, nil
+			return []namedStore{s}, named, nil
 		}
 	}
 	if f == nil {
-		return nil, usagef("--store %q: no jobfile names stores: set $%s to the one with [stores.%s] (jobctl run and apply read their -f)", d.store, jobfileVar, d.store)
+		return nil, false, usagef("--store %q: no jobfile names stores: set $%s to the one with [stores.%s] (jobctl run and apply read their -f)", d.store, jobfileVar, d.store)
 	}
 	names := make([]string, len(all))
 	for i, s := range all {
 		names[i] = s.name
 	}
-	return nil, usagef("--store %q: %s has no [stores.%s] (its stores: %s)", d.store, inputName(f.Name), d.store, strings.Join(names, ", "))
+	return nil, false, usagef("--store %q: %s has no [stores.%s] (its stores: %s)", d.store, inputName(f.Name), d.store, strings.Join(names, ", "))
+}
+
+// storeErr says which store err is about, when the stores are named.
+func storeErr(name string, named bool, err error) error {
+	if err == nil || !named {
+		return err
+	}
+	return fmt.Errorf("store %s: %w", name, err)
 }
 
 // storeLocation is where a jobfile's [stores.NAME] is.

@@ -78,7 +78,7 @@ func runApply(ctx context.Context, o *applyOptions) error {
 	for _, s := range stores {
 		var r jobfile.Report
 		err = updateAt(ctx, s.loc.open, o.dryRun, func(tx store.Tx) (err error) {
-			r, err = jobfile.Apply(tx, f, o.now(), jobfile.ApplyOptions{Prune: o.prune, Store: s.name})
+			r, err = jobfile.Apply(tx, f.File, o.now(), jobfile.ApplyOptions{Prune: o.prune, Store: s.name})
 			return err
 		})
 		if err != nil {
@@ -123,8 +123,9 @@ func writeApply(o *applyOptions, r jobfile.Report, storeName string, named bool)
 
 // loadJobfile reads the jobfile at path, or from in for "-", and checks its
 // stores; its problems are usage errors, one per line.
-func loadJobfile(path string, in io.Reader) (*jobfile.File, error) {
+func loadJobfile(path string, in io.Reader) (*loadedJobfile, error) {
 	var f *jobfile.File
+	var stores []namedStore
 	var err error
 	if path == "-" {
 		f, err = jobfile.Read(inputName(path), in)
@@ -132,7 +133,7 @@ func loadJobfile(path string, in io.Reader) (*jobfile.File, error) {
 		f, err = jobfile.Load(path)
 	}
 	if err == nil {
-		err = checkStores(f)
+		stores, err = checkStores(f)
 	}
 	var es jobfile.Errors
 	if errors.As(err, &es) {
@@ -141,7 +142,7 @@ func loadJobfile(path string, in io.Reader) (*jobfile.File, error) {
 	if err != nil {
 		return nil, asUsage(err)
 	}
-	return f, nil
+	return &loadedJobfile{f, stores}, nil
 }
 
 // inputName names a file argument in messages: "-" is standard input.

@@ -50,11 +50,18 @@ const (
 // location is the store --store names, found in $JOBCTL_JOBFILE; without
 // --store, the default store (see defaultLocation).
 func (d *database) location() (*location, error) {
-	stores, _, err := d.every()
+	if d.store != "" {
+		stores, _, err := d.stores(nil)
+		if err != nil {
+			return nil, err
+		}
+		return stores[0].loc, nil
+	}
+	env, err := d.namingJobfile()
 	if err != nil {
 		return nil, err
 	}
-	return stores[0].loc, nil
+	return d.defaultLocation(env)
 }
 
 // defaultLocation is the default store, by the one rule every command
@@ -64,7 +71,7 @@ func (d *database) location() (*location, error) {
 // (bolt.DefaultPath). The flag beats the files; the files, which name
 // their stores on purpose, beat the variable, which is where the database
 // is when nothing says.
-func (d *database) defaultLocation(files ...*jobfile.File) (*location, error) {
+func (d *database) defaultLocation(files ...*loadedJobfile) (*location, error) {
 	if d.path != "" {
 		return parseLocation("--db", d.path)
 	}
@@ -72,8 +79,10 @@ func (d *database) defaultLocation(files ...*jobfile.File) (*location, error) {
 		if f == nil {
 			continue
 		}
-		if s, ok := f.Store(jobfile.DefaultStore); ok {
-			return storeLocation(s)
+		for _, s := range f.stores {
+			if s.name == jobfile.DefaultStore {
+				return s.loc, nil
+			}
 		}
 	}
 	if v := os.Getenv("JOBCTL_DB"); v != "" {

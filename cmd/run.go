@@ -187,9 +187,9 @@ func runRun(ctx context.Context, o *runOptions) error {
 // sigs and log and calls stop and kill, all set before it starts.
 type runCommand struct {
 	*runOptions
-	log     *slog.Logger  // set by check
-	jobfile *jobfile.File // set by open, with stores; nil without -f
-	named   bool          // set by open: the stores are named, and so say which in logs and errors
+	log     *slog.Logger   // set by check
+	jobfile *loadedJobfile // set by open; nil without -f
+	named   bool           // set by open: the stores are named, and so say which in logs and errors
 	// stores are the stores it runs, the default one first: every one the
 	// jobfile of -f names, else the one --store names (default: the default
 	// store). start sets their schedulers, with the rest.
@@ -295,7 +295,7 @@ func (r *runCommand) apply(ctx context.Context) error {
 	for _, rs := range r.stores {
 		var rep jobfile.Report
 		err := rs.store.Update(ctx, func(tx store.Tx) (err error) {
-			rep, err = jobfile.Apply(tx, r.jobfile, r.now(), jobfile.ApplyOptions{Store: rs.name})
+			rep, err = jobfile.Apply(tx, r.jobfile.File, r.now(), jobfile.ApplyOptions{Store: rs.name})
 			return err
 		})
 		if err != nil {

@@ -145,6 +145,18 @@ func loadJobfile(path string, in io.Reader) (*loadedJobfile, error) {
 	return &loadedJobfile{f, stores}, nil
 }
 
+// loadPrivateJobfile is loadJobfile for a jobfile whose commands run as
+// this user (jobctl run's): it is refused if others could have written it.
+// Standard input is what this user gave it.
+func loadPrivateJobfile(path string, in io.Reader) (*loadedJobfile, error) {
+	if path != "-" {
+		if err := checkPrivate(path); err != nil {
+			return nil, err
+		}
+	}
+	return loadJobfile(path, in)
+}
+
 // inputName names a file argument in messages: "-" is standard input.
 func inputName(path string) string {
 	if path == "-" {

@@ -239,16 +239,8 @@ type runStore struct {
 // database files, locked, PostgreSQL databases, or memory.
 func (r *runCommand) open() error {
 	if r.file != "" {
-		// The jobfile's commands run as this user: refused if others
-		// could have written them. (Standard input is what this user
-		// gave it.)
-		if r.file != "-" {
-			if err := checkPrivate(r.file); err != nil {
-				return err
-			}
-		}
 		var err error
-		if r.jobfile, err = loadJobfile(r.file, r.io.In); err != nil {
+		if r.jobfile, err = loadPrivateJobfile(r.file, r.io.In); err != nil {
 			return err
 		}
 	}

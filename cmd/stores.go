@@ -59,10 +59,11 @@ func (d *database) namingJobfile() (*loadedJobfile, error) {
 	}
 	// The stores it names are those jobctl run runs the commands of: it is
 	// refused if others could have written it, as run -f's jobfile is.
-	if err := checkPrivate(path); err != nil {
+	f, err := loadPrivateJobfile(path, nil)
+	if err != nil {
 		return nil, fmt.Errorf("$%s: %w", jobfileVar, err)
 	}
-	return loadJobfile(path, nil)
+	return f, nil
 }
 
 // every is the stores a command that reads them all (list) works on: the

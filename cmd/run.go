@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -20,11 +21,12 @@ import (
 )
 
 type runOptions struct {
-	io      Streams
-	now     func() time.Time
-	db      *database
-	notify  func(chan<- os.Signal) // signal.Notify, but in tests
-	journal string                 // $JOURNAL_STREAM
+	io        Streams
+	now       func() time.Time
+	db        *database
+	notify    func(chan<- os.Signal)          // signal.Notify, but in tests
+	journal   string                          // $JOURNAL_STREAM
+	buildInfo func() (*debug.BuildInfo, bool) // debug.ReadBuildInfo, but in tests
 
 	file            string
 	memory          bool
@@ -40,7 +42,7 @@ type runOptions struct {
 }
 
 func newRunCmd(f *Factory) *cobra.Command {
-	o := &runOptions{io: f.IO, now: f.Now, db: f.DB, notify: notifyStop}
+	o := &runOptions{io: f.IO, now: f.Now, db: f.DB, notify: notifyStop, buildInfo: debug.ReadBuildInfo}
 	c := &cobra.Command{
 		Use:   "run [-f JOBFILE [--memory]] [--paused] [--once] [flags]",
 		Short: "Run the scheduler in the foreground",
@@ -323,7 +325,7 @@ func (r *runCommand) config(ctx context.Context, rs *runStore, out io.Writer) (r
 		// another's children: only a lone scheduler reaps.
 		ReapOrphans: os.Getpid() == 1 && len(r.stores) == 1,
 		Environ:     append(os.Environ(), "JOBCTL_STORE="+rs.name),
-		Version:     shortVersion(),
+		Version:     shortVersion(r.buildInfo()),
 	}
 	var set store.Settings
 	if err := rs.store.View(ctx, func(tx store.Tx) (err error) { set, err = tx.Settings(); return err }); err != nil {

@@ -311,8 +311,9 @@ func (r *runCommand) close() {
 
 // config is the configuration of the scheduler of rs: the flags, and the
 // executors and listeners of the jobfile applied last to its store, whether
-// just now (-f) or by an earlier apply. Its jobs' output goes to out.
-func (r *runCommand) config(ctx context.Context, rs *runStore, out io.Writer) (runner.Config, error) {
+// just now (-f) or by an earlier apply. Its jobs' output goes to out; reap
+// says that it reaps orphaned processes (see start).
+func (r *runCommand) config(ctx context.Context, rs *runStore, out io.Writer, reap bool) (runner.Config, error) {
 	cfg := runner.Config{
 		Store:       rs.store,
 		Shell:       []string{r.shell, "-c"},
@@ -321,9 +322,7 @@ func (r *runCommand) config(ctx context.Context, rs *runStore, out io.Writer) (r
 		LogDir:      r.logDir,
 		KillGrace:   r.killGrace,
 		StartPaused: r.paused,
-		// The reaper of one scheduler would take the exit statuses of
-		// another's children: only a lone scheduler reaps.
-		ReapOrphans: os.Getpid() == 1 && len(r.stores) == 1,
+		ReapOrphans: reap,
 		Environ:     append(os.Environ(), "JOBCTL_STORE="+rs.name),
 		Version:     shortVersion(r.buildInfo()),
 	}
@@ -348,15 +347,19 @@ func (r *runCommand) start(ctx context.Context) error {
 	if len(r.stores) > 1 {
 		out = &syncWriter{w: out}
 	}
+	// As PID 1, jobctl inherits the orphans of its jobs. The reaper of one
+	// scheduler would take the exit statuses of another's children: only a
+	// lone scheduler reaps.
+	pid1 := os.Getpid() == 1
+	reap := pid1 && len(r.stores) == 1
 	switch {
-	case os.Getpid() != 1:
-	case len(r.stores) == 1:
+	case reap:
 		r.log.Info("running as PID 1: reaping the orphaned processes that jobs leave behind")
-	default:
+	case pid1:
 		r.log.Warn("running as PID 1 with several stores: the orphaned processes that jobs leave behind are not reaped (run jobctl under an init, such as tini)")
 	}
 	for _, rs := range r.stores {
-		cfg, err := r.config(ctx, rs, out)
+		cfg, err := r.config(ctx, rs, out, reap)
 		if err != nil {
 			return err
 		}

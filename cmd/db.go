@@ -92,7 +92,7 @@ func (d *database) defaultLocation(files ...*loadedJobfile) (*location, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &location{flag: "--db", value: path, path: path}, nil
+	return &location{flag: "the default database", value: path, path: path}, nil
 }
 
 // Open opens the database for a command that does what mode says.
@@ -152,7 +152,7 @@ func checkPrivate(path string) error { return bolt.CheckPrivate(path) }
 // location is a store that a flag names by URL or path: --db, or
 // migrate's --from and --to.
 type location struct {
-	flag  string // the flag that names it, for messages
+	flag  string // what names it, for messages: a flag, $JOBCTL_DB, a jobfile's url, or "the default database"
 	value string // as given
 	path  string // a bbolt file, or
 	url   string // a PostgreSQL database

@@ -240,10 +240,11 @@ func (l *location) open(mode openMode) (store.Store, error) {
 const openTimeout = 15 * time.Second
 
 // same reports whether l and m name one store: for files, one file,
-// whatever the paths to it, or one path to a file not there yet.
+// whatever the paths to it, or one path to a file not there yet; for
+// PostgreSQL, one database, however the URLs spell it.
 func (l *location) same(m *location) bool {
 	if l.url != "" || m.url != "" {
-		return l.url == m.url
+		return l.url != "" && m.url != "" && postgres.SameDatabase(l.url, m.url)
 	}
 	if a, errA := filepath.Abs(l.path); errA == nil {
 		if b, errB := filepath.Abs(m.path); errB == nil && a == b {

@@ -24,10 +24,9 @@ import (
 // opens the database through a database, or, naming a store by URL or path
 // (migrate's --from and --to), through a location.
 
-// database is the database the root's --db names: the file path, else
-// $JOBCTL_DB, else the XDG data directory (bolt.DefaultPath); or a store a
-// jobfile names, which --store picks (stores.go). NewRoot binds path to
-// --db and store to --store.
+// database is the database the root's --db names, else the default store
+// (defaultLocation says which); or a store a jobfile names, which --store
+// picks (stores.go). NewRoot binds path to --db and store to --store.
 type database struct {
 	path  string
 	store string // a name: "" is jobfile.DefaultStore

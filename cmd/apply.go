@@ -69,24 +69,20 @@ func runApply(ctx context.Context, o *applyOptions) error {
 	if err != nil {
 		return err
 	}
-	stores, err := o.db.stores(f)
+	// With named stores, a job is written STORE/ID: ids are unique in a
+	// store only, and have no slash.
+	stores, named, err := o.db.stores(f)
 	if err != nil {
 		return err
 	}
-	// With several stores, a job is written STORE/ID: ids are unique in a
-	// store only, and have no slash.
-	named := len(f.Stores) > 0
 	for _, s := range stores {
 		var r jobfile.Report
 		err = updateAt(ctx, s.loc.open, o.dryRun, func(tx store.Tx) (err error) {
-			r, err = jobfile.Apply(tx, f, o.now(), jobfile.ApplyOptions{Prune: o.prune, Store: s.name})
+			r, err = jobfile.Apply(tx, f.File, o.now(), jobfile.ApplyOptions{Prune: o.prune, Store: s.name})
 			return err
 		})
-		if err != nil && named {
-			return fmt.Errorf("store %s: %w", s.name, err)
-		}
 		if err != nil {
-			return err
+			return storeErr(s.name, named, err)
 		}
 		writeApply(o, r, s.name, named)
 	}
@@ -127,8 +123,9 @@ func writeApply(o *applyOptions, r jobfile.Report, storeName string, named bool)
 
 // loadJobfile reads the jobfile at path, or from in for "-", and checks its
 // stores; its problems are usage errors, one per line.
-func loadJobfile(path string, in io.Reader) (*jobfile.File, error) {
+func loadJobfile(path string, in io.Reader) (*loadedJobfile, error) {
 	var f *jobfile.File
+	var stores []namedStore
 	var err error
 	if path == "-" {
 		f, err = jobfile.Read(inputName(path), in)
@@ -136,7 +133,7 @@ func loadJobfile(path string, in io.Reader) (*jobfile.File, error) {
 		f, err = jobfile.Load(path)
 	}
 	if err == nil {
-		err = checkStores(f)
+		stores, err = checkStores(f)
 	}
 	var es jobfile.Errors
 	if errors.As(err, &es) {
@@ -145,7 +142,19 @@ func loadJobfile(path string, in io.Reader) (*jobfile.File, error) {
 	if err != nil {
 		return nil, asUsage(err)
 	}
-	return f, nil
+	return &loadedJobfile{f, stores}, nil
+}
+
+// loadPrivateJobfile is loadJobfile for a jobfile whose commands run as
+// this user (jobctl run's): it is refused if others could have written it.
+// Standard input is what this user gave it.
+func loadPrivateJobfile(path string, in io.Reader) (*loadedJobfile, error) {
+	if path != "-" {
+		if err := checkPrivate(path); err != nil {
+			return nil, err
+		}
+	}
+	return loadJobfile(path, in)
 }
 
 // inputName names a file argument in messages: "-" is standard input.

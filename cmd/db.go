@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,10 +24,9 @@ import (
 // opens the database through a database, or, naming a store by URL or path
 // (migrate's --from and --to), through a location.
 
-// database is the database the root's --db names: the file path, else
-// $JOBCTL_DB, else the XDG data directory (bolt.DefaultPath); or a store a
-// jobfile names, which --store picks (stores.go). NewRoot binds path to
-// --db and store to --store.
+// database is the database the root's --db names, else the default store
+// (defaultLocation says which); or a store a jobfile names, which --store
+// picks (stores.go). NewRoot binds path to --db and store to --store.
 type database struct {
 	path  string
 	store string // a name: "" is jobfile.DefaultStore
@@ -49,25 +49,39 @@ const (
 // location is the store --store names, found in $JOBCTL_JOBFILE; without
 // --store, the default store (see defaultLocation).
 func (d *database) location() (*location, error) {
-	stores, err := d.every()
+	if d.store != "" {
+		stores, _, err := d.stores(nil)
+		if err != nil {
+			return nil, err
+		}
+		return stores[0].loc, nil
+	}
+	env, err := d.namingJobfile()
 	if err != nil {
 		return nil, err
 	}
-	return stores[0].loc, nil
+	return d.defaultLocation(env)
 }
 
-// defaultLocation is the default store: the database --db names, else the
-// [stores.default] of the jobfile f (nil: none), else $JOBCTL_DB, else the
-// file in the XDG data directory (bolt.DefaultPath). The flag beats the
-// file; the file, which names its stores on purpose, beats the variable,
-// which is where the database is when nothing says.
-func (d *database) defaultLocation(f *jobfile.File) (*location, error) {
+// defaultLocation is the default store, by the one rule every command
+// follows: the database --db names, else the [stores.default] of the
+// jobfiles, in order (the one of -f, then the one $JOBCTL_JOBFILE names;
+// nil: none), else $JOBCTL_DB, else the file in the XDG data directory
+// (bolt.DefaultPath). The flag beats the files; the files, which name
+// their stores on purpose, beat the variable, which is where the database
+// is when nothing says.
+func (d *database) defaultLocation(files ...*loadedJobfile) (*location, error) {
 	if d.path != "" {
 		return parseLocation("--db", d.path)
 	}
-	if f != nil {
-		if s, ok := f.Store(jobfile.DefaultStore); ok {
-			return storeLocation(s)
+	for _, f := range files {
+		if f == nil {
+			continue
+		}
+		for _, s := range f.stores {
+			if s.name == jobfile.DefaultStore {
+				return s.loc, nil
+			}
 		}
 	}
 	if v := os.Getenv("JOBCTL_DB"); v != "" {
@@ -77,7 +91,7 @@ func (d *database) defaultLocation(f *jobfile.File) (*location, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &location{flag: "--db", value: path, path: path}, nil
+	return &location{flag: "the default database", value: path, path: path}, nil
 }
 
 // Open opens the database for a command that does what mode says.
@@ -127,16 +141,6 @@ func (l *location) openScheduler() (db store.Store, unlock func() error, where s
 	return db, unlock, l.path, nil
 }
 
-// Scheduler reports whether a scheduler runs on the database, and its
-// process id when known (else 0). It takes no lock.
-func (d *database) Scheduler() (running bool, pid int, err error) {
-	l, err := d.location()
-	if err != nil {
-		return false, 0, err
-	}
-	return l.scheduler()
-}
-
 // openMemory returns a store that keeps nothing: for jobctl run --memory.
 func openMemory() (store.Store, error) { return memory.New() }
 
@@ -147,7 +151,7 @@ func checkPrivate(path string) error { return bolt.CheckPrivate(path) }
 // location is a store that a flag names by URL or path: --db, or
 // migrate's --from and --to.
 type location struct {
-	flag  string // the flag that names it, for messages
+	flag  string // what names it, for messages: a flag, $JOBCTL_DB, a jobfile's url, or "the default database"
 	value string // as given
 	path  string // a bbolt file, or
 	url   string // a PostgreSQL database
@@ -161,20 +165,40 @@ func parseLocation(flag, value string) (*location, error) {
 		return nil, usagef("%s: no database given (want a database file path or a postgres:// URL)", flag)
 	}
 	if postgres.IsURL(value) {
+		// A URL that cannot be a database's is bad input, not a server
+		// that does not answer.
+		if err := postgres.CheckURL(value); err != nil {
+			return nil, asUsage(fmt.Errorf("%s: %w", flag, err))
+		}
 		return &location{flag: flag, value: value, url: value}, nil
 	}
 	if scheme, _, ok := strings.Cut(value, "://"); ok {
-		return nil, usagef("%s %q: no store engine for %q URLs (want a database file path or a postgres:// URL)", flag, value, scheme)
+		return nil, usagef("%s %q: no store engine for %q URLs (want a database file path or a postgres:// URL)", flag, redactURL(value), scheme)
 	}
 	return &location{flag: flag, value: value, path: value}, nil
 }
 
 // String names the store for messages: a URL without its password.
-func (l *location) String() string {
-	if u, err := url.Parse(l.url); err == nil && l.url != "" {
-		return u.Redacted()
+func (l *location) String() string { return redactURL(l.value) }
+
+// redactURL is value, a database file path or URL, fit for a message: a
+// URL without its password. A URL that does not parse cannot say where its
+// password is, and is shown as its scheme alone.
+func redactURL(value string) string {
+	scheme, _, ok := strings.Cut(value, "://")
+	if !ok {
+		return value // a path, shown as given
 	}
-	return l.value
+	u, err := url.Parse(value)
+	if err != nil {
+		return scheme + "://…"
+	}
+	// libpq takes a password as a parameter too.
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
 }
 
 // check refuses, as bad input, a store that is not there to read
@@ -215,10 +239,11 @@ func (l *location) open(mode openMode) (store.Store, error) {
 const openTimeout = 15 * time.Second
 
 // same reports whether l and m name one store: for files, one file,
-// whatever the paths to it, or one path to a file not there yet.
+// whatever the paths to it, or one path to a file not there yet; for
+// PostgreSQL, one database, however the URLs spell it.
 func (l *location) same(m *location) bool {
 	if l.url != "" || m.url != "" {
-		return l.url == m.url
+		return l.url != "" && m.url != "" && postgres.SameDatabase(l.url, m.url)
 	}
 	if a, errA := filepath.Abs(l.path); errA == nil {
 		if b, errB := filepath.Abs(m.path); errB == nil && a == b {
@@ -236,29 +261,42 @@ func (l *location) scheduler() (running bool, pid int, err error) {
 	if l.url == "" {
 		return bolt.LockHolder(l.path)
 	}
-	members, now, err := fleet(l)
-	for _, m := range members {
-		running = running || m.Live(now)
+	db, err := l.open(forReading)
+	if err != nil {
+		return false, 0, err
 	}
+	defer db.Close()
+	err = db.View(context.Background(), func(tx store.Tx) error {
+		f, err := readFleet(tx)
+		running = f.running()
+		return err
+	})
 	return running, 0, err
 }
 
-// fleet lists the schedulers registered on a store shared by a fleet (none
-// on any other), and the time by the store's clock.
-func fleet(l *location) (members []store.Member, now time.Time, err error) {
-	db, err := l.open(forReading)
-	if err != nil {
-		return nil, now, err
+// fleetView is the schedulers registered on a store shared by a fleet.
+type fleetView struct {
+	on      bool // the store takes a fleet (PostgreSQL)
+	members []store.Member
+	now     time.Time // by the store's clock, which the leases go by
+}
+
+// readFleet reads the fleet of the store of tx: none, off a fleet's store.
+func readFleet(tx store.Tx) (f fleetView, err error) {
+	ftx, ok := tx.(store.FleetTx)
+	if !ok {
+		return f, nil
 	}
-	defer db.Close()
-	err = db.View(context.Background(), func(tx store.Tx) (err error) {
-		members, now = nil, time.Time{}
-		if ftx, ok := tx.(store.FleetTx); ok {
-			if members, err = ftx.Members(); err == nil {
-				now, err = ftx.Now()
-			}
-		}
-		return err
-	})
-	return members, now, err
+	f.on = true
+	if f.members, err = ftx.Members(); err != nil {
+		return f, err
+	}
+	f.now, err = ftx.Now()
+	return f, err
+}
+
+// running reports whether a scheduler of the fleet runs: one holds a live
+// lease.
+func (f fleetView) running() bool {
+	return slices.ContainsFunc(f.members, func(m store.Member) bool { return m.Live(f.now) })
 }

@@ -66,7 +66,7 @@ type jobJSON struct {
 	Created          *string           `json:"created"`
 	Updated          *string           `json:"updated"`
 	Broken           string            `json:"broken,omitempty"`
-	Store            string            `json:"store,omitempty"` // by list, when it lists several stores
+	Store            string            `json:"store,omitempty"` // by list, when the stores are named
 }
 
 func newJobJSON(j *store.Job) jobJSON {

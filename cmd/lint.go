@@ -49,7 +49,7 @@ func runLint(_ context.Context, o *lintOptions) error {
 			bad++
 			continue
 		}
-		ws := jobfile.Lint(f, o.now())
+		ws := jobfile.Lint(f.File, o.now())
 		for _, w := range ws {
 			fmt.Fprintf(o.io.Err, "warning: %s\n", w)
 		}

@@ -30,7 +30,7 @@ stored job can no longer be read) and the result of its last run.
 
 When $JOBCTL_JOBFILE names stores ([stores.NAME] tables), list lists the
 jobs of every one of them, store by store, with a STORE column (and a store
-field in JSON); --store NAME lists one, as --db does.`,
+field in JSON); --store NAME lists one.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runList(c.Context(), o) },
 	}
@@ -49,11 +49,10 @@ func runList(ctx context.Context, o *listOptions) error {
 	if err := checkOutput(o.output); err != nil {
 		return err
 	}
-	stores, err := o.db.every()
+	stores, named, err := o.db.every()
 	if err != nil {
 		return err
 	}
-	several := len(stores) > 1
 	var jobs []listed
 	for _, s := range stores {
 		err := viewAt(ctx, s.loc.open, func(tx store.Tx) error {
@@ -70,18 +69,15 @@ func runList(ctx context.Context, o *listOptions) error {
 				return nil
 			})
 		})
-		if err != nil && several {
-			return fmt.Errorf("store %s: %w", s.name, err)
-		}
 		if err != nil {
-			return err
+			return storeErr(s.name, named, err)
 		}
 	}
 	if o.output == outputJSON {
 		out := make([]jobJSON, len(jobs))
 		for i, l := range jobs {
 			out[i] = newJobJSON(l.job)
-			if several {
+			if named {
 				out[i].Store = l.store
 			}
 		}
@@ -93,7 +89,7 @@ func runList(ctx context.Context, o *listOptions) error {
 	}
 	now := o.now()
 	t := &table{header: []string{"ID", "NAME", "TRIGGER", "NEXT RUN", "STATE", "LAST RESULT"}}
-	if several {
+	if named {
 		t.header = append([]string{"STORE"}, t.header...)
 	}
 	for _, l := range jobs {
@@ -110,7 +106,7 @@ func runList(ctx context.Context, o *listOptions) error {
 			}
 		}
 		row := []string{j.ID, orDash(j.Name), orDash(j.Trigger.String()), next, jobState(j), last}
-		if several {
+		if named {
 			row = append([]string{l.store}, row...)
 		}
 		t.add(row...)
@@ -121,7 +117,7 @@ func runList(ctx context.Context, o *listOptions) error {
 	for _, l := range jobs {
 		if l.job.Broken != "" {
 			in := ""
-			if several {
+			if named {
 				in = " (store " + l.store + ")"
 			}
 			fmt.Fprintf(o.io.Err, "job %s%s is broken: %s\n", l.job.ID, in, l.job.Broken)

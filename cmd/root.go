@@ -90,7 +90,7 @@ triggers, misfire grace, coalescing, max instances, timeouts and run history.`,
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.Err)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return asUsage(err) })
-	root.PersistentFlags().StringVar(&f.DB.path, "db", "", "database file (default: a jobfile's [stores.default], else $JOBCTL_DB, else $XDG_DATA_HOME/jobctl/jobs.db)")
+	root.PersistentFlags().StringVar(&f.DB.path, "db", "", "database file (default: the [stores.default] of the jobfile of -f, else of $JOBCTL_JOBFILE, else $JOBCTL_DB, else $XDG_DATA_HOME/jobctl/jobs.db)")
 	root.PersistentFlags().StringVar(&f.DB.store, "store", "", "the store of this name, a [stores.NAME] of the jobfile of -f, else of $JOBCTL_JOBFILE (default: default)")
 	_ = root.RegisterFlagCompletionFunc("store", completeStores(f.DB))
 	root.AddCommand(

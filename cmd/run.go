@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -20,11 +21,12 @@ import (
 )
 
 type runOptions struct {
-	io      Streams
-	now     func() time.Time
-	db      *database
-	notify  func(chan<- os.Signal) // signal.Notify, but in tests
-	journal string                 // $JOURNAL_STREAM
+	io        Streams
+	now       func() time.Time
+	db        *database
+	notify    func(chan<- os.Signal)          // signal.Notify, but in tests
+	journal   string                          // $JOURNAL_STREAM
+	buildInfo func() (*debug.BuildInfo, bool) // debug.ReadBuildInfo, but in tests
 
 	file            string
 	memory          bool
@@ -41,7 +43,7 @@ type runOptions struct {
 }
 
 func newRunCmd(f *Factory) *cobra.Command {
-	o := &runOptions{io: f.IO, now: f.Now, db: f.DB, notify: notifyStop}
+	o := &runOptions{io: f.IO, now: f.Now, db: f.DB, notify: notifyStop, buildInfo: debug.ReadBuildInfo}
 	c := &cobra.Command{
 		Use:   "run [-f JOBFILE [--memory]] [--paused] [--once] [flags]",
 		Short: "Run the scheduler in the foreground",
@@ -192,8 +194,9 @@ func runRun(ctx context.Context, o *runOptions) error {
 // sigs and log and calls stop and kill, all set before it starts.
 type runCommand struct {
 	*runOptions
-	log     *slog.Logger  // set by check
-	jobfile *jobfile.File // set by open, with stores; nil without -f
+	log     *slog.Logger   // set by check
+	jobfile *loadedJobfile // set by open; nil without -f
+	named   bool           // set by open: the stores are named, and so say which in logs and errors
 	// stores are the stores it runs, the default one first: every one the
 	// jobfile of -f names, else the one --store names (default: the default
 	// store). start sets their schedulers, with the rest.
@@ -245,30 +248,16 @@ type runStore struct {
 // database files, locked, PostgreSQL databases, or memory.
 func (r *runCommand) open() error {
 	if r.file != "" {
-		// The jobfile's commands run as this user: refused if others
-		// could have written them. (Standard input is what this user
-		// gave it.)
-		if r.file != "-" {
-			if err := checkPrivate(r.file); err != nil {
-				return err
-			}
-		}
 		var err error
-		if r.jobfile, err = loadJobfile(r.file, r.io.In); err != nil {
+		if r.jobfile, err = loadPrivateJobfile(r.file, r.io.In); err != nil {
 			return err
 		}
 	}
-	names := r.jobfile
-	if names == nil {
-		var err error
-		if names, err = r.db.namingJobfile(); err != nil {
-			return err
-		}
-	}
-	stores, err := r.db.stores(names)
+	stores, named, err := r.db.stores(r.jobfile)
 	if err != nil {
 		return err
 	}
+	r.named = named
 	if r.jobfile == nil {
 		stores = stores[:1] // nothing to apply: the store --store names, or the default one
 	}
@@ -277,7 +266,7 @@ func (r *runCommand) open() error {
 	}
 	for _, s := range stores {
 		rs := &runStore{name: s.name, log: r.log}
-		if names != nil && len(names.Stores) > 0 {
+		if r.named {
 			rs.log = r.log.With("store", s.name)
 		}
 		if r.memory {
@@ -288,7 +277,7 @@ func (r *runCommand) open() error {
 		} else {
 			db, unlock, path, err := s.loc.openScheduler()
 			if err != nil {
-				return r.storeErr(s.name, err)
+				return storeErr(s.name, r.named, err)
 			}
 			rs.store, rs.unlock = db, unlock
 			rs.log.Info("database", "path", path)
@@ -296,15 +285,6 @@ func (r *runCommand) open() error {
 		r.stores = append(r.stores, rs)
 	}
 	return nil
-}
-
-// storeErr says which store err is about, when the jobfile of -f names
-// stores.
-func (r *runCommand) storeErr(name string, err error) error {
-	if err == nil || (r.jobfile == nil || len(r.jobfile.Stores) == 0) {
-		return err
-	}
-	return fmt.Errorf("store %s: %w", name, err)
 }
 
 // apply applies the jobfile of -f, if any, to the stores: each gets its
@@ -316,11 +296,11 @@ func (r *runCommand) apply(ctx context.Context) error {
 	for _, rs := range r.stores {
 		var rep jobfile.Report
 		err := rs.store.Update(ctx, func(tx store.Tx) (err error) {
-			rep, err = jobfile.Apply(tx, r.jobfile, r.now(), jobfile.ApplyOptions{Store: rs.name})
+			rep, err = jobfile.Apply(tx, r.jobfile.File, r.now(), jobfile.ApplyOptions{Store: rs.name})
 			return err
 		})
 		if err != nil {
-			return r.storeErr(rs.name, fmt.Errorf("applying %s: %w", inputName(r.file), err))
+			return storeErr(rs.name, r.named, fmt.Errorf("applying %s: %w", inputName(r.file), err))
 		}
 		rs.log.Info("jobfile applied", "file", inputName(r.file), "added", len(rep.Added), "changed", len(rep.Changed),
 			"unchanged", len(rep.Unchanged), "removed", len(rep.Removed))
@@ -338,8 +318,9 @@ func (r *runCommand) close() {
 
 // config is the configuration of the scheduler of rs: the flags, and the
 // executors and listeners of the jobfile applied last to its store, whether
-// just now (-f) or by an earlier apply. Its jobs' output goes to out.
-func (r *runCommand) config(ctx context.Context, rs *runStore, out io.Writer) (runner.Config, error) {
+// just now (-f) or by an earlier apply. Its jobs' output goes to out; reap
+// says that it reaps orphaned processes (see start).
+func (r *runCommand) config(ctx context.Context, rs *runStore, out io.Writer, reap bool) (runner.Config, error) {
 	cfg := runner.Config{
 		Store:       rs.store,
 		Shell:       []string{r.shell, "-c"},
@@ -349,15 +330,13 @@ func (r *runCommand) config(ctx context.Context, rs *runStore, out io.Writer) (r
 		KillGrace:   r.killGrace,
 		Lease:       r.lease,
 		StartPaused: r.paused,
-		// The reaper of one scheduler would take the exit statuses of
-		// another's children: only a lone scheduler reaps.
-		ReapOrphans: os.Getpid() == 1 && len(r.stores) == 1,
+		ReapOrphans: reap,
 		Environ:     append(os.Environ(), "JOBCTL_STORE="+rs.name),
-		Version:     shortVersion(),
+		Version:     shortVersion(r.buildInfo()),
 	}
 	var set store.Settings
 	if err := rs.store.View(ctx, func(tx store.Tx) (err error) { set, err = tx.Settings(); return err }); err != nil {
-		return cfg, r.storeErr(rs.name, err)
+		return cfg, storeErr(rs.name, r.named, err)
 	}
 	cfg.Executors = make(map[string]int, len(set.Executors))
 	for _, e := range set.Executors {
@@ -376,20 +355,24 @@ func (r *runCommand) start(ctx context.Context) error {
 	if len(r.stores) > 1 {
 		out = &syncWriter{w: out}
 	}
+	// As PID 1, jobctl inherits the orphans of its jobs. The reaper of one
+	// scheduler would take the exit statuses of another's children: only a
+	// lone scheduler reaps.
+	pid1 := os.Getpid() == 1
+	reap := pid1 && len(r.stores) == 1
 	switch {
-	case os.Getpid() != 1:
-	case len(r.stores) == 1:
+	case reap:
 		r.log.Info("running as PID 1: reaping the orphaned processes that jobs leave behind")
-	default:
+	case pid1:
 		r.log.Warn("running as PID 1 with several stores: the orphaned processes that jobs leave behind are not reaped (run jobctl under an init, such as tini)")
 	}
 	for _, rs := range r.stores {
-		cfg, err := r.config(ctx, rs, out)
+		cfg, err := r.config(ctx, rs, out, reap)
 		if err != nil {
 			return err
 		}
 		if rs.sched, err = runner.New(cfg); err != nil {
-			return r.storeErr(rs.name, err)
+			return storeErr(rs.name, r.named, err)
 		}
 	}
 	r.signals()
@@ -398,7 +381,7 @@ func (r *runCommand) start(ctx context.Context) error {
 			for _, started := range r.stores[:i] {
 				started.sched.Close()
 			}
-			return r.storeErr(rs.name, err)
+			return storeErr(rs.name, r.named, err)
 		}
 	}
 	return nil
@@ -480,7 +463,7 @@ func (r *runCommand) each(fn func(*runStore) error) error {
 	errs := make([]error, len(r.stores))
 	var wg sync.WaitGroup
 	for i, rs := range r.stores {
-		wg.Go(func() { errs[i] = r.storeErr(rs.name, fn(rs)) })
+		wg.Go(func() { errs[i] = storeErr(rs.name, r.named, fn(rs)) })
 	}
 	wg.Wait()
 	return errors.Join(errs...)

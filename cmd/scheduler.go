@@ -138,17 +138,19 @@ func runSchedulerStatus(ctx context.Context, o *schedulerStatusOptions) error {
 	if err := checkOutput(o.output); err != nil {
 		return err
 	}
+	l, err := o.db.location()
+	if err != nil {
+		return err
+	}
 	var (
 		st       statusJSON
 		next     time.Time
 		nextZone *time.Location
-		onFleet  bool // the store takes a fleet of schedulers
-		fleet    []store.Member
-		storeNow time.Time // by the fleet's clock
+		fleet    fleetView
 	)
-	err := view(ctx, o.db, func(tx store.Tx) error {
+	err = viewAt(ctx, l.open, func(tx store.Tx) error {
 		st = statusJSON{Jobs: map[string]int{"active": 0, "paused": 0, "finished": 0, "broken": 0}}
-		next, nextZone, onFleet, fleet = time.Time{}, time.Local, false, nil
+		next, nextZone = time.Time{}, time.Local
 		set, err := tx.Settings()
 		if err != nil {
 			return err
@@ -166,14 +168,8 @@ func runSchedulerStatus(ctx context.Context, o *schedulerStatusOptions) error {
 			return err
 		}
 		st.RunsInProgress = len(running)
-		var ftx store.FleetTx
-		if ftx, onFleet = tx.(store.FleetTx); onFleet {
-			if fleet, err = ftx.Members(); err != nil {
-				return err
-			}
-			if storeNow, err = ftx.Now(); err != nil {
-				return err
-			}
+		if fleet, err = readFleet(tx); err != nil {
+			return err
 		}
 		next, _, err = tx.NextRunTime()
 		if err != nil || next.IsZero() {
@@ -188,15 +184,15 @@ func runSchedulerStatus(ctx context.Context, o *schedulerStatusOptions) error {
 	if err != nil {
 		return err
 	}
-	if onFleet {
-		st.Schedulers = make([]memberJSON, len(fleet))
-		for i, m := range fleet {
-			st.Schedulers[i] = newMemberJSON(m, storeNow)
-			st.Running = st.Running || m.Live(storeNow)
+	if fleet.on {
+		st.Running = fleet.running()
+		st.Schedulers = make([]memberJSON, len(fleet.members))
+		for i, m := range fleet.members {
+			st.Schedulers[i] = newMemberJSON(m, fleet.now)
 		}
 	} else {
 		var pid int
-		if st.Running, pid, err = o.db.Scheduler(); err != nil {
+		if st.Running, pid, err = l.scheduler(); err != nil {
 			return err
 		}
 		if pid != 0 {
@@ -224,16 +220,16 @@ func runSchedulerStatus(ctx context.Context, o *schedulerStatusOptions) error {
 		st.Jobs["active"], st.Jobs["paused"], st.Jobs["finished"], st.Jobs["broken"])
 	fmt.Fprintf(&b, "%-17s %d\n", "Runs in progress:", st.RunsInProgress)
 	fmt.Fprintf(&b, "%-17s %s\n", "Next run:", nextRun)
-	if onFleet {
+	if fleet.on {
 		b.WriteString("\nSchedulers:\n")
-		if len(fleet) == 0 {
+		if len(fleet.members) == 0 {
 			b.WriteString("  none\n")
 		}
 	}
-	if _, err := io.WriteString(o.io.Out, b.String()); err != nil || len(fleet) == 0 {
+	if _, err := io.WriteString(o.io.Out, b.String()); err != nil || len(fleet.members) == 0 {
 		return err
 	}
-	return writeFleet(o.io.Out, fleet, storeNow)
+	return writeFleet(o.io.Out, fleet.members, fleet.now)
 }
 
 func newMemberJSON(m store.Member, now time.Time) memberJSON {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -38,38 +39,43 @@ func runVersion(_ context.Context, o *versionOptions) error {
 	return writeVersion(o.io.Out, info)
 }
 
-// shortVersion is this binary's version and revision, in a word: what a
-// fleet's members show of one another.
-func shortVersion() string {
-	info, ok := debug.ReadBuildInfo()
+// shortVersion is the binary's version and revision, in a word, from
+// buildInfo's results: what a fleet's members show of one another.
+func shortVersion(info *debug.BuildInfo, ok bool) string {
 	if !ok {
 		return "(unknown)"
 	}
-	v := info.Main.Version
-	if v == "" {
-		v = "(devel)"
-	}
-	for _, s := range info.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += " " + s.Value[:12]
-		}
+	v, vcs := buildVersion(info)
+	if rev := vcs["vcs.revision"]; len(rev) >= 12 {
+		v += " " + rev[:12]
 	}
 	return v
+}
+
+// buildVersion is what info says of the binary: its module version,
+// "(devel)" when it has none, and its vcs.* settings by key.
+func buildVersion(info *debug.BuildInfo) (version string, vcs map[string]string) {
+	version = info.Main.Version
+	if version == "" {
+		version = "(devel)"
+	}
+	vcs = make(map[string]string)
+	for _, s := range info.Settings {
+		if strings.HasPrefix(s.Key, "vcs.") {
+			vcs[s.Key] = s.Value
+		}
+	}
+	return version, vcs
 }
 
 // writeVersion prints info one "key value" line each, as go version -m
 // does, leaving out what the build did not record.
 func writeVersion(w io.Writer, info *debug.BuildInfo) error {
-	version := info.Main.Version
-	if version == "" {
-		version = "(devel)"
-	}
+	version, vcs := buildVersion(info)
 	lines := [][2]string{{"jobctl", version}}
 	for _, key := range []string{"vcs.revision", "vcs.time", "vcs.modified"} {
-		for _, s := range info.Settings {
-			if s.Key == key {
-				lines = append(lines, [2]string{key[len("vcs."):], s.Value})
-			}
+		if v, ok := vcs[key]; ok {
+			lines = append(lines, [2]string{strings.TrimPrefix(key, "vcs."), v})
 		}
 	}
 	lines = append(lines, [2]string{"go", info.GoVersion + " " + runtime.GOOS + "/" + runtime.GOARCH})

@@ -30,3 +30,24 @@ func TestWriteVersion(t *testing.T) {
 		}
 	}
 }
+
+func TestShortVersion(t *testing.T) {
+	rev := []debug.BuildSetting{{Key: "vcs.revision", Value: "0274f99c1234abcdef"}}
+	for _, tc := range []struct {
+		name string
+		info *debug.BuildInfo
+		ok   bool
+		want string
+	}{
+		{"no build information", nil, false, "(unknown)"},
+		{"no version", &debug.BuildInfo{}, true, "(devel)"},
+		{"go install @version", &debug.BuildInfo{Main: debug.Module{Version: "v1.2.0"}}, true, "v1.2.0"},
+		{"git checkout", &debug.BuildInfo{Settings: rev}, true, "(devel) 0274f99c1234"},
+		{"short revision", &debug.BuildInfo{Main: debug.Module{Version: "v1.2.0"},
+			Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "0274f99"}}}, true, "v1.2.0"},
+	} {
+		if got := shortVersion(tc.info, tc.ok); got != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}

@@ -51,10 +51,9 @@ type fleet struct {
 	validUntil time.Time // by time.Now's monotonic clock
 	epoch      uint64    // bumped when the lease is found lost
 
-	// takeMu is held by a renewal that takes over, from its transaction
-	// until the runs it recovered are submitted, and by Shutdown as it
-	// ends takeovers (closed), so that none submits while it waits for
-	// the runs to end.
+	// takeMu is held by a takeover, from its transaction until the runs
+	// it recovered are submitted, and by Shutdown as it ends takeovers
+	// (closed), so that none submits while it waits for the runs to end.
 	takeMu sync.Mutex
 	closed bool
 
@@ -116,63 +115,76 @@ type takeOver struct {
 
 // renewal is what one renewal transaction found.
 type renewal struct {
-	storeNow time.Time // the store's clock, as it began
-	lost     bool      // the lease had lapsed: the member joined again
-	took     *takeOver
+	lost  bool // the lease had lapsed: the member joined again
+	probe clockProbe
+	took  *takeOver // what the first (Start's) took over, else nil
 }
 
-// renew, in ftx, joins the fleet (first, in Start's transaction) or renews
-// the lease, joining again if it had lapsed, and takes over from the dead:
-// at the first, from an earlier scheduler of the same id too. It is called
-// with takeMu held, or before the heartbeat starts.
-func (s *Scheduler) renew(ftx store.FleetTx, first bool) (renewal, error) {
-	f := s.fleet
-	r := renewal{took: &takeOver{}}
+// clockProbe is a reading of the store's clock, between two readings of
+// the scheduler's own (Config.Clock).
+type clockProbe struct{ sent, store, recv time.Time }
+
+// maxProbe bounds the time a clock probe may take to be trusted: its
+// reading of the offset is off by up to half of it.
+const maxProbe = 200 * time.Millisecond
+
+func (s *Scheduler) probeClock(ftx store.FleetTx) (p clockProbe, err error) {
+	p.sent = s.cfg.Clock.Now()
+	p.store, err = ftx.Now()
+	p.recv = s.cfg.Clock.Now()
+	return p, err
+}
+
+// join registers this scheduler in the fleet, in Start's transaction: an
+// earlier scheduler of this id (a restart, a pid reused) leaves, and its
+// runs in progress are taken over with the dead's.
+func (s *Scheduler) join(ftx store.FleetTx) (renewal, error) {
+	var r renewal
 	var err error
-	if r.storeNow, err = ftx.Now(); err != nil {
+	if r.probe, err = s.probeClock(ftx); err != nil {
 		return r, err
 	}
-	dead := map[string]string{}
-	if first {
-		// An earlier scheduler of this id (a restart, a pid reused)
-		// leaves, and its runs in progress are taken over with the dead's.
-		dead[s.cfg.Owner] = fmt.Sprintf("its scheduler %s was restarted while it ran", s.cfg.Owner)
-		if err := ftx.Leave(f.member.ID); err != nil {
-			return r, err
-		}
-	} else {
-		ok, err := ftx.Renew(f.member.ID, f.lease)
-		if err != nil {
-			return r, err
-		}
-		// Lost but still a member (not yet taken for dead), it keeps
-		// its runs in progress: they are still its own.
-		if r.lost = !ok; r.lost {
-			if err := ftx.Join(f.member, f.lease); err != nil {
-				return r, err
-			}
-		}
+	if err := ftx.Leave(s.fleet.member.ID); err != nil {
+		return r, err
 	}
-	if !f.closed { // shutting down, it leaves takeovers to the others
-		if r.took, err = s.reap(ftx, r.storeNow, dead); err != nil {
-			return r, err
-		}
+	dead := map[string]string{s.cfg.Owner: fmt.Sprintf("its scheduler %s was restarted while it ran", s.cfg.Owner)}
+	if r.took, err = s.reap(ftx, r.probe.store, dead); err != nil {
+		return r, err
 	}
-	if first {
+	return r, ftx.Join(s.fleet.member, s.fleet.lease)
+}
+
+// renew renews the lease in ftx, joining again if it had lapsed: a short
+// transaction of its own, so that a slow takeover never costs the lease.
+func (s *Scheduler) renew(ftx store.FleetTx) (renewal, error) {
+	f := s.fleet
+	var r renewal
+	var err error
+	if r.probe, err = s.probeClock(ftx); err != nil {
+		return r, err
+	}
+	ok, err := ftx.Renew(f.member.ID, f.lease)
+	if err != nil {
+		return r, err
+	}
+	// Lost but still a member (not yet taken for dead), it keeps its runs
+	// in progress: they are still its own.
+	if r.lost = !ok; r.lost {
 		err = ftx.Join(f.member, f.lease)
 	}
 	return r, err
 }
 
-// renewed acts on a committed renewal: sent is when it began by time.Now,
-// clockSent and clockRecv when it began and ended by the scheduler's clock.
-func (s *Scheduler) renewed(r renewal, sent, clockSent, clockRecv time.Time) {
+// renewed acts on a committed renewal, begun at sent by time.Now.
+func (s *Scheduler) renewed(r renewal, sent time.Time) {
 	s.fleet.renewed(sent, r.lost)
 	if r.lost {
 		s.log.Error("this scheduler's lease had lapsed (it was paused, or cut off from the database, for longer than the lease): it has joined again; the runs it had planned do not start, and other schedulers may have taken over its runs in progress", "lease", s.fleet.lease)
 	}
-	s.measureSkew(clockSent, clockRecv, r.storeNow)
-	s.tookOver(r.took)
+	s.measureSkew(r.probe)
+	if r.took != nil {
+		s.tookOver(r.took)
+	}
 }
 
 // reap takes over from the dead: members whose lease has ended (each
@@ -256,18 +268,16 @@ func (s *Scheduler) heartbeat(ctx context.Context, done chan<- struct{}) {
 	}
 }
 
-// beat renews the lease (or joins again), measures the clock's offset,
-// and takes over from dead members, in one transaction.
+// beat renews the lease (or joins again), and then takes over from dead
+// members, each in a transaction of its own.
 func (s *Scheduler) beat(ctx context.Context) {
 	f := s.fleet
 	ctx, cancel := context.WithTimeout(ctx, f.lease/2)
 	defer cancel()
-	f.takeMu.Lock()
-	defer f.takeMu.Unlock()
-	sent, clockSent := time.Now(), s.cfg.Clock.Now()
+	sent := time.Now()
 	var r renewal
 	err := s.cfg.Store.Update(ctx, func(tx store.Tx) (err error) {
-		r, err = s.renew(tx.(store.FleetTx), false) // Start checked
+		r, err = s.renew(tx.(store.FleetTx)) // Start checked
 		return err
 	})
 	if err != nil {
@@ -278,13 +288,32 @@ func (s *Scheduler) beat(ctx context.Context) {
 		}
 		return
 	}
-	s.renewed(r, sent, clockSent, s.cfg.Clock.Now())
+	s.renewed(r, sent)
+	f.takeMu.Lock()
+	defer f.takeMu.Unlock()
+	if f.closed {
+		return // shutting down, it leaves takeovers to the others
+	}
+	var t *takeOver
+	err = s.cfg.Store.Update(ctx, func(tx store.Tx) (err error) {
+		t, err = s.reap(tx.(store.FleetTx), s.clock.Now(), map[string]string{})
+		return err
+	})
+	if err != nil {
+		s.log.Error("cannot take over from dead schedulers; trying again at the next renewal", "err", err)
+		return
+	}
+	s.tookOver(t)
 }
 
-// measureSkew compares the store's clock, read between sent and recv by
-// the scheduler's own (Config.Clock), with it.
-func (s *Scheduler) measureSkew(sent, recv, storeNow time.Time) {
-	off := storeNow.Sub(sent.Add(recv.Sub(sent) / 2))
+// measureSkew compares the store's clock with the scheduler's, from a
+// probe quick enough to tell.
+func (s *Scheduler) measureSkew(p clockProbe) {
+	rtt := p.recv.Sub(p.sent)
+	if rtt > maxProbe {
+		return
+	}
+	off := p.store.Sub(p.sent.Add(rtt / 2))
 	f := s.fleet
 	skewed := off > maxSkew || off < -maxSkew
 	if skewed && !f.skewed {

@@ -50,3 +50,23 @@ func TestFleetSurvivesRestart(t *testing.T) {
 	}
 	t.Logf("%d fire times run", len(seen))
 }
+
+// TestSlowClockProbe: a reading of the store's clock that took long (a
+// loaded database) cannot tell the offset, and changes nothing; a quick
+// one sets it.
+func TestSlowClockProbe(t *testing.T) {
+	s, err := New(Config{Store: newMemory(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.fleet = newFleet(s.cfg)
+	t0 := time.Now()
+	s.measureSkew(clockProbe{sent: t0, store: t0.Add(5*time.Second + 5*time.Millisecond), recv: t0.Add(10 * time.Millisecond)})
+	if off := s.skew.offset(); off != 5*time.Second {
+		t.Errorf("offset after a quick probe = %v, want 5s", off)
+	}
+	s.measureSkew(clockProbe{sent: t0, store: t0.Add(time.Minute), recv: t0.Add(3 * time.Second)})
+	if off := s.skew.offset(); off != 5*time.Second {
+		t.Errorf("offset after a probe of 3 s = %v, want it unchanged (5s)", off)
+	}
+}

@@ -314,14 +314,14 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	var orphans map[*store.Run][]int
 	var paused bool
 	var joined renewal
-	sent, clockSent := time.Now(), s.cfg.Clock.Now()
+	sent := time.Now()
 	err := s.cfg.Store.Update(ctx, func(tx store.Tx) error {
 		interrupted, orphans, paused = nil, nil, false
 		if ftx, ok := tx.(store.FleetTx); ok {
 			// In a fleet, the runs in progress are the others'.
 			s.fleet = newFleet(s.cfg)
 			var err error
-			if joined, err = s.renew(ftx, true); err != nil {
+			if joined, err = s.join(ftx); err != nil {
 				return err
 			}
 		} else {
@@ -363,7 +363,6 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		}
 		return nil
 	})
-	clockRecv := s.cfg.Clock.Now()
 	if err != nil {
 		s.setState(stateRunning, stateStopped)
 		return fmt.Errorf("starting the scheduler: %w", err)
@@ -381,7 +380,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	}
 	if s.fleet != nil {
 		s.log.Info("joined the fleet of schedulers on the database", "lease", s.fleet.lease)
-		s.renewed(joined, sent, clockSent, clockRecv)
+		s.renewed(joined, sent)
 		var beating context.Context
 		beating, s.stopBeat = context.WithCancel(context.Background())
 		s.beatDone = make(chan struct{})

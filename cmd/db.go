@@ -116,7 +116,9 @@ func openBolt(path string, mode openMode) (store.Store, error) {
 
 // openScheduler opens the database a scheduler runs on. A file must be
 // private to the user (its commands run as this user), and the scheduler
-// takes its lock, which unlock releases: one scheduler per file. A
+// takes its lock, which unlock releases: one scheduler per file. The Store
+// is Exclusive: it locks the file itself too, and refuses to go on with a
+// file moved, replaced or made writable by others meanwhile. A
 // PostgreSQL database takes a fleet of schedulers, and no lock. It returns
 // where the database is too, for the log.
 func (l *location) openScheduler() (db store.Store, unlock func() error, where string, err error) {
@@ -128,14 +130,15 @@ func (l *location) openScheduler() (db store.Store, unlock func() error, where s
 		return nil, nil, "", err
 	}
 	unlock, err = bolt.Lock(l.path)
+	if err == nil {
+		if db, err = bolt.Open(l.path, bolt.OpenOptions{Create: true, Exclusive: true}); err != nil {
+			unlock()
+		}
+	}
 	if errors.Is(err, bolt.ErrLocked) {
 		return nil, nil, "", fmt.Errorf("%w: one scheduler per database", err)
 	}
 	if err != nil {
-		return nil, nil, "", err
-	}
-	if db, err = bolt.Open(l.path, bolt.OpenOptions{Create: true}); err != nil {
-		unlock()
 		return nil, nil, "", err
 	}
 	return db, unlock, l.path, nil

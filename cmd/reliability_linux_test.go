@@ -25,6 +25,7 @@ import (
 var platformReliabilityTests = []reliabilityTest{
 	{"OutputFlood", testOutputFlood},
 	{"ProcessHygiene", testProcessHygiene},
+	{"DatabaseSwapped", testDatabaseSwapped},
 }
 
 // testOutputFlood: a job writing as fast as it can, 1 GiB in the long run:

@@ -105,6 +105,16 @@ type OpenOptions struct {
 	// database, nothing is created, and an Update that writes fails with
 	// fs.ErrNotExist.
 	Create bool
+	// Exclusive makes the Store a scheduler's, which must run only what
+	// its own database says and its user could have written: it holds the
+	// scheduler lock on the database file itself for its life (ErrLocked
+	// if another Store holds it; see pin), and every operation checks that
+	// the path still names that database (the first one it read) and that
+	// the file is private (CheckPrivate's rules). A file moved away,
+	// deleted, replaced by another database, or made writable by others
+	// fails every operation, saying so, until it is back as it was; no
+	// file is created in its place.
+	Exclusive bool
 }
 
 // FileError is a database file that cannot be used as it is: not a jobctl
@@ -127,6 +137,9 @@ func Open(path string, opts OpenOptions) (store.Store, error) {
 		opts.Timeout = DefaultTimeout
 	}
 	s := &boltStore{path: path, opts: opts}
+	if opts.Exclusive {
+		s.pin = &pin{}
+	}
 	s.watch.init()
 	noop := func(store.Tx) error { return nil }
 	err := s.view(context.Background(), noop)
@@ -153,10 +166,13 @@ type boltStore struct {
 	// checked is the file last verified with a read-only open before being
 	// opened for writing (see Update).
 	checked os.FileInfo
+	pin     *pin // nil unless Exclusive
 
 	watch  watchers
 	seenMu sync.Mutex
 	seen   stamp // the latest commit this value knows of
+	// unreadable is whether the file could not be read at the last poll.
+	unreadable bool
 }
 
 func (s *boltStore) View(ctx context.Context, fn func(store.Tx) error) (err error) {
@@ -182,8 +198,11 @@ func (s *boltStore) view(ctx context.Context, fn func(store.Tx) error) (err erro
 	// A truncated file faults when bbolt reads a page past its end; as a
 	// panic, it is reported as damage instead of killing the process.
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	db, err := s.openDB(ctx, false)
+	db, fi, err := s.openDB(ctx, false)
 	if errors.Is(err, fs.ErrNotExist) {
+		if err := s.missing(); err != nil {
+			return err
+		}
 		return viewMissing(ctx, fn)
 	}
 	if err != nil {
@@ -195,7 +214,7 @@ func (s *boltStore) view(ctx context.Context, fn func(store.Tx) error) (err erro
 		return s.fileError(err)
 	}
 	kv := boltTx{btx}
-	if err := s.check(btx); err != nil {
+	if err := s.check(btx, fi); err != nil {
 		return err
 	}
 	return fn(newTx(kv, false))
@@ -221,7 +240,16 @@ func (s *boltStore) update(ctx context.Context, fn func(store.Tx) error) (err er
 	// bbolt may write to a file merely opened for writing (to convert a
 	// foreign database's free list), so a file not seen before is first
 	// checked with a read-only open, which never writes.
-	if fi, err := os.Stat(s.path); err == nil && !(s.checked != nil && os.SameFile(fi, s.checked)) {
+	fi, err := os.Stat(s.path)
+	if err == nil && s.pin != nil {
+		// Checked again on the descriptor, but an open for writing of a
+		// file refused is a change to it, which would wake a watcher
+		// (the scheduler) to try again and again.
+		if err := s.pin.opened(s.path, fi); err != nil {
+			return err
+		}
+	}
+	if err == nil && !(s.checked != nil && os.SameFile(fi, s.checked)) {
 		if err := s.view(ctx, func(store.Tx) error { return nil }); err != nil && !errors.Is(err, errOldSchema) {
 			return err
 		}
@@ -230,15 +258,18 @@ func (s *boltStore) update(ctx context.Context, fn func(store.Tx) error) (err er
 
 	defer s.catch(&err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	db, err := s.openDB(ctx, true)
+	db, fi, err := s.openDB(ctx, true)
 	if errors.Is(err, fs.ErrNotExist) {
+		if err := s.missing(); err != nil {
+			return err
+		}
 		if !s.opts.Create {
 			return s.updateMissing(ctx, fn)
 		}
 		if err := s.create(); err != nil {
 			return err
 		}
-		db, err = s.openDB(ctx, true)
+		db, fi, err = s.openDB(ctx, true)
 	}
 	if err != nil {
 		return err
@@ -251,7 +282,7 @@ func (s *boltStore) update(ctx context.Context, fn func(store.Tx) error) (err er
 	}
 	kv := boltTx{btx}
 	t := newTx(kv, true)
-	if err := s.check(btx); errors.Is(err, errOldSchema) {
+	if err := s.check(btx, fi); errors.Is(err, errOldSchema) {
 		if err := upgradeHistory(t); err != nil {
 			return fmt.Errorf("%s: upgrading: %w", s.path, err)
 		}
@@ -280,18 +311,34 @@ func (s *boltStore) update(ctx context.Context, fn func(store.Tx) error) (err er
 	return nil
 }
 
-// check reports whether the file btx reads is whole and a jobctl database.
-func (s *boltStore) check(btx *bbolt.Tx) error {
+// check reports whether the file btx reads is whole and a jobctl
+// database, and for an Exclusive Store, its database; fi is the file as it
+// was opened (before its lock was had: its size may have changed since).
+func (s *boltStore) check(btx *bbolt.Tx, fi os.FileInfo) error {
 	// bbolt grows the file before writing past its end, so a file shorter
 	// than the last page in use has lost its end.
 	if fi, err := os.Stat(s.path); err == nil && fi.Size() < btx.Size() {
 		return &FileError{s.path, fmt.Sprintf("damaged database: truncated (%d bytes of at least %d)", fi.Size(), btx.Size())}
 	}
-	if err := checkSchema(boltTx{btx}); err != nil && !errors.Is(err, errOldSchema) {
+	err := checkSchema(boltTx{btx})
+	if err != nil && !errors.Is(err, errOldSchema) {
 		return s.fileError(err)
-	} else {
-		return err
 	}
+	if s.pin != nil {
+		if err := s.pin.same(s.path, fi, readStamp(boltTx{btx}).instance); err != nil {
+			return err
+		}
+	}
+	return err
+}
+
+// missing is the error of an operation that found no file: none, unless
+// the Store is Exclusive and has read its database (see pin.missing).
+func (s *boltStore) missing() error {
+	if s.pin == nil {
+		return nil
+	}
+	return s.pin.missing(s.path)
 }
 
 // viewMissing runs fn for a View of a file that does not exist: against
@@ -367,13 +414,28 @@ func (s *boltStore) create() error {
 }
 
 // openDB opens the database file, never creating it, waiting for its lock
-// until the timeout or ctx's deadline, whichever comes first.
-func (s *boltStore) openDB(ctx context.Context, write bool) (db *bbolt.DB, err error) {
+// until the timeout or ctx's deadline, whichever comes first. It returns
+// the file's FileInfo as the descriptor bbolt reads from had it.
+func (s *boltStore) openDB(ctx context.Context, write bool) (db *bbolt.DB, fi os.FileInfo, err error) {
 	wait := s.opts.Timeout
 	if d, ok := ctx.Deadline(); ok {
 		wait = max(min(wait, time.Until(d)), time.Millisecond)
 	}
-	opts := &bbolt.Options{ReadOnly: !write, Timeout: wait, OpenFile: openExisting}
+	open := func(name string, flag int, perm os.FileMode) (*os.File, error) {
+		f, err := openExisting(name, flag, perm)
+		if err != nil {
+			return nil, err
+		}
+		if fi, err = f.Stat(); err == nil && s.pin != nil {
+			err = s.pin.opened(s.path, fi)
+		}
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		return f, nil
+	}
+	opts := &bbolt.Options{ReadOnly: !write, Timeout: wait, OpenFile: open}
 	allocSize := 0
 	if fi, err := os.Stat(s.path); err == nil && write {
 		// No update of ours comes near growing the file this much, but
@@ -398,16 +460,16 @@ func (s *boltStore) openDB(ctx context.Context, write bool) (db *bbolt.DB, err e
 		if allocSize > 0 {
 			db.AllocSize = allocSize
 		}
-		return db, nil
+		return db, fi, nil
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, err
+		return nil, nil, err
 	case errors.Is(err, bolterrors.ErrTimeout):
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return nil, fmt.Errorf("%w: %s is in use by another jobctl (waited %v)", store.ErrBusy, s.path, wait)
+		return nil, nil, fmt.Errorf("%w: %s is in use by another jobctl (waited %v)", store.ErrBusy, s.path, wait)
 	}
-	return nil, s.fileError(err)
+	return nil, nil, s.fileError(err)
 }
 
 var (
@@ -440,7 +502,10 @@ func openExisting(name string, flag int, perm os.FileMode) (*os.File, error) {
 func (s *boltStore) fileError(err error) error {
 	var se schemaError
 	var pe *fs.PathError
+	var ie *InsecureError
 	switch {
+	case errors.As(err, &ie):
+		return err
 	case errors.As(err, &se):
 		return &FileError{s.path, se.problem}
 	case errors.Is(err, errEmptyFile), errors.Is(err, errIsDir):
@@ -461,51 +526,6 @@ func closeDB(db *bbolt.DB, btx *bbolt.Tx, committed bool) {
 		return
 	}
 	try(func() { db.Close() })
-}
-
-// corrupt marks a panic raised by bbolt, which happens on damaged pages: the
-// store turns it into a FileError. Any other panic is the caller's and goes
-// on as it is.
-type corrupt struct{ v any }
-
-// rethrow, deferred, marks a panic in progress as bbolt's.
-func rethrow() {
-	if r := recover(); r != nil {
-		if _, ok := r.(corrupt); ok {
-			panic(r)
-		}
-		panic(corrupt{r})
-	}
-}
-
-// guard calls f, which calls bbolt, marking its panics.
-func guard(f func()) {
-	defer rethrow()
-	f()
-}
-
-// try calls f and reports whether it returned without panicking.
-func try(f func()) (ok bool) {
-	defer func() { recover() }()
-	f()
-	return true
-}
-
-// catch, deferred, turns a marked panic into a FileError, and so a memory
-// fault: with SetPanicOnFault on, reading a value that a damaged page says
-// runs past the mapped file faults wherever the value is read, in bbolt or
-// in the decoding of it.
-func (s *boltStore) catch(err *error) {
-	if r := recover(); r != nil {
-		c, ok := r.(corrupt)
-		if _, fault := r.(interface{ Addr() uintptr }); fault {
-			c, ok = corrupt{r}, true
-		}
-		if !ok {
-			panic(r)
-		}
-		*err = &FileError{s.path, fmt.Sprintf("damaged database: %v", c.v)}
-	}
 }
 
 func (s *boltStore) Watch(ctx context.Context) (<-chan struct{}, error) {
@@ -537,12 +557,30 @@ func (s *boltStore) Watch(ctx context.Context) (<-chan struct{}, error) {
 // signal as they are made).
 func (s *boltStore) poll() {
 	st, err := s.currentStamp()
-	if err != nil {
-		return // busy or unreadable: the next change or commit looks again
+	if errors.Is(err, store.ErrBusy) {
+		return // the next change or commit looks again
 	}
-	if s.observe(st) {
+	// A file that became unreadable, or readable again (for an Exclusive
+	// Store, another database or not private, and back), is news too,
+	// once: the watchers look, and find out why. Once only, as their
+	// looking may open the file for writing, which is a change to it.
+	news := s.failing(err != nil)
+	if err == nil && s.observe(st) {
+		news = true
+	}
+	if news {
 		s.watch.broadcast()
 	}
+}
+
+// failing records whether the file could not be read at a poll, and
+// reports whether that is news.
+func (s *boltStore) failing(now bool) (news bool) {
+	s.seenMu.Lock()
+	defer s.seenMu.Unlock()
+	news = now != s.unreadable
+	s.unreadable = now
+	return news
 }
 
 // currentStamp reads the file's commit stamp; a missing file has the zero
@@ -579,6 +617,9 @@ func (s *boltStore) Close() error {
 	if !s.closed {
 		s.closed = true
 		s.watch.close()
+		if s.pin != nil {
+			s.pin.release()
+		}
 	}
 	return nil
 }

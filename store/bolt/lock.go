@@ -74,7 +74,8 @@ func Lock(path string) (unlock func() error, err error) {
 }
 
 // LockHolder reports whether a scheduler holds the lock of the database at
-// path, and its process id if the lock file says (else 0). It only asks: it
+// path (on the lock file, or on the database file itself: see pin), and
+// its process id if the lock file says (else 0). It only asks: it
 // takes no lock, so a scheduler starting meanwhile is never refused because
 // of it, and it writes and creates nothing. A lock file that does not exist
 // means no scheduler ran.
@@ -87,7 +88,9 @@ func LockHolder(path string) (held bool, pid int, err error) {
 	// for a writer.
 	f, err := openLockFile(name, os.O_RDONLY|syscall.O_NONBLOCK)
 	if errors.Is(err, fs.ErrNotExist) {
-		return false, 0, nil
+		// Removed while a scheduler ran, it still holds the database.
+		held, err = dbLockHeld(path)
+		return held, 0, err
 	}
 	if err != nil {
 		return false, 0, err
@@ -102,7 +105,8 @@ func LockHolder(path string) (held bool, pid int, err error) {
 		return false, 0, fmt.Errorf("asking about the lock on %s: %w", name, err)
 	}
 	if !held {
-		return false, 0, nil
+		held, err = dbLockHeld(path)
+		return held, 0, err
 	}
 	return true, lockPID(f), nil
 }

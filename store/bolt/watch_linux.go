@@ -14,14 +14,16 @@ import (
 // so that it follows the file through deletion and re-creation. Only events
 // that follow a change are asked for: a file closed after being opened for
 // writing (every commit does that, and so does a crashed writer's exit), or
-// a file created, linked or moved into place; readers cause none.
+// a file created, linked or moved into place, moved away or deleted, or
+// its mode or owner changed (which a scheduler must notice: see
+// OpenOptions.Exclusive); readers cause none.
 func watchFile(ctx context.Context, path string, changed func()) error {
 	fd, err := syscall.InotifyInit1(syscall.IN_CLOEXEC | syscall.IN_NONBLOCK)
 	if err != nil {
 		return fmt.Errorf("watching %s: %w", path, err)
 	}
 	dir, name := filepath.Dir(path), filepath.Base(path)
-	const mask = syscall.IN_CLOSE_WRITE | syscall.IN_CREATE | syscall.IN_MOVED_TO | syscall.IN_DELETE
+	const mask = syscall.IN_CLOSE_WRITE | syscall.IN_CREATE | syscall.IN_MOVED_TO | syscall.IN_MOVED_FROM | syscall.IN_DELETE | syscall.IN_ATTRIB
 	if _, err := syscall.InotifyAddWatch(fd, dir, mask); err != nil {
 		syscall.Close(fd)
 		return fmt.Errorf("watching %s: %w", dir, err)

@@ -141,6 +141,9 @@ func (s *Scheduler) runListener(ctx context.Context, l store.Listener, e Event) 
 		line:      func([]byte) {},
 	}
 	x := p.run(ctx)
+	if x.escaped {
+		s.log.Warn(escapedNote, "event", e.Name, "job", e.JobID, "command", l.Command)
+	}
 	if x.outcome != store.Success {
 		reason := x.reason
 		if ctx.Err() == context.DeadlineExceeded {

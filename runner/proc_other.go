@@ -16,3 +16,7 @@ func procAttr() *syscall.SysProcAttr {
 // waitExited returns when cmd's process has exited. With no portable way to
 // wait without reaping, it reaps.
 func waitExited(cmd *exec.Cmd) { cmd.Wait() }
+
+// groupLive reports whether group pgid has a process left. Its leader was
+// reaped as it exited (see waitExited), so a signal to the group tells.
+func groupLive(pgid int) bool { return syscall.Kill(-pgid, 0) != syscall.ESRCH }

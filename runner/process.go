@@ -19,6 +19,16 @@ import (
 // called setsid) but kept the pipe: the run does not wait for it longer.
 const drainWait = 100 * time.Millisecond
 
+// groupPoll is how often the group is looked at while its processes have
+// the kill grace to end: the pipe's end cannot tell when the last of them
+// is gone if a writer outside the group holds it.
+const groupPoll = 50 * time.Millisecond
+
+// escapedNote is the reason of a run whose pipe a writer outside its group
+// still held when the drain was over (see drainWait), and what the log
+// says of it.
+const escapedNote = "a process that left the job's process group (setsid) kept its output open; it was left running"
+
 // process is one command to run: the shell and its arguments, where, with
 // what environment, for how long.
 type process struct {
@@ -45,6 +55,7 @@ type exit struct {
 	code           *int
 	signal         string
 	reason         string
+	escaped        bool // escapedNote is in reason
 }
 
 // run starts p in a process group of its own, streams its output and waits
@@ -53,7 +64,7 @@ type exit struct {
 // the kill grace, SIGKILL. When the command itself ends, whatever it left
 // behind in its group is terminated the same way, so that a run leaves no
 // process behind; and the pipe is read to its end, so that no output is
-// lost.
+// lost, unless a process outside the group holds it (see drainWait).
 func (p *process) run(ctx context.Context) exit {
 	if p.dir != "" {
 		// exec reports a missing directory as a missing shell.
@@ -115,12 +126,17 @@ func (p *process) run(ctx context.Context) exit {
 	}
 	e.ended = p.clock.Now()
 	// The leader has exited but is not reaped yet, so its process group id
-	// cannot have been reused: what is left of the group goes too.
-	if !p.wait(read, 0) && syscall.Kill(-pgid, syscall.SIGTERM) == nil && !p.wait(read, p.killGrace) {
+	// cannot have been reused: what is left of the group goes too. The
+	// unreaped leader is in the group, so a signal to it succeeds even
+	// when nothing else is: groupLive tells.
+	if !p.wait(read, 0) && groupLive(pgid) && syscall.Kill(-pgid, syscall.SIGTERM) == nil && !p.waitGroup(read, pgid) {
 		syscall.Kill(-pgid, syscall.SIGKILL)
 	}
 	if !p.wait(read, drainWait) {
-		pr.Close() // a writer outside the group holds the pipe: stop reading
+		// A writer outside the group holds the pipe: stop reading, so that
+		// nothing it writes from now on is taken for the run's.
+		e.escaped = true
+		pr.Close()
 		<-read
 	}
 	pr.Close()
@@ -135,16 +151,21 @@ func (p *process) run(ctx context.Context) exit {
 		code := ws.ExitStatus()
 		e.code = &code
 	}
-	if e.outcome != "" {
-		return e
-	}
 	switch {
+	case e.outcome != "":
 	case e.signal != "":
 		e.outcome, e.reason = store.Failed, "killed by "+e.signal
 	case *e.code != 0:
 		e.outcome, e.reason = store.Failed, fmt.Sprintf("exit status %d", *e.code)
 	default:
 		e.outcome = store.Success
+	}
+	if e.escaped {
+		// A note: the outcome stays what the command's own end says.
+		if e.reason != "" {
+			e.reason += "; "
+		}
+		e.reason += escapedNote
 	}
 	return e
 }
@@ -156,6 +177,28 @@ func (p *process) terminate(pgid int, exited <-chan struct{}) {
 		syscall.Kill(-pgid, syscall.SIGKILL)
 	}
 	<-exited
+}
+
+// waitGroup reports whether, within the kill grace, the pipe reaches its
+// end (done is closed) or no process of group pgid is left alive. The group
+// is looked at every groupPoll of real time: a sweep, not a schedule.
+func (p *process) waitGroup(done <-chan struct{}, pgid int) bool {
+	t := p.clock.NewTimer(p.killGrace)
+	defer t.Stop()
+	poll := time.NewTicker(groupPoll)
+	defer poll.Stop()
+	for {
+		select {
+		case <-done:
+			return true
+		case <-t.C():
+			return false
+		case <-poll.C:
+			if !groupLive(pgid) {
+				return true
+			}
+		}
+	}
 }
 
 // wait reports whether ch is closed within d of elapsed time.

@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"bytes"
 	"os"
 	"os/signal"
 	"strconv"
@@ -54,16 +53,7 @@ func reapOrphans(mine func(int) bool) {
 		if err != nil || mine(pid) {
 			continue
 		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...: comm may hold anything but the last ')'.
-		i := bytes.LastIndexByte(stat, ')')
-		if i < 0 {
-			continue
-		}
-		f := bytes.Fields(stat[i+1:])
+		f := procStat(e.Name())
 		if len(f) < 2 || string(f[0]) != "Z" || string(f[1]) != strconv.Itoa(me) {
 			continue
 		}

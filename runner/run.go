@@ -65,6 +65,9 @@ func (s *Scheduler) runOne(inst *instance, r *store.Run) Event {
 	if r.Signal != "" {
 		attrs = append(attrs, "signal", r.Signal)
 	}
+	if e.escaped {
+		s.log.Warn(escapedNote, "job", j.ID, "run", r.Seq)
+	}
 	name := store.EventJobExecuted
 	if r.Outcome == store.Success {
 		s.log.Info("run ended", attrs...)

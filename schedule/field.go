@@ -12,8 +12,10 @@ type field struct {
 	lo, hi int      // value range
 	names  []string // names of lo, lo+1, ... (months, weekdays); nil: numbers only
 	hint   string   // what a value looks like, for errors
-	// sunday7 lets a range end at "sun" mean 7 (crontab day-of-week,
-	// where sun is 0 and 7): "mon-sun".
+	// sunday7 reads a range's end of 0 after a later start as 7
+	// (crontab day-of-week, where Sunday is 0 and 7), as cronie and
+	// croniter do: mon-sun and 1-0 run to Sunday, but sun-sun stays
+	// Sunday alone rather than 0-7, the whole week.
 	sunday7 bool
 }
 
@@ -37,13 +39,16 @@ func (f *field) parseItem(item string) (span, error) {
 	} else {
 		a, b, isRange := strings.Cut(base, "-")
 		var err error
-		if s.lo, err = f.value(a, false); err != nil {
+		if s.lo, err = f.value(a); err != nil {
 			return s, err
 		}
 		switch {
 		case isRange:
-			if s.hi, err = f.value(b, true); err != nil {
+			if s.hi, err = f.value(b); err != nil {
 				return s, err
+			}
+			if f.sunday7 && s.hi == 0 && s.lo > 0 {
+				s.hi = 7
 			}
 			if s.lo > s.hi {
 				return s, fmt.Errorf("%s: range %q runs backwards (%d > %d)", f.name, base, s.lo, s.hi)
@@ -68,7 +73,7 @@ func (f *field) parseItem(item string) (span, error) {
 }
 
 // value parses a number or, for fields with names, a name.
-func (f *field) value(v string, rangeEnd bool) (int, error) {
+func (f *field) value(v string) (int, error) {
 	if isDigits(v) {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < f.lo || n > f.hi {
@@ -79,9 +84,6 @@ func (f *field) value(v string, rangeEnd bool) (int, error) {
 	low := strings.ToLower(v)
 	for i, name := range f.names {
 		if low == name {
-			if f.sunday7 && rangeEnd && i == 0 {
-				return 7, nil
-			}
 			return f.lo + i, nil
 		}
 	}

@@ -12,8 +12,10 @@
 //   - Crontab (ParseCrontab): 5 fields (minute hour day-of-month month
 //     day-of-week) or 6 with seconds first; each a list of *, a, a-b, with
 //     an optional /step (a/n runs from a to the field's end); month names
-//     jan-dec and weekday names sun-sat; day-of-week 0 and 7 are Sunday;
-//     macros @yearly @annually @monthly @weekly @daily @midnight @hourly.
+//     jan-dec and weekday names sun-sat; day-of-week 0 and 7 are Sunday,
+//     and a range ending at Sunday after a later start runs to 7 (mon-sun,
+//     1-0) while sun-sun is Sunday alone; macros @yearly @annually
+//     @monthly @weekly @daily @midnight @hourly.
 //     When day-of-month and day-of-week are both restricted a day matching
 //     either matches; as in Vixie cron, a day field starting with * (*, */2)
 //     counts as unrestricted.

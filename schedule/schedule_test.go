@@ -22,6 +22,9 @@ func TestCronNext(t *testing.T) {
 		{"cron 0 12 * * mon-sun", "UTC", "2026-06-01T12:00:00Z",
 			[]string{"2026-06-02T12:00:00Z"}},
 		{"cron 0 12 * * 7", "UTC", "2026-06-01T00:00:00Z", []string{"2026-06-07T12:00:00Z"}},
+		{"cron 30 8 1 * sun-sun", "UTC", "2030-06-13T00:00:00Z", // the 1st OR a Sunday
+			[]string{"2030-06-16T08:30:00Z", "2030-06-23T08:30:00Z", "2030-06-30T08:30:00Z",
+				"2030-07-01T08:30:00Z", "2030-07-07T08:30:00Z"}},
 		{"cron 59 59 23 31 12 *", "UTC", "2026-12-31T23:59:59Z", []string{"2027-12-31T23:59:59Z"}},
 		{"cron @weekly", "UTC", "2026-06-01T00:00:00Z", []string{"2026-06-07T00:00:00Z"}},
 		{"cron 30/15 * * * *", "UTC", "2026-06-01T00:00:00Z",
@@ -62,6 +65,49 @@ func TestCronNext(t *testing.T) {
 	}
 }
 
+// TestCrontabSunday pins the day-of-week ranges that involve Sunday, which
+// is both 0 and 7, to what cronie and croniter make of them: a range that
+// ends at Sunday after a later start runs to 7, any other keeps 0.
+func TestCrontabSunday(t *testing.T) {
+	all := "sun mon tue wed thu fri sat"
+	for _, tt := range []struct{ dow, want string }{
+		{"sun-sun", "sun"},
+		{"0-0", "sun"},
+		{"7-7", "sun"},
+		{"7-sun", "sun"},
+		{"sun-0", "sun"},
+		{"sun-7", all},
+		{"0-7", all},
+		{"sun-sat", all},
+		{"mon-sun", all},
+		{"1-0", all},
+		{"sat-sun", "sun sat"},
+		{"fri-0", "sun fri sat"},
+		{"mon-sun/2", "sun mon wed fri"},
+		{"sun-sat/2", "sun tue thu sat"},
+	} {
+		t.Run(tt.dow, func(t *testing.T) {
+			tr := parseTestSpec(t, "cron 0 0 * * "+tt.dow, time.UTC)
+			var days [7]bool
+			// Two weeks from a Thursday: every weekday twice.
+			for at := mustTime(t, "2030-06-13T00:00:00Z"); at.Before(mustTime(t, "2030-06-27T00:00:00Z")); at = at.Add(24 * time.Hour) {
+				if tr.Next(at.Add(-time.Second)).Equal(at) {
+					days[at.Weekday()] = true
+				}
+			}
+			var got []string
+			for wd, ok := range days {
+				if ok {
+					got = append(got, strings.ToLower(time.Weekday(wd).String()[:3]))
+				}
+			}
+			if strings.Join(got, " ") != tt.want {
+				t.Errorf("fires on %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestCronEnds(t *testing.T) {
 	tr := parseTestSpec(t, "year=2026 month=12 day=31", time.UTC)
 	if got := tr.Next(mustTime(t, "2026-12-31T00:00:00Z")); !got.IsZero() {
@@ -90,6 +136,8 @@ func TestParseErrors(t *testing.T) {
 		{Spec{Cron: "*/0 * * * *"}, `cron: minute field: step "0" in "*/0" is not a whole number of at least 1`},
 		{Spec{Cron: "*/60 * * * *"}, `cron: minute field: step 60 in "*/60" is larger than its range 0-59`},
 		{Spec{Cron: "30-10 * * * *"}, `cron: minute field: range "30-10" runs backwards (30 > 10)`},
+		{Spec{Cron: "* * * * sun-sun/6"}, `cron: day-of-week field: step 6 in "sun-sun/6" is larger than its range 0-0`},
+		{Spec{Cron: "* * * * 2-1"}, `cron: day-of-week field: range "2-1" runs backwards (2 > 1)`},
 		{Spec{Cron: "1,,2 * * * *"}, "cron: minute field: missing value (want 0-59)"},
 		{Spec{Cron: "* * * *"}, `cron: "* * * *" has 4 fields, want 5`},
 		{Spec{Cron: "@reboot"}, `cron: unknown macro "@reboot"`},

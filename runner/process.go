@@ -128,8 +128,10 @@ func (p *process) run(ctx context.Context) exit {
 	// The leader has exited but is not reaped yet, so its process group id
 	// cannot have been reused: what is left of the group goes too. The
 	// unreaped leader is in the group, so a signal to it succeeds even
-	// when nothing else is: groupLive tells.
-	if !p.wait(read, 0) && groupLive(pgid) && syscall.Kill(-pgid, syscall.SIGTERM) == nil && !p.waitGroup(read, pgid) {
+	// when nothing else is: waitGroup asks groupLive, which tells, but
+	// only if the pipe does not end first, as it does at once unless a
+	// process holds it (groupLive reads all of /proc).
+	if !p.wait(read, 0) && syscall.Kill(-pgid, syscall.SIGTERM) == nil && !p.waitGroup(read, pgid) {
 		syscall.Kill(-pgid, syscall.SIGKILL)
 	}
 	if !p.wait(read, drainWait) {

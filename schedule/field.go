@@ -64,7 +64,9 @@ func (f *field) parseItem(item string) (span, error) {
 		if err != nil || n < 1 || !isDigits(step) {
 			return s, fmt.Errorf("%s: step %q in %q is not a whole number of at least 1", f.name, step, item)
 		}
-		if n > max(s.hi-s.lo, 1) {
+		// A step beyond its range is a mistake (*/60 in minutes), except
+		// over a single value (sun-sun/6), which cron reads as that value.
+		if s.lo < s.hi && n > s.hi-s.lo {
 			return s, fmt.Errorf("%s: step %d in %q is larger than its range %d-%d", f.name, n, item, s.lo, s.hi)
 		}
 		s.step = n

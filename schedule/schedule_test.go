@@ -84,6 +84,9 @@ func TestCrontabSunday(t *testing.T) {
 		{"sat-sun", "sun sat"},
 		{"fri-0", "sun fri sat"},
 		{"mon-sun/2", "sun mon wed fri"},
+		// A step over one day names that day, as in cron.
+		{"sun-sun/6", "sun"},
+		{"sat-sat/3", "sat"},
 		{"sun-sat/2", "sun tue thu sat"},
 	} {
 		t.Run(tt.dow, func(t *testing.T) {
@@ -136,7 +139,7 @@ func TestParseErrors(t *testing.T) {
 		{Spec{Cron: "*/0 * * * *"}, `cron: minute field: step "0" in "*/0" is not a whole number of at least 1`},
 		{Spec{Cron: "*/60 * * * *"}, `cron: minute field: step 60 in "*/60" is larger than its range 0-59`},
 		{Spec{Cron: "30-10 * * * *"}, `cron: minute field: range "30-10" runs backwards (30 > 10)`},
-		{Spec{Cron: "* * * * sun-sun/6"}, `cron: day-of-week field: step 6 in "sun-sun/6" is larger than its range 0-0`},
+		{Spec{Cron: "* * * * mon-wed/6"}, `cron: day-of-week field: step 6 in "mon-wed/6" is larger than its range 1-3`},
 		{Spec{Cron: "* * * * 2-1"}, `cron: day-of-week field: range "2-1" runs backwards (2 > 1)`},
 		{Spec{Cron: "1,,2 * * * *"}, "cron: minute field: missing value (want 0-59)"},
 		{Spec{Cron: "* * * *"}, `cron: "* * * *" has 4 fields, want 5`},

@@ -153,9 +153,9 @@ type Config struct {
 }
 
 // A Scheduler runs the jobs of a store. Only one Scheduler may run on a
-// store at a time (the jobctl command holds bolt.Lock on a file to make
-// sure): it takes every run recorded as running at its start to be a dead
-// scheduler's.
+// store at a time, unless the store is a fleet's (store.FleetTx): it takes
+// every run recorded as running at its start to be a dead scheduler's.
+// (The jobctl command makes sure with bolt.Lock and an Exclusive store.)
 type Scheduler struct {
 	// Set by New and not changed after: read from any goroutine.
 	cfg      Config       // with its defaults filled in

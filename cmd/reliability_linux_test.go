@@ -25,6 +25,9 @@ import (
 var platformReliabilityTests = []reliabilityTest{
 	{"OutputFlood", testOutputFlood},
 	{"ProcessHygiene", testProcessHygiene},
+	{"DiskFull", testDiskFull},
+	{"DiskFullShutdown", testDiskFullShutdown},
+	{"ReadOnlyStatus", testReadOnlyStatus},
 }
 
 // testOutputFlood: a job writing as fast as it can, 1 GiB in the long run:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -114,34 +115,96 @@ func openBolt(path string, mode openMode) (store.Store, error) {
 	return bolt.Open(path, opts)
 }
 
+// schedulerDB is a database opened for a scheduler.
+type schedulerDB struct {
+	store  store.Store
+	unlock func() error
+	where  string // for the log
+	// For a database file, runner.Config's StoreErrors, which notes the
+	// store's failures in the lock file for scheduler status (see
+	// bolt.LockNoting), and FreeSpace; nil for other stores.
+	storeErrors func(error)
+	freeSpace   func() (uint64, error)
+}
+
 // openScheduler opens the database a scheduler runs on. A file must be
 // private to the user (its commands run as this user), and the scheduler
 // takes its lock, which unlock releases: one scheduler per file. The Store
 // is Exclusive: it locks the file itself too, and refuses to go on with a
 // file moved, replaced or made writable by others meanwhile. A
-// PostgreSQL database takes a fleet of schedulers, and no lock. It returns
-// where the database is too, for the log.
-func (l *location) openScheduler() (db store.Store, unlock func() error, where string, err error) {
+// PostgreSQL database takes a fleet of schedulers, and no lock. The notes
+// of store errors are dated by now, and log says when one cannot be
+// written.
+func (l *location) openScheduler(now func() time.Time, log *slog.Logger) (*schedulerDB, error) {
 	if l.url != "" {
 		db, err := l.open(forWriting)
-		return db, func() error { return nil }, l.String(), err
+		return &schedulerDB{store: db, unlock: func() error { return nil }, where: l.String()}, err
 	}
 	if err := bolt.CheckPrivate(l.path); err != nil {
-		return nil, nil, "", err
+		return nil, err
 	}
-	unlock, err = bolt.Lock(l.path)
+	unlock, note, err := bolt.LockNoting(l.path)
+	var db store.Store
 	if err == nil {
 		if db, err = bolt.Open(l.path, bolt.OpenOptions{Create: true, Exclusive: true}); err != nil {
 			unlock()
 		}
 	}
 	if errors.Is(err, bolt.ErrLocked) {
-		return nil, nil, "", fmt.Errorf("%w: one scheduler per database", err)
+		return nil, fmt.Errorf("%w: one scheduler per database", err)
 	}
 	if err != nil {
-		return nil, nil, "", err
+		return nil, err
 	}
-	return db, unlock, l.path, nil
+	return &schedulerDB{
+		store: db, unlock: unlock, where: l.path,
+		storeErrors: noteErrors(note, now, log),
+		freeSpace:   func() (uint64, error) { return bolt.FreeSpace(l.path) },
+	}, nil
+}
+
+// noteErrors is a runner.Config.StoreErrors that notes the store's
+// failures with note, for scheduler status (see storeFailure), dated by
+// now.
+func noteErrors(note func(bolt.Note) error, now func() time.Time, log *slog.Logger) func(error) {
+	// The runner calls it one call at a time: these are its.
+	var since time.Time
+	var told bool
+	return func(err error) {
+		var n bolt.Note
+		if err == nil {
+			since = time.Time{}
+		} else {
+			at := now()
+			if since.IsZero() {
+				since = at
+			}
+			n = bolt.Note{Since: since, At: at, Err: err.Error()}
+		}
+		if err := note(n); err != nil && !told {
+			told = true
+			log.Warn("cannot note the store's errors in the lock file: jobctl scheduler status does not show them", "err", err)
+		}
+	}
+}
+
+// storeFailure is what a running scheduler says of its store's failures:
+// since when and, at last, when and how it failed. The zero value says the
+// store works, or that the scheduler cannot say (on PostgreSQL, the store
+// a fleet would tell it through is the one failing).
+type storeFailure struct {
+	since, at time.Time
+	err       string
+}
+
+// storeFailure reads what the scheduler running on the store says of its
+// failures. It writes nothing: it answers on a read-only file system.
+func (l *location) storeFailure() (storeFailure, error) {
+	if l.url != "" {
+		return storeFailure{}, nil
+	}
+	n, err := bolt.ReadNote(l.path)
+	return storeFailure{since: n.Since, at: n.At, err: n.Err}, err
 }
 
 // openMemory returns a store that keeps nothing: for jobctl run --memory.

@@ -26,6 +26,9 @@ var platformReliabilityTests = []reliabilityTest{
 	{"OutputFlood", testOutputFlood},
 	{"ProcessHygiene", testProcessHygiene},
 	{"DatabaseSwapped", testDatabaseSwapped},
+	{"DiskFull", testDiskFull},
+	{"DiskFullShutdown", testDiskFullShutdown},
+	{"ReadOnlyStatus", testReadOnlyStatus},
 }
 
 // testOutputFlood: a job writing as fast as it can, 1 GiB in the long run:

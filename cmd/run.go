@@ -118,7 +118,11 @@ SIGINT, SIGTERM or SIGHUP stops scheduling: from then on no job starts (the
 runs not started yet, waiting for a worker or in their jitter delay, are
 recorded missed, with why), and the running ones are waited for; then
 jobctl exits 0. A second signal, or --shutdown-timeout elapsing, terminates
-their process groups. --no-wait terminates them at once. A closed stdout
+their process groups. --no-wait terminates them at once. Runs that the
+database does not take (its disk full) are tried again, and jobctl run says
+it waits for them, until it takes them, or until a second signal or
+--shutdown-timeout gives up on them: jobctl then exits 1, and the next start
+records them interrupted. A closed stdout
 (jobctl run | head) does not stop the scheduler: the jobs' output still goes
 to their run records and --log-dir.
 
@@ -242,6 +246,9 @@ type runStore struct {
 	store  store.Store
 	unlock func() error
 	sched  *runner.Scheduler
+	// runner.Config's, for a database file (see schedulerDB); nil else.
+	storeErrors func(error)
+	freeSpace   func() (uint64, error)
 }
 
 // open reads the jobfile of -f and opens the stores the schedulers run on:
@@ -275,12 +282,12 @@ func (r *runCommand) open() error {
 			}
 			rs.unlock = func() error { return nil }
 		} else {
-			db, unlock, path, err := s.loc.openScheduler()
+			db, err := s.loc.openScheduler(r.now, rs.log)
 			if err != nil {
 				return storeErr(s.name, r.named, err)
 			}
-			rs.store, rs.unlock = db, unlock
-			rs.log.Info("database", "path", path)
+			rs.store, rs.unlock, rs.storeErrors, rs.freeSpace = db.store, db.unlock, db.storeErrors, db.freeSpace
+			rs.log.Info("database", "path", db.where)
 		}
 		r.stores = append(r.stores, rs)
 	}
@@ -333,6 +340,8 @@ func (r *runCommand) config(ctx context.Context, rs *runStore, out io.Writer, re
 		ReapOrphans: reap,
 		Environ:     append(os.Environ(), "JOBCTL_STORE="+rs.name),
 		Version:     shortVersion(r.buildInfo()),
+		StoreErrors: rs.storeErrors,
+		FreeSpace:   rs.freeSpace,
 	}
 	var set store.Settings
 	if err := rs.store.View(ctx, func(tx store.Tx) (err error) { set, err = tx.Settings(); return err }); err != nil {

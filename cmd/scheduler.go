@@ -89,9 +89,19 @@ type statusJSON struct {
 	RunsInProgress int            `json:"runs_in_progress"` // runs recorded running
 	NextRunTime    *string        `json:"next_run_time"`    // the earliest, or null
 	NextJob        string         `json:"next_job,omitempty"`
+	// StoreError is how the store of the running scheduler fails, while
+	// it does (on a database file); else absent.
+	StoreError *storeErrorJSON `json:"store_error,omitempty"`
 	// Schedulers are the members of the fleet on a store that takes one
 	// (PostgreSQL), [] when none; absent on a database file.
 	Schedulers []memberJSON `json:"schedulers,omitzero"`
+}
+
+// storeErrorJSON is how a running scheduler's store fails.
+type storeErrorJSON struct {
+	Since *string `json:"since"` // when it began to fail
+	Last  *string `json:"last"`  // its last failure
+	Error string  `json:"error"`
 }
 
 // memberJSON is a scheduler of a fleet. Its times are by the store's
@@ -126,7 +136,11 @@ scheduler is paused, how many jobs and runs there are, and the next run. On a
 database a fleet of schedulers shares (PostgreSQL), it lists each of them:
 its host, pid and version, when it started, its last heartbeat, whether its
 lease is live or expired (then the others take it for dead), and its runs in
-progress. A scheduler runs while one of them holds a live lease.`,
+progress. A scheduler runs while one of them holds a live lease.
+
+While the database of a running scheduler fails, so that it can neither
+plan nor record runs (its disk full, say), status shows since when, and the
+last error. It writes nothing, and answers on a read-only file system.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runSchedulerStatus(c.Context(), o) },
 	}
@@ -147,6 +161,7 @@ func runSchedulerStatus(ctx context.Context, o *schedulerStatusOptions) error {
 		next     time.Time
 		nextZone *time.Location
 		fleet    fleetView
+		failure  storeFailure
 	)
 	err = viewAt(ctx, l.open, func(tx store.Tx) error {
 		st = statusJSON{Jobs: map[string]int{"active": 0, "paused": 0, "finished": 0, "broken": 0}}
@@ -198,6 +213,15 @@ func runSchedulerStatus(ctx context.Context, o *schedulerStatusOptions) error {
 		if pid != 0 {
 			st.PID = &pid
 		}
+		if st.Running {
+			// The note is a help, not the answer: status answers without it.
+			if failure, err = l.storeFailure(); err != nil {
+				fmt.Fprintf(o.io.Err, "warning: %v\n", err)
+			}
+			if failure.err != "" {
+				st.StoreError = &storeErrorJSON{Since: jsonTime(failure.since, time.Local), Last: jsonTime(failure.at, time.Local), Error: failure.err}
+			}
+		}
 	}
 	if o.output == outputJSON {
 		return writeJSON(o.io.Out, st)
@@ -215,6 +239,10 @@ func runSchedulerStatus(ctx context.Context, o *schedulerStatusOptions) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-17s %s\n", "Running:", running)
+	if failure.err != "" {
+		fmt.Fprintf(&b, "%-17s failing since %s, last %s: %s\n", "Store error:",
+			whenRelative(failure.since, o.now(), time.Local), relative(failure.at, o.now()), failure.err)
+	}
 	fmt.Fprintf(&b, "%-17s %v\n", "Paused:", st.Paused)
 	fmt.Fprintf(&b, "%-17s %d active, %d paused, %d finished, %d broken\n", "Jobs:",
 		st.Jobs["active"], st.Jobs["paused"], st.Jobs["finished"], st.Jobs["broken"])

@@ -9,38 +9,47 @@ import (
 )
 
 // loop wakes for the alarm, the store's watch and nothing else, until ctx
-// is done. next and err are the first tick's. It owns lastSeq and paused.
+// is done; while the store fails, for its retrier (see retry.go). next and
+// err are the first tick's. It owns lastSeq and paused.
 func (s *Scheduler) loop(ctx context.Context, watch <-chan struct{}, next time.Time, err error) {
 	defer close(s.loopDone)
 	alarm := s.clock.NewAlarm()
 	defer alarm.Close()
-	backoff := time.Duration(0)
+	r := newRetrier(s, loopSource, "store error; trying again", "store error over: planning again")
+	var own bool // the tick just made was a retry of the loop's own
 	var synced chan struct{}
 	for {
 		if ctx.Err() != nil {
 			return // a tick cut short by the loop's end is no store error
 		}
 		if err != nil {
-			backoff = min(max(2*backoff, minBackoff), maxBackoff)
-			s.log.Error("store error; trying again", "err", err, "in", backoff)
-			next = s.clock.Now().Add(backoff)
+			r.failed(err, own)
+			next = time.Time{} // the retrier wakes it
 		} else {
-			backoff = 0
+			r.succeeded()
 		}
 		alarm.Set(next)
 		if synced != nil {
 			close(synced)
 			synced = nil
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-alarm.C():
-		case _, ok := <-watch:
-			if !ok {
-				watch = nil
+		own = false
+		if r.failing() {
+			var ok bool
+			if own, synced, ok = r.wait(ctx.Done(), &watch, s.syncReq); !ok {
+				return
 			}
-		case synced = <-s.syncReq:
+		} else {
+			select {
+			case <-ctx.Done():
+				return
+			case <-alarm.C():
+			case _, ok := <-watch:
+				if !ok {
+					watch = nil
+				}
+			case synced = <-s.syncReq:
+			}
 		}
 		next, _, err = s.tick(ctx)
 	}
@@ -48,6 +57,8 @@ func (s *Scheduler) loop(ctx context.Context, watch <-chan struct{}, next time.T
 
 // sync makes the loop wake and look at the store now, and returns when it
 // has, and has set its alarm: tests call it after moving a fake clock.
+// While the store fails, the loop only does what is due at the clock's
+// reading (see retrier.wait): a retry, if its time has come.
 func (s *Scheduler) sync() {
 	done := make(chan struct{})
 	s.syncReq <- done

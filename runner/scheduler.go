@@ -13,9 +13,9 @@
 // queues and instance counts; run.go one run, and process.go and func.go
 // what carries it out; output.go the output's tail and lines; logfile.go
 // the jobs' log files; writer.go (and launches.go) the recording of
-// finished runs; events.go the events and listeners; orphans.go the
-// processes a killed scheduler left behind; reap.go reaping them as PID 1;
-// clock.go and alarm.go time.
+// finished runs; retry.go the retrying of a failing store; events.go the
+// events and listeners; orphans.go the processes a killed scheduler left
+// behind; reap.go reaping them as PID 1; clock.go and alarm.go time.
 //
 // # Commands and Go functions
 //
@@ -30,7 +30,8 @@
 //
 // One goroutine sleeps on an Alarm set for the store's earliest next run
 // time, and on the store's Watch, which signals within a second a commit
-// made by another process (a jobctl command), or its own. It never polls.
+// made by another process (a jobctl command), or its own. It never polls
+// (but for free space, while the store fails for want of it: retry.go).
 // Each time it wakes it runs one store transaction that reads the journal of
 // changes (for events), the scheduler's paused setting, and the jobs due;
 // for each due job it plans the fire times from its stored next run time up
@@ -95,10 +96,6 @@ const (
 	// coalescing off: when more fire times are due, the last run stands
 	// for the rest (see schedule.Due).
 	maxCatchUp = 100
-	// Store errors are retried after a delay doubling from minBackoff up
-	// to maxBackoff.
-	minBackoff = time.Second
-	maxBackoff = 30 * time.Second
 )
 
 // Config is what a Scheduler runs and how.
@@ -150,6 +147,18 @@ type Config struct {
 	// PID 1 (a container's entry point). The jobs' own exit statuses are
 	// never taken.
 	ReapOrphans bool
+	// StoreErrors, if set, is told of the store's failures, to show them
+	// where the log is not read (jobctl scheduler status): each error of
+	// the planning and of the recording of runs, and nil once both work
+	// again. It is called from the scheduler's goroutines, one call at a
+	// time, and must return quickly.
+	StoreErrors func(err error)
+	// FreeSpace, if set, says how many bytes are free where the store
+	// writes (for a database file, statfs of its file system). While the
+	// store fails for want of space (ENOSPC), it is asked every second,
+	// and space freed brings the retry forward (see retry.go). It must not
+	// write, and may be called from several goroutines at once.
+	FreeSpace func() (uint64, error)
 }
 
 // A Scheduler runs the jobs of a store. Only one Scheduler may run on a
@@ -167,6 +176,7 @@ type Scheduler struct {
 	launches *launches
 	planner  planner
 	w        *writer
+	health   health                                // the store's failures, for cfg.StoreErrors
 	syncReq  chan chan struct{}                    // see sync
 	exec     func(*process, context.Context) exit  // (*process).run, but in tests
 	jitter   func(max time.Duration) time.Duration // a random delay in [0, max): rand.N, but in tests
@@ -287,6 +297,7 @@ func New(cfg Config) (*Scheduler, error) {
 	s.planner.zone, _ = store.LocalZone()
 	s.planner.nextJob = s.log.Enabled(context.Background(), slog.LevelDebug)
 	s.launches = newLaunches()
+	s.health.report = cfg.StoreErrors
 	s.out.failed = func(err error) {
 		s.log.Warn("cannot write the jobs' output: no more is written there (it is still recorded in their runs)", "err", err)
 	}

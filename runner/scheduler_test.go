@@ -415,10 +415,12 @@ func TestClockSet(t *testing.T) {
 	h.wantHistory("a", "10:00:00 success\n11:10:00 success +6\n")
 }
 
-// flaky is a store whose updates fail while failing is set.
+// flaky is a store whose updates fail while failing is set, with err
+// (nil: store.ErrBusy).
 type flaky struct {
 	store.Store
 	mu      sync.Mutex
+	err     error
 	failing bool
 	fails   int
 }
@@ -427,7 +429,11 @@ func (f *flaky) Update(ctx context.Context, fn func(store.Tx) error) error {
 	f.mu.Lock()
 	if f.failing {
 		f.fails++
+		err := f.err
 		f.mu.Unlock()
+		if err != nil {
+			return err
+		}
 		return store.ErrBusy
 	}
 	f.mu.Unlock()
@@ -454,18 +460,15 @@ func TestStoreErrors(t *testing.T) {
 	fl.setFailing(true)
 	h.advance(time.Minute)
 	h.release("a")
-	// Both try again after a second: the loop's alarm and the writer's
-	// timer are set.
+	// Both try again after a second: each has its delay's timer set, and
+	// the timer of a retry brought forward (see retry.go).
 	h.waitFor("both to fail and wait", func() bool {
 		fl.mu.Lock()
 		defer fl.mu.Unlock()
-		return fl.fails >= 2 && h.clock.Waiters() >= 2
+		return fl.fails >= 2 && h.clock.Waiters() >= 4
 	})
 	fl.setFailing(false)
-	// A signal of the store's watch pending when it became busy can make
-	// the loop fail twice and wait two seconds: move past the longest wait
-	// there is, and see the loop try again by itself.
-	h.clock.Advance(maxBackoff)
+	h.clock.Advance(minBackoff)
 	h.waitFor("the loop to plan b's 10:01 fire time", func() bool {
 		return strings.Count(h.history("b"), "\n") == 2
 	})

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/jobctl/jobctl/store"
 )
@@ -17,9 +16,12 @@ import (
 type writer struct {
 	s *Scheduler
 	// mu guards pending, appended to by the workers (put) and taken by
-	// run's goroutine; the channels are set by newWriter.
+	// run's goroutine; refused, set by run's goroutine; and told. The
+	// channels are set by newWriter.
 	mu      sync.Mutex
 	pending []written
+	refused int           // the runs of the batch the store refused, while it is tried again
+	told    bool          // the shutdown has said that it waits for them
 	wake    chan struct{} // capacity one: a pending wake-up stands for many puts
 	quit    chan struct{} // closed by close: write what is left, then stop
 	done    chan struct{} // closed when run returns
@@ -48,7 +50,12 @@ func (w *writer) put(r *store.Run, e Event) {
 
 func (w *writer) run() {
 	defer close(w.done)
-	backoff := minBackoff / 2
+	r := newRetrier(w.s, writerSource, "cannot record runs; trying again", "store error over: runs recorded again")
+	// While the store fails, a watch of it brings word of commits (see
+	// retry.go); the loop's is the loop's alone.
+	var watch <-chan struct{}
+	unwatch := func() {}
+	defer func() { unwatch() }()
 	for {
 		select {
 		case <-w.wake:
@@ -59,18 +66,32 @@ func (w *writer) run() {
 		batch := w.pending
 		w.pending = nil
 		w.mu.Unlock()
+		own := false // the write is a retry of the writer's own, after its delay
 		for len(batch) > 0 {
 			recorded, err := w.write(batch)
 			if err == nil {
+				r.succeeded()
+				w.setRefused(0)
+				unwatch()
+				watch, unwatch = nil, func() {}
 				for _, b := range recorded {
 					w.s.emit(b.e)
 				}
-				backoff = minBackoff / 2
 				break
 			}
-			backoff = min(2*backoff, maxBackoff)
-			w.s.log.Error("cannot record runs; trying again", "err", err, "runs", len(batch), "in", backoff)
-			if !w.sleep(backoff) {
+			r.failed(err, own, "runs", len(batch))
+			w.setRefused(len(batch))
+			select {
+			case <-w.quit:
+				w.waiting()
+			default:
+			}
+			if watch == nil { // not yet, or closed
+				unwatch()
+				watch, unwatch = w.watch()
+			}
+			var ok bool
+			if own, _, ok = r.wait(w.giveUp, &watch, nil); !ok {
 				w.mu.Lock()
 				w.pending = append(batch, w.pending...)
 				w.mu.Unlock()
@@ -95,16 +116,34 @@ func (w *writer) run() {
 	}
 }
 
-// sleep waits d, and reports false if the writer is to give up instead.
-func (w *writer) sleep(d time.Duration) bool {
-	t := w.s.clock.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C():
-		return true
-	case <-w.giveUp:
-		return false
+// watch watches the store until unwatch, for run; a store that cannot be
+// watched gives a nil channel, which never signals.
+func (w *writer) watch() (watch <-chan struct{}, unwatch func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	watch, err := w.s.cfg.Store.Watch(ctx)
+	if err != nil {
+		w.s.log.Debug("cannot watch the store: runs not recorded are tried again only after their delay", "err", err)
 	}
+	return watch, cancel
+}
+
+func (w *writer) setRefused(n int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.refused = n
+}
+
+// waiting says, once, that the shutdown waits for runs the store refuses:
+// close calls it, and run when the store refuses them only after close.
+func (w *writer) waiting() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.refused == 0 || w.told {
+		return
+	}
+	w.told = true
+	w.s.log.Warn("shutting down: runs could not be recorded yet; trying again until the store takes them, or until the shutdown gives up on them",
+		"runs", w.refused+len(w.pending))
 }
 
 // write records a batch of runs in one transaction, and returns those it
@@ -155,6 +194,7 @@ func (w *writer) close(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { close(w.giveUp) })
 	defer stop()
 	close(w.quit)
+	w.waiting()
 	<-w.done
 	w.mu.Lock()
 	defer w.mu.Unlock()

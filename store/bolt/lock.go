@@ -24,7 +24,8 @@ var ErrLocked = errors.New("another scheduler is running")
 // file (an open file description lock on Linux; see tryLock), which another
 // process can ask about without taking it (LockHolder). It does not wait.
 // The lock file holds the owner's process id, for the message another
-// scheduler gets. It is the database file's name plus ".lock", beside the
+// scheduler gets, and room for a note of its store's failures (see
+// LockNoting). It is the database file's name plus ".lock", beside the
 // file that path names once its symbolic links are resolved (see
 // lockName), so that every path to one database takes the same lock. The
 // lock is released by unlock, or by the process ending however it ends, so
@@ -35,6 +36,16 @@ var ErrLocked = errors.New("another scheduler is running")
 // The database's own lock is separate and held only for a transaction; this
 // one is held for the scheduler's lifetime.
 func Lock(path string) (unlock func() error, err error) {
+	f, err := lock(path)
+	if err != nil {
+		return nil, err
+	}
+	return func() error { return release(f) }, nil
+}
+
+// lock is Lock's: it returns the lock file, locked, holding this process's
+// id and room for a note (see note.go).
+func lock(path string) (*os.File, error) {
 	name, err := lockName(path)
 	if err != nil {
 		return nil, err
@@ -64,13 +75,20 @@ func Lock(path string) (unlock func() error, err error) {
 		}
 		return nil, fmt.Errorf("locking %s: %w", name, err)
 	}
-	if err := f.Truncate(0); err == nil {
-		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
-	}
-	return func() error {
+	// In place, so that the blocks a note needs are had now; a stale pid
+	// is worse than none.
+	if err := writeRecord(f, Note{}); err == nil {
+		f.Truncate(recordSize)
+	} else {
 		f.Truncate(0)
-		return f.Close() // closing the last descriptor releases the lock
-	}, nil
+	}
+	return f, nil
+}
+
+// release empties the lock file f and releases its lock.
+func release(f *os.File) error {
+	f.Truncate(0)
+	return f.Close() // closing the last descriptor releases the lock
 }
 
 // LockHolder reports whether a scheduler holds the lock of the database at

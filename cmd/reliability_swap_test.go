@@ -69,7 +69,7 @@ func testDatabaseSwapped(t *testing.T, c *cli) {
 		t.Fatal(err)
 	}
 	c.waitFor("the scheduler to say its database is gone", logSays(c.db+": is gone"))
-	figure(t, "a moved database noticed in", "%v", time.Since(moved).Round(time.Millisecond))
+	figure(t, "files: a moved database noticed in", "%v", time.Since(moved).Round(time.Millisecond))
 	idle("database gone")
 	if time.Since(slowStarted) < 1500*time.Millisecond {
 		t.Fatal("the slow run did not end while the database was gone: the test is too slow to test that")
@@ -80,7 +80,7 @@ func testDatabaseSwapped(t *testing.T, c *cli) {
 	if err := os.Rename(away, c.db); err != nil {
 		t.Fatal(err)
 	}
-	figure(t, "runs again after the database came back in", "%v", resumed("ticks once the database is back").Round(time.Millisecond))
+	figure(t, "files: runs again after the database came back in", "%v", resumed("ticks once the database is back").Round(time.Millisecond))
 	c.waitFor("the slow run, ended while the database was gone, to be recorded", func() bool {
 		r := c.runs("slow")[0]
 		return r.Outcome == store.Success

@@ -122,7 +122,7 @@ type schedulerDB struct {
 	where  string // for the log
 	// For a database file, runner.Config's StoreErrors, which notes the
 	// store's failures in the lock file for scheduler status (see
-	// bolt.LockNoting), and FreeSpace; nil for other stores.
+	// bolt.Lock), and FreeSpace; nil for other stores.
 	storeErrors func(error)
 	freeSpace   func() (uint64, error)
 }
@@ -143,7 +143,7 @@ func (l *location) openScheduler(now func() time.Time, log *slog.Logger) (*sched
 	if err := bolt.CheckPrivate(l.path); err != nil {
 		return nil, err
 	}
-	unlock, note, err := bolt.LockNoting(l.path)
+	unlock, note, err := bolt.Lock(l.path)
 	var db store.Store
 	if err == nil {
 		if db, err = bolt.Open(l.path, bolt.OpenOptions{Create: true, Exclusive: true}); err != nil {

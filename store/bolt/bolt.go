@@ -110,7 +110,8 @@ type OpenOptions struct {
 	// scheduler lock on the database file itself for its life (ErrLocked
 	// if another Store holds it; see pin), and every operation checks that
 	// the path still names that database (the first one it read) and that
-	// the file is private (CheckPrivate's rules). A file moved away,
+	// the file is private (its owner and mode, by CheckPrivate's rule for
+	// the file). A file moved away,
 	// deleted, replaced by another database, or made writable by others
 	// fails every operation, saying so, until it is back as it was; no
 	// file is created in its place.
@@ -245,7 +246,7 @@ func (s *boltStore) update(ctx context.Context, fn func(store.Tx) error) (err er
 		// Checked again on the descriptor, but an open for writing of a
 		// file refused is a change to it, which would wake a watcher
 		// (the scheduler) to try again and again.
-		if err := s.pin.opened(s.path, fi); err != nil {
+		if err := private(s.path, fi); err != nil {
 			return err
 		}
 	}
@@ -427,7 +428,7 @@ func (s *boltStore) openDB(ctx context.Context, write bool) (db *bbolt.DB, fi os
 			return nil, err
 		}
 		if fi, err = f.Stat(); err == nil && s.pin != nil {
-			err = s.pin.opened(s.path, fi)
+			err = private(s.path, fi)
 		}
 		if err != nil {
 			f.Close()

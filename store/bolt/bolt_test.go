@@ -379,11 +379,11 @@ func TestBoltWatch(t *testing.T) {
 
 func TestLock(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sub", "jobs.db")
-	unlock, err := Lock(path)
+	unlock, _, err := Lock(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Lock(path)
+	_, _, err = Lock(path)
 	want := fmt.Sprintf("another scheduler is running on %s (pid %d)", path, os.Getpid())
 	if !errors.Is(err, ErrLocked) || err.Error() != want {
 		t.Errorf("second Lock: %v, want %q", err, want)
@@ -391,7 +391,7 @@ func TestLock(t *testing.T) {
 	if err := unlock(); err != nil {
 		t.Fatal(err)
 	}
-	unlock, err = Lock(path)
+	unlock, _, err = Lock(path)
 	if err != nil {
 		t.Fatalf("Lock after unlock: %v", err)
 	}
@@ -427,7 +427,7 @@ func TestDefaultPath(t *testing.T) {
 // TestLockHolderPID checks the message names whatever pid the file holds.
 func TestLockHolderPID(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "jobs.db")
-	unlock, err := Lock(path)
+	unlock, _, err := Lock(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -435,7 +435,7 @@ func TestLockHolderPID(t *testing.T) {
 	if err := os.WriteFile(path+".lock", []byte("4242\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Lock(path); err == nil || !strings.Contains(err.Error(), "(pid "+strconv.Itoa(4242)+")") {
+	if _, _, err := Lock(path); err == nil || !strings.Contains(err.Error(), "(pid "+strconv.Itoa(4242)+")") {
 		t.Errorf("second Lock: %v", err)
 	}
 }

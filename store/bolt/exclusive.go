@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sync"
 	"syscall"
 )
@@ -28,37 +27,30 @@ type pin struct {
 	file     *os.File // the database file, locked; nil until first read
 }
 
-// errGone is an Exclusive Store's error for a database file that is no
+// gone is what an Exclusive Store says of a database file that is no
 // longer at its path.
-var errGone = errors.New("is gone: moved away or deleted while the scheduler ran on it; nothing is run or recorded until it is back at that path (no new database is created there)")
+const gone = "is gone: moved away or deleted while the scheduler ran on it; nothing is run or recorded until it is back at that path (no new database is created there)"
 
-// opened checks a file that an operation of the Store at path opened
-// (bbolt's own descriptor, so that what is checked is what is read): that
-// no other user could have written what it says (CheckPrivate's rules, for
-// the file and the directories on its way), because the scheduler runs its
-// commands as its own user. The file's directories are checked by path, as
-// CheckPrivate checks them at start.
-func (p *pin) opened(path string, fi fs.FileInfo) error {
-	if err := checkFile(path, fi, systemAccounts()); err != nil {
-		return err
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return err
-	}
-	return checkDirs(filepath.Dir(abs))
+// private checks a file that an operation of an Exclusive Store at path
+// is to read: that no other user could have written what it says
+// (checkFile, the rule CheckPrivate applies to the file at start), as the
+// scheduler runs its commands as its own user. The directories are not
+// checked again: a file put in place of this one through a directory
+// made writable is another user's (checkFile) or another database (same).
+func private(path string, fi fs.FileInfo) error {
+	return checkFile(path, fi, systemAccounts())
 }
 
 // missing is the error of an operation that found no file at path: none
 // if the Store has not read a database yet (it may create it), else
-// errGone.
+// gone.
 func (p *pin) missing(path string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.instance == 0 {
 		return nil
 	}
-	return &FileError{path, errGone.Error()}
+	return &FileError{path, gone}
 }
 
 // same checks that the file fi at path, which holds the database instance,

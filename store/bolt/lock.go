@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -25,7 +26,7 @@ var ErrLocked = errors.New("another scheduler is running")
 // process can ask about without taking it (LockHolder). It does not wait.
 // The lock file holds the owner's process id, for the message another
 // scheduler gets, and room for a note of its store's failures (see
-// LockNoting). It is the database file's name plus ".lock", beside the
+// note.go). It is the database file's name plus ".lock", beside the
 // file that path names once its symbolic links are resolved (see
 // lockName), so that every path to one database takes the same lock. The
 // lock is released by unlock, or by the process ending however it ends, so
@@ -35,12 +36,35 @@ var ErrLocked = errors.New("another scheduler is running")
 //
 // The database's own lock is separate and held only for a transaction; this
 // one is held for the scheduler's lifetime.
-func Lock(path string) (unlock func() error, err error) {
+//
+// note writes n into the lock file in place of the note before it, for
+// ReadNote. It may be called from any goroutine; after unlock, it does
+// nothing.
+func Lock(path string) (unlock func() error, note func(n Note) error, err error) {
 	f, err := lock(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return func() error { return release(f) }, nil
+	var mu sync.Mutex // guards f, nil once released
+	unlock = func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if f == nil {
+			return os.ErrClosed
+		}
+		err := release(f)
+		f = nil
+		return err
+	}
+	note = func(n Note) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if f == nil {
+			return nil
+		}
+		return writeRecord(f, n)
+	}
+	return unlock, note, nil
 }
 
 // lock is Lock's: it returns the lock file, locked, holding this process's

@@ -61,11 +61,11 @@ func TestLockThroughLinks(t *testing.T) {
 			dir := privateDir(t)
 			db, other := tt.setup(t, dir)
 			for _, first := range [][2]string{{db, other}, {other, db}} {
-				unlock, err := Lock(first[0])
+				unlock, _, err := Lock(first[0])
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, err := Lock(first[1]); !errors.Is(err, ErrLocked) {
+				if _, _, err := Lock(first[1]); !errors.Is(err, ErrLocked) {
 					t.Errorf("Lock(%s) while Lock(%s) holds: %v, want ErrLocked", first[1], first[0], err)
 				}
 				if err := unlock(); err != nil {
@@ -109,7 +109,7 @@ func TestLockHolderTakesNoLock(t *testing.T) {
 	if _, err := os.Lstat(name); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("LockHolder created the lock file: %v", err)
 	}
-	unlock, err := Lock(path) // a scheduler ran before: the file exists
+	unlock, _, err := Lock(path) // a scheduler ran before: the file exists
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestLockHolderTakesNoLock(t *testing.T) {
 	if b, _ := os.ReadFile(name); string(b) != "4242\n" {
 		t.Errorf("asking changed the lock file to %q", b)
 	}
-	unlock, err = Lock(path)
+	unlock, _, err = Lock(path)
 	if err != nil {
 		t.Fatalf("a scheduler starting while another process asks: %v", err)
 	}
@@ -145,7 +145,7 @@ func TestLockHolderTakesNoLock(t *testing.T) {
 	}
 	// The asker's descriptors closing leaves the scheduler's lock alone.
 	f.Close()
-	if _, err := Lock(path); !errors.Is(err, ErrLocked) {
+	if _, _, err := Lock(path); !errors.Is(err, ErrLocked) {
 		t.Errorf("Lock after the asker closed its descriptor: %v, want ErrLocked", err)
 	}
 	unlock()

@@ -12,7 +12,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -48,36 +47,6 @@ type Note struct {
 	Since time.Time // when the store began to fail
 	At    time.Time // when it last failed
 	Err   string    // how it last failed; "" while it works
-}
-
-// LockNoting is Lock, and returns note too, which writes n into the lock
-// file in place of the note before it, for ReadNote. note may be called
-// from any goroutine; after unlock, it does nothing.
-func LockNoting(path string) (unlock func() error, note func(n Note) error, err error) {
-	f, err := lock(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	var mu sync.Mutex // guards f, nil once released
-	unlock = func() error {
-		mu.Lock()
-		defer mu.Unlock()
-		if f == nil {
-			return os.ErrClosed
-		}
-		err := release(f)
-		f = nil
-		return err
-	}
-	note = func(n Note) error {
-		mu.Lock()
-		defer mu.Unlock()
-		if f == nil {
-			return nil
-		}
-		return writeRecord(f, n)
-	}
-	return unlock, note, nil
 }
 
 // writeRecord writes the whole record, this process's id and n, at the

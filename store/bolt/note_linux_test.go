@@ -15,7 +15,7 @@ import (
 func TestNoteOnFullDisk(t *testing.T) {
 	dir := mounttest.Tmpfs(t, 1<<20)
 	path := filepath.Join(dir, "jobs.db")
-	unlock, note, err := LockNoting(path)
+	unlock, note, err := Lock(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ var noteTime = time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
 // LockHolder reads; cut to fit its record; gone with the lock.
 func TestNote(t *testing.T) {
 	path := filepath.Join(privateDir(t), "jobs.db")
-	unlock, note, err := LockNoting(path)
+	unlock, note, err := Lock(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestNote(t *testing.T) {
 // reading again) is an error naming the file and what it holds.
 func TestNoteDamaged(t *testing.T) {
 	path := filepath.Join(privateDir(t), "jobs.db")
-	unlock, note, err := LockNoting(path)
+	unlock, note, err := Lock(path)
 	if err != nil {
 		t.Fatal(err)
 	}

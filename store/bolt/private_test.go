@@ -288,7 +288,7 @@ func TestLockRefusesPlantedFile(t *testing.T) {
 	if err := os.Symlink(target, db+".lock"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Lock(db); err == nil || !strings.Contains(err.Error(), db+".lock: is a symbolic link") {
+	if _, _, err := Lock(db); err == nil || !strings.Contains(err.Error(), db+".lock: is a symbolic link") {
 		t.Errorf("Lock through a symbolic link: %v", err)
 	}
 	if b, _ := os.ReadFile(target); string(b) != "x" {
@@ -303,7 +303,7 @@ func TestLockRefusesPlantedFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ie *InsecureError
-	if _, err := Lock(db); !errors.As(err, &ie) || ie.Path != db+".lock" {
+	if _, _, err := Lock(db); !errors.As(err, &ie) || ie.Path != db+".lock" {
 		t.Errorf("Lock with a lock file of another user: %v", err)
 	}
 }

@@ -6,7 +6,9 @@
 # 1. The reliability suite at full size (go test ./cmd -run TestReliability
 #    -long): SIGKILLs survived and fire times accounted for, concurrent
 #    commands, peak RSS of the scheduler under a 1 GiB output flood, runs
-#    without a stray process or zombie. Each test logs its figures as
+#    without a stray process or zombie, how soon a scheduler notices its
+#    database moved and runs again once it is back, and how soon it resumes
+#    once a full disk has space again. Each test logs its figures as
 #    "figure: NAME = VALUE" lines, printed here. (The clock-jump test runs
 #    on a fake clock, in go test ./runner, at full size always.)
 # 2. Every fuzz target of the module, each for FUZZTIME (default 60s), with

@@ -46,6 +46,7 @@ func (s *Scheduler) submitted(insts []*instance) {
 	for _, inst := range insts {
 		s.instances[inst.job.ID]++
 	}
+	s.track(insts)
 	s.mu.Unlock()
 	for _, inst := range insts {
 		for _, r := range inst.runs {
@@ -137,8 +138,9 @@ func (s *Scheduler) drainQueues() {
 func (s *Scheduler) abandon(inst *instance, runs []*store.Run, reason string) {
 	s.free(inst.job.ID)
 	for _, r := range runs {
+		s.untrack(r)
 		r.Outcome, r.Reason = store.Missed, reason
-		s.w.put(r, Event{Name: store.EventJobMissed, JobID: r.JobID, Run: r})
+		s.w.put(r, Event{Name: store.EventJobMissed, JobID: r.JobID, Run: r}, afterRun{})
 	}
 }
 
@@ -176,22 +178,50 @@ func (s *Scheduler) execute(inst *instance) {
 		}
 		now := s.clock.Now()
 		due := r.FireTime.Add(inst.jitter)
+		ctx := s.contextOf(r)
 		var e Event
-		// A later attempt (a recovered run) is late by its nature.
-		if !r.Requested && r.AttemptNumber() == 1 && j.Options.MisfireGrace.Late(due, now) {
+		stop, isStopped := stopped(ctx)
+		switch {
+		case isStopped:
+			r.Outcome, r.Reason = store.Cancelled, stop.Reason+", before it started"
+			e = Event{Name: store.EventJobError, JobID: j.ID, Run: r}
+		// A later attempt (a recovered or retried run) is late by its nature.
+		case !r.Requested && r.AttemptNumber() == 1 && j.Options.MisfireGrace.Late(due, now):
 			r.Outcome = store.Missed
 			r.Reason = fmt.Sprintf("started late by %s, more than the misfire grace of %s (waited for a worker)",
 				now.Sub(due).Round(time.Millisecond), time.Duration(j.Options.MisfireGrace))
 			s.log.Warn("run missed", "job", r.JobID, "run", r.Seq, "fire_time", r.FireTime, "reason", r.Reason)
 			e = Event{Name: store.EventJobMissed, JobID: j.ID, Run: r}
-		} else {
-			e = s.runOne(inst, r)
+		default:
+			e = s.runOne(inst, r, ctx)
 		}
+		s.untrack(r)
+		after := s.retry(j, r)
 		if i == len(inst.runs)-1 {
-			s.free(j.ID)
+			// The instance ends: one of the job's buffered fire times may
+			// start. Its count is dropped before its last run is recorded,
+			// unless a retry is to follow: that is recorded first, with it.
+			after.ended = true
+			after.free = after.retry
+			if !after.free {
+				s.free(j.ID)
+			}
 		}
-		s.w.put(r, e)
+		s.w.put(r, e, after)
 	}
+}
+
+// retry decides whether r, just ended, is tried again under its job's
+// retry policy, and when: r.RetryAt (the writer has the final say, with
+// the job as it is then).
+func (s *Scheduler) retry(j *store.Job, r *store.Run) afterRun {
+	p := j.Options.Retry
+	if r.Outcome != store.Failed && r.Outcome != store.TimedOut || !p.Retries(r.AttemptNumber()) {
+		return afterRun{}
+	}
+	r.RetryAt = r.Ended.Add(p.After(r.AttemptNumber(), s.retryJitter()))
+	s.log.Info("run to be retried", "job", j.ID, "run", r.Seq, "attempt", r.AttemptNumber()+1, "of", p.Max+1, "at", r.RetryAt)
+	return afterRun{retry: true, retryAt: r.RetryAt}
 }
 
 // launched counts off inst's launch, once: its first process has started,

@@ -221,6 +221,9 @@ func (s *Scheduler) reap(ftx store.FleetTx, now time.Time, dead map[string]strin
 		if err := ftx.PutRun(r); err != nil {
 			return nil, err
 		}
+		if err := store.RunEnded(ftx, r, now); err != nil {
+			return nil, err
+		}
 		t.interrupted = append(t.interrupted, r)
 		inst, err := s.recover(ftx, r, now)
 		if err != nil {

@@ -44,7 +44,7 @@ var errTimedOut = errors.New("timed out")
 // call runs the Func name for run r of inst, as (*process).run runs a
 // command: its output to raw and, a line at a time, to line; started is
 // called as it starts.
-func (s *Scheduler) call(name string, inst *instance, r *store.Run, raw io.Writer, line func([]byte), started func(time.Time, error)) exit {
+func (s *Scheduler) call(runCtx context.Context, name string, inst *instance, r *store.Run, raw io.Writer, line func([]byte), started func(time.Time, error)) exit {
 	e := exit{started: s.clock.Now()}
 	f := s.cfg.Funcs[name]
 	if f == nil {
@@ -53,7 +53,7 @@ func (s *Scheduler) call(name string, inst *instance, r *store.Run, raw io.Write
 		e.ended, e.outcome, e.reason = e.started, store.Failed, "cannot start: "+err.Error()
 		return e
 	}
-	ctx, cancel := context.WithCancelCause(s.killing)
+	ctx, cancel := context.WithCancelCause(runCtx)
 	defer cancel(nil)
 	if d := inst.job.Options.Timeout; d > 0 {
 		t := s.clock.NewTimer(d)
@@ -83,6 +83,8 @@ func (s *Scheduler) call(name string, inst *instance, r *store.Run, raw io.Write
 	switch {
 	case errors.Is(cause, errTimedOut):
 		e.outcome, e.reason = store.TimedOut, "timed out after "+inst.job.Options.Timeout.String()
+	case errors.As(cause, new(*stopCause)):
+		e.outcome, e.reason = store.Cancelled, cause.Error()
 	case cause != nil:
 		e.outcome, e.reason = store.Interrupted, "terminated: the scheduler shut down"
 	case err != nil:

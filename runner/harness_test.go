@@ -31,13 +31,14 @@ type harness struct {
 	active map[string]int           // fake processes running, by job
 	starts []string                 // "job@fire time" of each fake process started
 	envs   map[string][]string      // the environment of each job's latest fake process
+	fails  map[string]int           // the next runs of these jobs fail, one fewer each time
 
 	setup func(*Scheduler) // if set, called by start before Start
 }
 
 func newHarness(t *testing.T, start time.Time) *harness {
 	t.Helper()
-	return &harness{t: t, clock: clocktest.New(start), st: newMemory(t), held: map[string]chan struct{}{}, active: map[string]int{}, envs: map[string][]string{}}
+	return &harness{t: t, clock: clocktest.New(start), st: newMemory(t), held: map[string]chan struct{}{}, active: map[string]int{}, envs: map[string][]string{}, fails: map[string]int{}}
 }
 
 // start starts a Scheduler configured by cfg (Store, Clock and Events are
@@ -85,6 +86,10 @@ func (h *harness) exec(p *process, ctx context.Context) exit {
 	h.envs[id] = p.env
 	hold := h.held[id]
 	h.active[id]++
+	fail := h.fails[id] > 0
+	if fail {
+		h.fails[id]--
+	}
 	h.mu.Unlock()
 	defer func() {
 		h.mu.Lock()
@@ -96,11 +101,18 @@ func (h *harness) exec(p *process, ctx context.Context) exit {
 		case <-hold:
 		case <-ctx.Done():
 			e.ended, e.outcome, e.reason = p.clock.Now(), store.Interrupted, "terminated"
+			if stop, ok := stopped(ctx); ok {
+				e.outcome, e.reason = store.Cancelled, stop.Reason
+			}
 			return e
 		}
 	}
 	code := 0
 	e.ended, e.outcome, e.code = p.clock.Now(), store.Success, &code
+	if fail {
+		code = 1
+		e.outcome, e.reason = store.Failed, "exit status 1"
+	}
 	return e
 }
 

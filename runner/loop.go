@@ -127,6 +127,9 @@ func (s *Scheduler) act(d *decisions, now time.Time) {
 		s.lastSeq = d.changes[len(d.changes)-1].Seq
 	}
 	for _, c := range d.changes {
+		if c.Kind == store.StopRun {
+			continue // a request to a scheduler (see stopsAsked), not news
+		}
 		s.log.Info("change", "kind", c.Kind, "job", c.JobID)
 		s.emit(Event{Name: string(c.Kind), Time: c.Time, JobID: c.JobID})
 	}
@@ -153,6 +156,7 @@ func (s *Scheduler) act(d *decisions, now time.Time) {
 		}
 		s.emit(e)
 	}
+	s.stopRuns(d.stops)
 	for _, id := range d.finished {
 		s.log.Info("job finished: its trigger has no more fire times", "job", id)
 	}

@@ -36,9 +36,13 @@ type decisions struct {
 	// duplicates are fire times AddRun found another scheduler had
 	// claimed already (a store shared by a fleet): not run here.
 	duplicates []error
-	next       time.Time // the earliest next run time, zero: none
-	nextJob    string    // the job due then, if asked for
-	more       bool      // a full batch was due: look again at once
+	// stops are this scheduler's runs that a later fire time ends (overlap
+	// cancel_other, terminate_other); other schedulers' hear of theirs
+	// through the journal (store.StopRun).
+	stops   []*store.Run
+	next    time.Time // the earliest next run time, zero: none
+	nextJob string    // the job due then, if asked for
+	more    bool      // a full batch was due: look again at once
 }
 
 // decide reads, in tx, the journal after entry since, the scheduler's
@@ -59,6 +63,9 @@ func (p *planner) decide(tx store.Tx, now time.Time, since uint64, inFlight map[
 	d := &decisions{}
 	var err error
 	if d.changes, err = tx.ChangesSince(since); err != nil {
+		return nil, err
+	}
+	if err := p.stopsAsked(tx, d); err != nil {
 		return nil, err
 	}
 	set, err := tx.Settings()
@@ -85,7 +92,7 @@ func (p *planner) decide(tx store.Tx, now time.Time, since uint64, inFlight map[
 	for _, j := range due {
 		at := now
 		if j.NextRun.After(now) {
-			if j.Broken == "" && inFlight[j.ID] >= max(j.Options.MaxInstances, 1) {
+			if j.Broken == "" && busy(j, inFlight[j.ID]) {
 				continue // decided at its fire time
 			}
 			at = j.NextRun
@@ -136,7 +143,9 @@ func (d *decisions) wake(now time.Time) (at time.Time, more bool) {
 
 // plan decides what to do about one due job as of at (now, or its fire time
 // when planned ahead), with inFlight of its instances submitted or running:
-// records its runs and stores its next run time.
+// starts its pending retry when due and its buffered fire times while it
+// has instances free (policy.go), records a run for each fire time due,
+// and stores its next run time.
 func (p *planner) plan(tx store.Tx, j *store.Job, at, now time.Time, inFlight int, d *decisions) error {
 	if j.Broken != "" {
 		d.broken = append(d.broken, j)
@@ -152,13 +161,20 @@ func (p *planner) plan(tx store.Tx, j *store.Job, at, now time.Time, inFlight in
 		j.Trigger.Timezone = p.zone
 	}
 	o := j.Options
-	next, req := j.NextRun, j.Requested
-	if !req.IsZero() && !next.Before(req) {
-		// run-now made the job due at req, in place of its next fire time.
-		next = trig.Next(req.Add(-time.Nanosecond))
+	next := j.NextRun
+	if !j.Requested.IsZero() || j.Retry != nil || len(j.Buffered) > 0 {
+		// NextRun may have been brought forward (see Job.Wake).
+		next = j.FireNext(trig)
+	}
+	held := inFlight // instances held: running, submitted, waiting to retry
+	if j.Retry != nil {
+		held++
+	}
+	if err := p.startWaiting(tx, j, at, now, &held, d); err != nil {
+		return err
 	}
 	due := schedule.Due(trig, next, at, o.Coalesce, o.MisfireGrace, maxCatchUp)
-	if !req.IsZero() && !req.After(at) {
+	if req := j.Requested; !req.IsZero() && !req.After(at) {
 		due = due.WithRequest(req, o.Coalesce)
 		j.Requested = time.Time{}
 	}
@@ -170,19 +186,22 @@ func (p *planner) plan(tx store.Tx, j *store.Job, at, now time.Time, inFlight in
 		case f.Missed:
 			r.Outcome, event = store.Missed, store.EventJobMissed
 			r.Reason = fmt.Sprintf("late by %s, more than the misfire grace of %s", at.Sub(f.Time).Round(time.Millisecond), time.Duration(o.MisfireGrace))
-		case inst == nil && inFlight >= max(o.MaxInstances, 1):
+		case inst == nil && held >= o.Overlap.Limit(o.MaxInstances):
+			if o.Overlap.Buffers() {
+				if err := p.buffer(tx, j, f, now, d); err != nil {
+					return err
+				}
+				continue
+			}
 			r.Outcome, event = store.Skipped, store.EventJobMaxInstances
-			r.Reason = fmt.Sprintf("%d of max %d instances running", inFlight, o.MaxInstances)
+			r.Reason = busyReason(j, inFlight)
 		default:
 			r.Outcome = store.Running
 		}
-		if err := tx.AddRun(r); errors.Is(err, store.ErrDuplicateRun) {
-			// Another scheduler of the fleet has it: whatever this one
-			// believed, it is not to run it.
-			d.duplicates = append(d.duplicates, err)
-			continue
-		} else if err != nil {
+		if ok, err := p.add(tx, r, d); err != nil {
 			return err
+		} else if !ok {
+			continue
 		}
 		if event != "" {
 			d.events = append(d.events, Event{Name: event, JobID: j.ID, Run: r})
@@ -195,12 +214,26 @@ func (p *planner) plan(tx store.Tx, j *store.Job, at, now time.Time, inFlight in
 		inst.runs = append(inst.runs, r)
 	}
 	j.NextRun = due.Next
-	if r := j.Requested; !r.IsZero() && (j.NextRun.IsZero() || r.Before(j.NextRun)) {
-		j.NextRun = r // requested after a fire time due now: next
-	}
 	if j.NextRun.IsZero() {
 		j.State = store.Finished
+	}
+	j.Wake() // a request after a fire time due now, a retry
+	if j.State == store.Finished {
 		d.finished = append(d.finished, j.ID)
 	}
 	return tx.PutJob(j)
+}
+
+// add records r, and reports whether it did: AddRun's duplicate (another
+// scheduler of the fleet has that fire time) is reported in d, not an
+// error.
+func (p *planner) add(tx store.Tx, r *store.Run, d *decisions) (bool, error) {
+	err := tx.AddRun(r)
+	if errors.Is(err, store.ErrDuplicateRun) {
+		// Another scheduler of the fleet has it: whatever this one
+		// believed, it is not to run it.
+		d.duplicates = append(d.duplicates, err)
+		return false, nil
+	}
+	return err == nil, err
 }

@@ -60,8 +60,9 @@ type exit struct {
 
 // run starts p in a process group of its own, streams its output and waits
 // for it. When the timeout elapses, or ctx is done (the scheduler is
-// shutting down without waiting), the whole group gets SIGTERM and, after
-// the kill grace, SIGKILL. When the command itself ends, whatever it left
+// shutting down without waiting, or a Stop ends the run: see stop.go), the
+// whole group gets SIGTERM and, after the kill grace, SIGKILL (a Stop that
+// kills: SIGKILL at once). When the command itself ends, whatever it left
 // behind in its group is terminated the same way, so that a run leaves no
 // process behind; and the pipe is read to its end, so that no output is
 // lost, unless a process outside the group holds it (see drainWait).
@@ -121,8 +122,19 @@ func (p *process) run(ctx context.Context) exit {
 		e.outcome, e.reason = store.TimedOut, "timed out after "+p.timeout.String()
 		p.terminate(pgid, exited)
 	case <-ctx.Done():
-		e.outcome, e.reason = store.Interrupted, "terminated: the scheduler shut down"
-		p.terminate(pgid, exited)
+		stop, ok := stopped(ctx)
+		switch {
+		case !ok:
+			e.outcome, e.reason = store.Interrupted, "terminated: the scheduler shut down"
+			p.terminate(pgid, exited)
+		case stop.Kill:
+			e.outcome, e.reason = store.Cancelled, stop.Reason
+			syscall.Kill(-pgid, syscall.SIGKILL)
+			<-exited
+		default:
+			e.outcome, e.reason = store.Cancelled, stop.Reason
+			p.terminate(pgid, exited)
+		}
 	}
 	e.ended = p.clock.Now()
 	// The leader has exited but is not reaped yet, so its process group id

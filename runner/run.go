@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"io"
 	"slices"
 	"strconv"
@@ -12,7 +13,7 @@ import (
 
 // runOne runs one fire time of inst's job, its shell command or its Func,
 // fills in r, and returns the event to emit once r is recorded.
-func (s *Scheduler) runOne(inst *instance, r *store.Run) Event {
+func (s *Scheduler) runOne(inst *instance, r *store.Run, ctx context.Context) Event {
 	j := inst.job
 	// The record keeps the end of the output as it came; the log file all
 	// of it; jobctl's output, each line tagged.
@@ -34,7 +35,7 @@ func (s *Scheduler) runOne(inst *instance, r *store.Run) Event {
 	}
 	var e exit
 	if name, ok := strings.CutPrefix(j.Command, FuncPrefix); ok {
-		e = s.call(name, inst, r, raw, line, started)
+		e = s.call(ctx, name, inst, r, raw, line, started)
 	} else {
 		env := make([]string, 0, len(s.cfg.Environ)+len(j.Options.Env)+3)
 		env = append(append(env, s.cfg.Environ...), j.Options.Env...)
@@ -50,7 +51,7 @@ func (s *Scheduler) runOne(inst *instance, r *store.Run) Event {
 			raw:       raw,
 			line:      line,
 			started:   started,
-		}, s.killing)
+		}, ctx)
 	}
 	if logFile != nil {
 		logFile.Close()

@@ -35,7 +35,7 @@ func TestRunAttempt(t *testing.T) {
 	// that ran the first makes it.
 	for _, id := range []string{"a", "f"} {
 		r := &store.Run{JobID: id, Seq: 2, FireTime: t0, Attempt: 2, Owner: "test"}
-		e := h.s.runOne(&instance{job: h.getJob(id), launched: true}, r)
+		e := h.s.runOne(&instance{job: h.getJob(id), launched: true}, r, context.Background())
 		if got := envValue(e.Env(), "JOBCTL_ATTEMPT"); got != "2" {
 			t.Errorf("%s: its event's JOBCTL_ATTEMPT=%q, want 2", id, got)
 		}

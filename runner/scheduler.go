@@ -9,7 +9,9 @@
 //
 // scheduler.go has the Scheduler's life (Config, New, Start, Shutdown,
 // Close, Drain, Run); loop.go the goroutine that wakes and plans; planner.go
-// the planning transaction's decisions; executor.go the executors' pools,
+// the planning transaction's decisions, and policy.go its part of the run
+// policies (retries, overlap); stop.go the runs a later fire time ends;
+// executor.go the executors' pools,
 // queues and instance counts; run.go one run, and process.go and func.go
 // what carries it out; output.go the output's tail and lines; logfile.go
 // the jobs' log files; writer.go (and launches.go) the recording of
@@ -180,6 +182,9 @@ type Scheduler struct {
 	syncReq  chan chan struct{}                    // see sync
 	exec     func(*process, context.Context) exit  // (*process).run, but in tests
 	jitter   func(max time.Duration) time.Duration // a random delay in [0, max): rand.N, but in tests
+	// retryJitter draws in [-1, 1] how far a retry's delay moves (see
+	// schedule.Retry.After): at random, but in tests.
+	retryJitter func() float64
 	// stopping is done when runs not yet started are no longer to start;
 	// killing, when running processes are to be terminated and the
 	// contexts of running Funcs cancelled.
@@ -217,9 +222,10 @@ type Scheduler struct {
 	// mu guards these, for the loop, the workers, watchOrphans, Shutdown
 	// and Drain.
 	mu        sync.Mutex
-	state     int              // stateNew, stateRunning, stateStopping, stateStopped
-	pools     map[string]*pool // each pool's busy and queue too
-	instances map[string]int   // per job: instances submitted or running
+	state     int                   // stateNew, stateRunning, stateStopping, stateStopped
+	pools     map[string]*pool      // each pool's busy and queue too
+	instances map[string]int        // per job: instances submitted or running
+	runCtx    map[runKey]runContext // per run submitted and not yet recorded (stop.go)
 }
 
 const (
@@ -277,16 +283,18 @@ func New(cfg Config) (*Scheduler, error) {
 		}
 	}
 	s := &Scheduler{
-		cfg:       cfg,
-		clock:     cfg.Clock,
-		log:       cfg.Logger,
-		out:       &lineWriter{w: cfg.Output},
-		pools:     pools,
-		instances: make(map[string]int),
-		syncReq:   make(chan chan struct{}),
-		stopped:   make(chan struct{}),
-		exec:      (*process).run,
-		jitter:    rand.N[time.Duration],
+		cfg:         cfg,
+		clock:       cfg.Clock,
+		log:         cfg.Logger,
+		out:         &lineWriter{w: cfg.Output},
+		pools:       pools,
+		instances:   make(map[string]int),
+		runCtx:      make(map[runKey]runContext),
+		syncReq:     make(chan chan struct{}),
+		stopped:     make(chan struct{}),
+		exec:        (*process).run,
+		jitter:      rand.N[time.Duration],
+		retryJitter: func() float64 { return rand.Float64()*2 - 1 },
 	}
 	if cfg.ReapOrphans {
 		s.children = newChildren()
@@ -349,6 +357,9 @@ func (s *Scheduler) Start(ctx context.Context) error {
 				r.Outcome = store.Interrupted
 				r.Reason = orphanReason(r, orphans[r], lookErr)
 				if err := tx.PutRun(r); err != nil {
+					return err
+				}
+				if err := store.RunEnded(tx, r, now); err != nil {
 					return err
 				}
 			}

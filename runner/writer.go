@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/jobctl/jobctl/store"
 )
@@ -29,18 +30,29 @@ type writer struct {
 }
 
 type written struct {
-	r *store.Run
-	e Event
+	r     *store.Run
+	e     Event
+	after afterRun
+}
+
+// afterRun is what recording a run does to its job besides, in the same
+// transaction: from the store, a fleet sees both or neither.
+type afterRun struct {
+	retry   bool      // store the retry at retryAt as the job's pending one
+	retryAt time.Time // r.RetryAt as the run's scheduler decided it
+	ended   bool      // its instance ended: wake the job's buffered fire times
+	free    bool      // drop the instance's count once recorded (see execute)
 }
 
 func newWriter(s *Scheduler) *writer {
 	return &writer{s: s, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}), giveUp: make(chan struct{})}
 }
 
-// put queues r to be written, then e to be emitted.
-func (w *writer) put(r *store.Run, e Event) {
+// put queues r to be written, with what it does to its job, then e to be
+// emitted.
+func (w *writer) put(r *store.Run, e Event, after afterRun) {
 	w.mu.Lock()
-	w.pending = append(w.pending, written{r, e})
+	w.pending = append(w.pending, written{r, e, after})
 	w.mu.Unlock()
 	select {
 	case w.wake <- struct{}{}:
@@ -70,6 +82,11 @@ func (w *writer) run() {
 		for len(batch) > 0 {
 			recorded, err := w.write(batch)
 			if err == nil {
+				for _, b := range batch {
+					if b.after.free {
+						w.s.free(b.r.JobID)
+					}
+				}
 				r.succeeded()
 				w.setRefused(0)
 				unwatch()
@@ -156,9 +173,11 @@ func (w *writer) waiting() {
 // are done or about to be. A failing store is tried again (see run) until
 // close's context is done.
 func (w *writer) write(batch []written) (recorded []written, err error) {
+	now := w.s.clock.Now()
 	err = w.s.cfg.Store.Update(context.Background(), func(tx store.Tx) error {
 		recorded = recorded[:0] // tx may be tried again
 		for _, b := range batch {
+			b.r.RetryAt = time.Time{}
 			old, err := tx.Run(b.r.JobID, b.r.Seq)
 			if errors.Is(err, store.ErrNotFound) || err == nil && !sameRun(old, b.r) {
 				w.s.log.Debug("run not recorded: its job was removed", "job", b.r.JobID, "run", b.r.Seq)
@@ -171,6 +190,9 @@ func (w *writer) write(batch []written) (recorded []written, err error) {
 				continue
 			}
 			if err == nil {
+				err = w.afterRun(tx, b, now)
+			}
+			if err == nil {
 				err = tx.PutRun(b.r)
 			}
 			if err != nil {
@@ -181,6 +203,39 @@ func (w *writer) write(batch []written) (recorded []written, err error) {
 		return nil
 	})
 	return recorded, err
+}
+
+// afterRun does to b's job what b.after says, as the job is now: a job
+// whose retry policy no longer retries, or that has a retry pending
+// already, gets none, and b.r no RetryAt.
+func (w *writer) afterRun(tx store.Tx, b written, now time.Time) error {
+	a := b.after
+	if !a.retry && !a.ended {
+		return nil
+	}
+	j, err := tx.Job(b.r.JobID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	r, changed := b.r, false
+	if a.retry && j.Retry == nil && j.Broken == "" && j.Options.Retry.Retries(r.AttemptNumber()) {
+		changed = true
+		r.RetryAt = a.retryAt
+		j.Retry = &store.PendingRetry{FireTime: r.FireTime, Attempt: r.AttemptNumber() + 1, At: a.retryAt,
+			Coalesced: r.Coalesced, Requested: r.Requested, After: r.Seq}
+		j.Wake()
+	}
+	if a.ended && len(j.Buffered) > 0 {
+		j.WakeBuffered(now)
+		changed = true
+	}
+	if !changed {
+		return nil
+	}
+	return tx.PutJob(j)
 }
 
 // sameRun reports whether the stored run old is the one r records.

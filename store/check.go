@@ -107,6 +107,12 @@ func CheckOptions(o Options) error {
 	if err := CheckExecutorName(o.Executor); err != nil {
 		return err
 	}
+	if err := CheckRetry(o.Retry); err != nil {
+		return err
+	}
+	if _, err := ParseOverlap(string(o.Overlap)); err != nil {
+		return fmt.Errorf("overlap: %w", err)
+	}
 	for _, kv := range o.Env {
 		if err := CheckEnv(kv); err != nil {
 			return fmt.Errorf("env: %w", err)
@@ -123,3 +129,21 @@ func CheckExecutorName(name string) error { return checkIdent("executor name", n
 // [stores.NAME], jobctl --store): the rules of an id, so that it is typed
 // and logged as one.
 func CheckStoreName(name string) error { return checkIdent("store name", name) }
+
+// CheckRetry reports the first invalid part of a retry policy, named as
+// the jobfile names it.
+func CheckRetry(r schedule.Retry) error {
+	switch {
+	case r.Max < 0 || r.Max > schedule.MaxRetries:
+		return fmt.Errorf("retries: %d is out of range 0-%d", r.Max, schedule.MaxRetries)
+	case r.Delay < 0:
+		return fmt.Errorf("retry_delay: %s is negative", r.Delay)
+	case r.Backoff != 0 && !(r.Backoff >= 1 && r.Backoff <= 100):
+		return fmt.Errorf("retry_backoff: %v is out of range 1-100 (1: the same delay each time)", r.Backoff)
+	case r.MaxDelay < 0:
+		return fmt.Errorf("retry_max_delay: %s is negative", r.MaxDelay)
+	case r.MaxDelay > 0 && r.Delay > r.MaxDelay:
+		return fmt.Errorf("retry_max_delay: %s is less than retry_delay %s", schedule.FormatDuration(r.MaxDelay), schedule.FormatDuration(r.Delay))
+	}
+	return nil
+}

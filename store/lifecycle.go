@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -83,7 +84,8 @@ func (j *Job) Resume(now time.Time) error {
 	if next := t.Next(now.Add(-time.Nanosecond)); !next.IsZero() {
 		j.State, j.NextRun = Active, next
 	}
-	j.requestRun()
+	j.Wake()
+	j.WakeBuffered(now)
 	return nil
 }
 
@@ -98,22 +100,54 @@ func (j *Job) RunNow(now time.Time) error {
 	if j.Requested.IsZero() {
 		j.Requested = now
 	}
-	j.requestRun()
+	j.Wake()
 	return nil
 }
 
-// requestRun makes j due by its requested run, if it has one.
-func (j *Job) requestRun() {
-	if j.Requested.IsZero() || j.State == Paused {
-		return
+// Wake makes j due by what it has to run besides its trigger's fire times,
+// the earlier of them: a requested run, a pending retry. A finished job
+// becomes active for it; a paused one stays as it is.
+func (j *Job) Wake() {
+	at := j.Requested
+	if r := j.Retry; r != nil && (at.IsZero() || r.At.Before(at)) {
+		at = r.At
 	}
-	if j.State == Finished || j.NextRun.After(j.Requested) {
-		j.State, j.NextRun = Active, j.Requested
+	j.wakeAt(at)
+}
+
+// WakeBuffered makes j due at now if fire times of it are buffered: an
+// instance of it has ended (or will not run), and one of them may start.
+// Only then: a buffered fire time waits for that, not for a time.
+func (j *Job) WakeBuffered(now time.Time) {
+	if len(j.Buffered) > 0 {
+		j.wakeAt(now)
 	}
 }
 
+func (j *Job) wakeAt(at time.Time) {
+	if at.IsZero() || j.State == Paused {
+		return
+	}
+	if j.State == Finished || j.NextRun.IsZero() || j.NextRun.After(at) {
+		j.State, j.NextRun = Active, at
+	}
+}
+
+// FireNext is the first fire time of trig, j's parsed trigger, at or
+// after j's NextRun. That is NextRun itself, unless Wake or WakeBuffered
+// brought it forward, to an instant after the last fire time planned and
+// before the trigger's next one: that next one, then.
+func (j *Job) FireNext(trig schedule.Trigger) time.Time {
+	if j.NextRun.IsZero() {
+		return time.Time{}
+	}
+	return trig.Next(j.NextRun.Add(-time.Nanosecond))
+}
+
 // Pause keeps j from running until it is resumed, and drops a run of it
-// requested meanwhile.
+// requested meanwhile. A pending retry and buffered fire times are kept:
+// they run (each checked against the misfire grace as it starts) once it
+// is resumed.
 func (j *Job) Pause() {
 	j.State, j.NextRun, j.Requested = Paused, time.Time{}, time.Time{}
 }
@@ -138,4 +172,19 @@ func SetPaused(tx Tx, paused bool, now time.Time) (changed bool, err error) {
 		kind = SchedulerPaused
 	}
 	return true, tx.RecordChange(Change{Time: now, Kind: kind})
+}
+
+// RunEnded wakes, in tx, the buffered fire times of the job of run r,
+// which ended or will not run (recorded interrupted): one of them may
+// start. A job that is gone, or has none, is left as it is.
+func RunEnded(tx Tx, r *Run, now time.Time) error {
+	j, err := tx.Job(r.JobID)
+	if errors.Is(err, ErrNotFound) || err == nil && len(j.Buffered) == 0 {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	j.WakeBuffered(now)
+	return tx.PutJob(j)
 }

@@ -77,6 +77,10 @@ type Options struct {
 	// interrupted and runs it again (Quartz's requestsRecovery). A store
 	// only one scheduler uses has no survivor, so it does nothing there.
 	Recover bool `json:"recover,omitempty"`
+	// Retry tries a failed or timed-out run again for the same fire time.
+	Retry schedule.Retry `json:"retry,omitzero"`
+	// Overlap is what a fire time does when max instances already run.
+	Overlap Overlap `json:"overlap,omitempty"`
 }
 
 // Equal reports whether o and p say the same, comparing every field,
@@ -103,8 +107,15 @@ type Job struct {
 	// Requested is when jobctl run-now asked for a run that has not been
 	// made yet: it runs however late (NextRun is then no later).
 	Requested time.Time `json:"requested,omitzero"`
-	Created   time.Time `json:"created"`
-	Updated   time.Time `json:"updated"`
+	// Retry is the next attempt at a fire time whose run failed: it runs
+	// at Retry.At (NextRun is then no later), and counts meanwhile as an
+	// instance of the job, against max instances.
+	Retry *PendingRetry `json:"retry,omitempty"`
+	// Buffered are the fire times that came while max instances ran and
+	// wait, oldest first, for one of them to end (see Overlap).
+	Buffered []Waiting `json:"buffered,omitempty"`
+	Created  time.Time `json:"created"`
+	Updated  time.Time `json:"updated"`
 
 	// Broken is why a stored job could not be decoded or its trigger parsed.
 	// A broken job is kept, listed and never scheduled.
@@ -122,12 +133,13 @@ const (
 	Missed      Outcome = "missed"      // later than its misfire grace; not run
 	Skipped     Outcome = "skipped"     // max instances already running; not run
 	Interrupted Outcome = "interrupted" // its scheduler died while it ran
+	Cancelled   Outcome = "cancelled"   // ended by a later fire time (overlap cancel_other, terminate_other)
 )
 
 // Valid reports whether o is one of the outcomes above.
 func (o Outcome) Valid() bool {
 	switch o {
-	case Running, Success, Failed, TimedOut, Missed, Skipped, Interrupted:
+	case Running, Success, Failed, TimedOut, Missed, Skipped, Interrupted, Cancelled:
 		return true
 	}
 	return false
@@ -156,6 +168,23 @@ type Run struct {
 	// (every record written before attempts were counted) and 1 both mean
 	// the first; read it with AttemptNumber.
 	Attempt int `json:"attempt,omitempty"`
+	// RetryAt, on a failed run, is when the next attempt runs (see
+	// Options.Retry); zero when none does.
+	RetryAt time.Time `json:"retry_at,omitzero"`
+	// Buffered is when the run's fire time came and found max instances
+	// running, when it waited for one to end (see Overlap).
+	Buffered time.Time `json:"buffered,omitzero"`
+	// Stop, on a running run, asks the scheduler running it to end it.
+	Stop *Stop `json:"stop,omitempty"`
+}
+
+// Stop is a request to end a running run, made by a later fire time of
+// its job (overlap cancel_other or terminate_other), perhaps on another
+// scheduler of a fleet.
+type Stop struct {
+	FireTime time.Time `json:"fire_time"`        // the fire time that asked
+	Kill     bool      `json:"kill,omitempty"`   // SIGKILL at once, not SIGTERM and the kill grace
+	Reason   string    `json:"reason,omitempty"` // what the stopped run's record is to say
 }
 
 // AttemptNumber is which attempt at its fire time r is, from 1.
@@ -265,6 +294,9 @@ const (
 	JobRemoved       ChangeKind = EventJobRemoved
 	SchedulerPaused  ChangeKind = EventSchedulerPaused
 	SchedulerResumed ChangeKind = EventSchedulerResumed
+	// StopRun is no event: it tells the scheduler running run Run of the
+	// job that its Stop is set (see Run.Stop).
+	StopRun ChangeKind = "stop_run"
 )
 
 // Change is one entry of the journal: who changed what, and when.
@@ -273,6 +305,7 @@ type Change struct {
 	Time  time.Time  `json:"time"`
 	Kind  ChangeKind `json:"kind"`
 	JobID string     `json:"job_id,omitempty"`
+	Run   uint64     `json:"run,omitempty"` // StopRun's
 }
 
 // Settings are the scheduler-wide state kept with the jobs.

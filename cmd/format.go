@@ -63,6 +63,13 @@ type jobJSON struct {
 	Dir              string            `json:"dir"`
 	Env              map[string]string `json:"env"`
 	Recover          bool              `json:"recover"`
+	Retries          int               `json:"retries"`
+	RetryDelay       float64           `json:"retry_delay"`     // seconds
+	RetryBackoff     float64           `json:"retry_backoff"`   // factor
+	RetryMaxDelay    *float64          `json:"retry_max_delay"` // seconds; null: none
+	Overlap          string            `json:"overlap"`
+	PendingRetry     *pendingJSON      `json:"pending_retry"` // null: none
+	Buffered         []*string         `json:"buffered"`      // fire times waiting for an instance to end
 	Created          *string           `json:"created"`
 	Updated          *string           `json:"updated"`
 	Broken           string            `json:"broken,omitempty"`
@@ -82,6 +89,20 @@ func newJobJSON(j *store.Job) jobJSON {
 		spec := j.Trigger
 		v.TriggerSpec = &spec
 	}
+	r := j.Options.Retry
+	v.Retries, v.RetryDelay, v.RetryBackoff = r.Max, retryDelay(r).Seconds(), retryBackoff(r)
+	if r.MaxDelay > 0 {
+		s := r.MaxDelay.Seconds()
+		v.RetryMaxDelay = &s
+	}
+	v.Overlap = j.Options.Overlap.String()
+	if p := j.Retry; p != nil {
+		v.PendingRetry = &pendingJSON{FireTime: jsonTime(p.FireTime, loc), Attempt: p.Attempt, At: jsonTime(p.At, loc)}
+	}
+	v.Buffered = []*string{}
+	for _, w := range j.Buffered {
+		v.Buffered = append(v.Buffered, jsonTime(w.FireTime, loc))
+	}
 	if g := j.Options.MisfireGrace; g != schedule.NoGrace {
 		s := time.Duration(g).Seconds()
 		v.MisfireGraceTime = &s
@@ -95,6 +116,28 @@ func newJobJSON(j *store.Job) jobJSON {
 		v.Env[k] = val
 	}
 	return v
+}
+
+// pendingJSON is a job's pending retry.
+type pendingJSON struct {
+	FireTime *string `json:"fire_time"`
+	Attempt  int     `json:"attempt"`
+	At       *string `json:"at"`
+}
+
+// retryDelay and retryBackoff are r's, its defaults filled in.
+func retryDelay(r schedule.Retry) time.Duration {
+	if r.Delay <= 0 {
+		return schedule.DefaultRetryDelay
+	}
+	return r.Delay
+}
+
+func retryBackoff(r schedule.Retry) float64 {
+	if r.Backoff <= 0 {
+		return schedule.DefaultRetryBackoff
+	}
+	return r.Backoff
 }
 
 // runJSON is the JSON view of a run, with the keys of jobctl history.
@@ -112,7 +155,9 @@ type runJSON struct {
 	ExitCode    *int    `json:"exit_code"`
 	Signal      string  `json:"signal,omitempty"`
 	Reason      string  `json:"reason,omitempty"`
-	Output      string  `json:"output"` // as text: bytes that are not UTF-8 read U+FFFD
+	RetryAt     *string `json:"retry_at"`    // when the next attempt runs; null: none
+	BufferedAt  *string `json:"buffered_at"` // when it began to wait for an instance to end; null: it did not
+	Output      string  `json:"output"`      // as text: bytes that are not UTF-8 read U+FFFD
 	// OutputBase64 is the output byte for byte, when it is not UTF-8.
 	OutputBase64 string `json:"output_base64,omitempty"`
 }
@@ -126,7 +171,8 @@ func newRunJSON(r *store.Run, loc *time.Location) runJSON {
 	return runJSON{
 		JobID: r.JobID, Seq: r.Seq, FireTime: jsonTime(r.FireTime, loc), Attempt: r.AttemptNumber(), Coalesced: r.Coalesced, Requested: r.Requested,
 		SubmittedAt: jsonTime(r.Submitted, loc), StartedAt: jsonTime(r.Started, loc), EndedAt: jsonTime(r.Ended, loc),
-		Outcome: string(r.Outcome), ExitCode: r.ExitCode, Signal: r.Signal, Reason: r.Reason, Output: r.Output, OutputBase64: raw,
+		Outcome: string(r.Outcome), ExitCode: r.ExitCode, Signal: r.Signal, Reason: r.Reason,
+		RetryAt: jsonTime(r.RetryAt, loc), BufferedAt: jsonTime(r.Buffered, loc), Output: r.Output, OutputBase64: raw,
 	}
 }
 
@@ -218,7 +264,7 @@ func runResult(r *store.Run) string {
 var colors = map[string]string{
 	"active": "32", "success": "32",
 	"paused": "33", "missed": "33", "skipped": "33", "running": "36",
-	"failed": "31", "timeout": "31", "broken": "31", "interrupted": "31",
+	"failed": "31", "timeout": "31", "broken": "31", "interrupted": "31", "cancelled": "31",
 	"finished": "2",
 }
 

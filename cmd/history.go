@@ -137,6 +137,9 @@ func runNote(r *store.Run) string {
 	if n := r.AttemptNumber(); n > 1 {
 		parts = append(parts, fmt.Sprintf("attempt %d", n))
 	}
+	if !r.Buffered.IsZero() {
+		parts = append(parts, "waited for an instance to end from "+r.Buffered.In(r.FireTime.Location()).Format(time.TimeOnly))
+	}
 	if n := r.Coalesced; n > 0 {
 		// Due stops counting at CountLimit-1.
 		atLeast := ""
@@ -162,6 +165,9 @@ func runNote(r *store.Run) string {
 	// could not start has only its reason to say why.
 	if r.Reason != "" && (r.Outcome != store.Failed || r.ExitCode == nil && r.Signal == "") {
 		parts = append(parts, r.Reason)
+	}
+	if !r.RetryAt.IsZero() {
+		parts = append(parts, fmt.Sprintf("retry (attempt %d) at %s", r.AttemptNumber()+1, r.RetryAt.In(r.FireTime.Location()).Format(time.TimeOnly)))
 	}
 	return strings.Join(parts, "; ")
 }

@@ -29,6 +29,7 @@ type optionFlags struct {
 	dir          string
 	env          []string
 	recover      bool
+	policy       policyFlags
 }
 
 // register wires the flags into c; the executors complete from the stored
@@ -55,6 +56,7 @@ func (f *optionFlags) register(c *cobra.Command, db *database, withDefaults bool
 	fs.StringVar(&f.dir, "dir", "", "PATH of the directory the command runs in, relative to this one (empty: the scheduler's)")
 	fs.StringArrayVar(&f.env, "env", nil, "KEY=VALUE environment variable for the command; repeatable")
 	fs.BoolVar(&f.recover, "recover", def.Recover, "re-run a fire time, as a new attempt, when the scheduler running it dies mid-run (on a store shared by several schedulers)")
+	f.policy.register(c)
 	_ = c.RegisterFlagCompletionFunc("executor", completeExecutors(db))
 	_ = c.RegisterFlagCompletionFunc("misfire-grace", cobra.FixedCompletions([]string{"30s", "1m", "5m", "1h", "none"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.MarkFlagDirname("dir")
@@ -132,6 +134,9 @@ func (f *optionFlags) apply(fs *pflag.FlagSet, j *store.Job, all bool) error {
 	}
 	if set("recover") {
 		o.Recover = f.recover
+	}
+	if err := f.policy.apply(fs, o); err != nil {
+		return err
 	}
 	if err := store.CheckOptions(*o); err != nil {
 		return asUsage(err)

@@ -137,6 +137,14 @@ func writeShow(w io.Writer, j *store.Job, fires []time.Time, runs []*store.Run, 
 	field("Directory", orDash(o.Dir))
 	field("Environment", orDash(strings.Join(o.Env, " ")))
 	field("Recover", strconv.FormatBool(o.Recover))
+	field("Retries", retriesText(o.Retry))
+	field("Overlap", o.Overlap.String())
+	if p := j.Retry; p != nil {
+		field("Retry pending", fmt.Sprintf("attempt %d of the fire time %s, at %s", p.Attempt, zoneTime(p.FireTime, loc), at(p.At)))
+	}
+	if n := len(j.Buffered); n > 0 {
+		field("Waiting", fmt.Sprintf("%d %s for an instance to end, the oldest %s", n, plural(n, "fire time", "fire times"), zoneTime(j.Buffered[0].FireTime, loc)))
+	}
 	field("Anchor", at(j.Anchor))
 	field("Created", at(j.Created))
 	field("Updated", at(j.Updated))
@@ -185,4 +193,20 @@ func durationOrNone(d time.Duration) string {
 		return "none"
 	}
 	return schedule.FormatDuration(d)
+}
+
+// retriesText says how a job retries: "none", or "3, after 10s, x2 each
+// time, at most 5m".
+func retriesText(r schedule.Retry) string {
+	if r.Max == 0 {
+		return "none"
+	}
+	s := fmt.Sprintf("%d, after %s", r.Max, schedule.FormatDuration(retryDelay(r)))
+	if b := retryBackoff(r); b != 1 {
+		s += fmt.Sprintf(", x%g each time", b)
+	}
+	if r.MaxDelay > 0 {
+		s += ", at most " + schedule.FormatDuration(r.MaxDelay)
+	}
+	return s + " (±10%)"
 }

@@ -143,7 +143,7 @@ func CheckRetry(r schedule.Retry) error {
 	case r.MaxDelay < 0:
 		return fmt.Errorf("retry_max_delay: %s is negative", r.MaxDelay)
 	case r.MaxDelay > 0 && r.Delay > r.MaxDelay:
-		return fmt.Errorf("retry_max_delay: %s is less than retry_delay %s", schedule.FormatDuration(r.MaxDelay), schedule.FormatDuration(r.Delay))
+		return fmt.Errorf("retry_max_delay: %s is less than the retry delay %s", schedule.FormatDuration(r.MaxDelay), schedule.FormatDuration(r.Delay))
 	}
 	return nil
 }

@@ -24,7 +24,7 @@ var (
 	boundKeys    = []string{"timezone", "start", "end"}
 	fieldKeys    = []string{"year", "month", "day", "week", "day_of_week", "hour", "minute", "second"}
 	jobKeys      = slices.Concat([]string{"id", "name", "command"}, triggerKinds, boundKeys, []string{
-		"misfire_grace_time", "coalesce", "max_instances", "executor", "timeout", "jitter", "dir", "env", "recover", "paused", "store"})
+		"misfire_grace_time", "coalesce", "max_instances", "executor", "timeout", "jitter", "dir", "env", "recover", "paused", "store"}, policyKeys)
 )
 
 type decoder struct {
@@ -155,7 +155,7 @@ func (d *decoder) scheduler(f *File, m map[string]any) {
 }
 
 func (d *decoder) defaults(f *File, m map[string]any) {
-	d.unknown("job_defaults", "job_defaults", m, "coalesce", "max_instances", "misfire_grace_time", "recover")
+	d.unknown("job_defaults", "job_defaults", m, slices.Concat([]string{"coalesce", "max_instances", "misfire_grace_time", "recover"}, policyKeys)...)
 	d.options("job_defaults", "job_defaults", m, &f.Defaults)
 }
 
@@ -185,6 +185,7 @@ func (d *decoder) options(path, label string, m map[string]any, o *store.Options
 			o.Recover = b
 		}
 	}
+	d.policies(path, label, m, o)
 }
 
 func (d *decoder) executors(f *File, m map[string]any) {

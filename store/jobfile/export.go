@@ -100,6 +100,9 @@ func Export(settings store.Settings, jobs []*store.Job) ([]byte, error) {
 		if o.Recover != def.Recover {
 			kv("recover", strconv.FormatBool(o.Recover))
 		}
+		for _, p := range policyPairs(o, def) {
+			kv(p[0], p[1])
+		}
 		if j.State == store.Paused {
 			kv("paused", "true")
 		}

@@ -97,7 +97,7 @@ every = "5m"
 id = "c"
 command = "true"
 cron = "61 * * * *"
-retries = 3
+retry = 3
 
 [[job]]
 id = "d"
@@ -135,7 +135,7 @@ command = "true"
 		`jobs.toml:7:1: job_defaults: max_instances: "two" is a string, want an integer`,
 		`jobs.toml:10:1: job 1: id "a b" contains ' ' (want no whitespace, slash or control characters)`,
 		`jobs.toml:17:1: job "c": cron: minute field: 61 is out of range 0-59`,
-		`jobs.toml:18:1: unknown key "retries" in job "c" (want one of ` + strings.Join(jobKeys, ", ") + `)`,
+		`jobs.toml:18:1: unknown key "retry" in job "c" (want one of ` + strings.Join(jobKeys, ", ") + `)`,
 		`jobs.toml:22:1: job "d": command: empty`,
 		`jobs.toml:24:1: job "d": several triggers (every, at): want exactly one, or combine them with any or all`,
 		`jobs.toml:30:1: job "e": cron.hour: 1.5 is a float, want a string or an integer`,
@@ -268,5 +268,56 @@ recover = false
 	_, err = Parse("jobs.toml", []byte("[job_defaults]\nrecover = \"yes\"\n"))
 	if want := `jobs.toml:2:1: job_defaults: recover: "yes" is a string, want true or false`; err == nil || err.Error() != want {
 		t.Errorf("recover = \"yes\": %v, want %s", err, want)
+	}
+}
+
+// TestPolicies: the run policies, in [job_defaults] and a job, read and
+// checked, each bad value named with its line.
+func TestPolicies(t *testing.T) {
+	f, err := Parse("jobs.toml", []byte(`
+[job_defaults]
+retries = 2
+overlap = "buffer_one"
+
+[[job]]
+id = "a"
+command = "true"
+every = "1h"
+retry_delay = "30s"
+retry_backoff = 1.5
+retry_max_delay = 300
+
+[[job]]
+id = "b"
+command = "true"
+every = "1h"
+retries = 0
+overlap = "skip"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := f.Jobs[0].Options, f.Jobs[1].Options
+	if want := (schedule.Retry{Max: 2, Delay: 30 * time.Second, Backoff: 1.5, MaxDelay: 5 * time.Minute}); a.Retry != want || a.Overlap != store.OverlapBufferOne {
+		t.Errorf("a: retry %+v overlap %q, want %+v buffer_one", a.Retry, a.Overlap, want)
+	}
+	if b.Retry.Max != 0 || b.Overlap != store.OverlapSkip {
+		t.Errorf("b: retries %d overlap %q, want 0 and skip", b.Retry.Max, b.Overlap)
+	}
+	_, err = Parse("jobs.toml", []byte(`[[job]]
+id = "a"
+command = "true"
+every = "1h"
+retries = -1
+overlap = "replace"
+retry_backoff = "x"
+`))
+	want := []string{
+		`jobs.toml:5:1: job "a": retries: -1 is out of range 0-100`,
+		`jobs.toml:6:1: job "a": overlap: "replace" is not an overlap policy (want one of skip, buffer_one, buffer_all, cancel_other, terminate_other, allow_all)`,
+		`jobs.toml:7:1: job "a": retry_backoff: "x" is a string, want a number such as 2 or 1.5`,
+	}
+	if err == nil || err.Error() != strings.Join(want, "\n") {
+		t.Errorf("errors:\n%v\nwant:\n%s", err, strings.Join(want, "\n"))
 	}
 }

@@ -13,8 +13,9 @@ import (
 // their author meant: a crontab with both day fields restricted (cron
 // fires when either matches), a step that does not divide its field's range
 // (*/35 minutes fires at :00 and :35), fixed times that fall in a DST gap or
-// a repeated hour of the job's zone within a year of now, and triggers with
-// no fire times left.
+// a repeated hour of the job's zone within a year of now, triggers with
+// no fire times left, and run policies at odds with the trigger (retries
+// that outlast the time between fire times).
 func Lint(f *File, now time.Time) []*Error {
 	var ws []*Error
 	for _, j := range f.Jobs {
@@ -30,6 +31,9 @@ func Lint(f *File, now time.Time) []*Error {
 			}
 		})
 		t, err := j.ParseTrigger()
+		for _, m := range policyPitfalls(j, t, now) {
+			warn("%s", m)
+		}
 		if err == nil && t.Next(now.Add(-time.Nanosecond)).IsZero() {
 			why := ""
 			if j.Trigger.End != "" {

@@ -58,6 +58,22 @@ start = "2026-03-29 02:30"
 id = "at-gap"
 command = "x"
 any = [{ at = "2026-03-29 02:15" }, { every = "1d", timezone = "UTC" }]
+
+[[job]]
+id = "retries"
+command = "x"
+every = "5m"
+retries = 3
+retry_delay = "1m"
+
+[[job]]
+id = "retries-fit"
+command = "x"
+every = "1h"
+retries = 3
+retry_delay = "1m"
+overlap = "allow_all"
+max_instances = 3
 `)
 	var got []string
 	for _, w := range Lint(f, now) {
@@ -72,6 +88,8 @@ any = [{ at = "2026-03-29 02:15" }, { every = "1d", timezone = "UTC" }]
 		`jobs.toml:29:1: job "repeat": fires at 01:30:00 local time, which occurs twice on 2026-11-01 in America/New_York (01:00-02:00 is repeated when clocks go back): it runs once, at the first`,
 		`jobs.toml:39:1: job "ended": the trigger has no fire times after now (its end 2026-01-01 is past): the job would be stored finished and never run`,
 		`jobs.toml:51:1: job "at-gap": fires at 02:15:00 local time, which the DST change on 2026-03-29 skips in Europe/Berlin (02:00-03:00 does not exist): it runs at 03:00 instead`,
+		`jobs.toml:56:1: job "retries": its 3 retries wait 7m in all after a failure, longer than the 5m between its fire times: the fire times that come meanwhile are skipped (overlap skip)`,
+		`jobs.toml:63:1: job "retries-fit": max_instances = 3 has no effect: overlap allow_all starts every fire time`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

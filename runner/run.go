@@ -75,6 +75,7 @@ func (s *Scheduler) runOne(inst *instance, r *store.Run) Event {
 		name = store.EventJobError
 		s.log.Error("run ended", append(attrs, "reason", r.Reason)...)
 	}
+	s.mail.post(j, r)
 	return Event{Name: name, JobID: j.ID, Run: r}
 }
 

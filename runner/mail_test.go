@@ -71,9 +71,12 @@ func TestMailPolicy(t *testing.T) {
 	}
 	own, none := "dev@example.com", ""
 	funcs := map[string]Func{
-		"quiet":  func(context.Context, Call, io.Writer) error { return nil },
-		"chatty": func(_ context.Context, _ Call, out io.Writer) error { _, err := io.WriteString(out, "hello\n"); return err },
-		"fails":  func(context.Context, Call, io.Writer) error { return errors.New("disk full") },
+		"quiet": func(context.Context, Call, io.Writer) error { return nil },
+		"chatty": func(_ context.Context, _ Call, out io.Writer) error {
+			_, err := io.WriteString(out, "hello\n")
+			return err
+		},
+		"fails": func(context.Context, Call, io.Writer) error { return errors.New("disk full") },
 	}
 	for _, on := range []store.MailOn{store.MailOnOutput, store.MailOnFailure, store.MailOnAlways} {
 		for name := range funcs {

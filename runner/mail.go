@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"os/user"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,10 +28,6 @@ import (
 // the scheduler, and its failure is logged, never the run's.
 
 const (
-	// DefaultSendmail is the program mail is sent with when neither the
-	// store's settings nor the Config name one and the scheduler's PATH
-	// has no sendmail.
-	DefaultSendmail = "/usr/sbin/sendmail"
 	// mailTimeout bounds one sendmail, and the shutdown's wait for the
 	// mails still to send.
 	mailTimeout = 30 * time.Second
@@ -129,32 +124,15 @@ func (m *mailer) post(j *store.Job, r *store.Run) {
 	}
 }
 
-// program is the sendmail to run: the store's, else the Config's, else
-// sendmail on the scheduler's PATH, else DefaultSendmail. A name with no
-// slash is looked up on PATH. It is resolved at each mail, so that a
-// sendmail installed while the scheduler runs is used.
+// program is the sendmail to run: the store's, else the Config's (see
+// store.FindSendmail). It is found at each mail, so that a sendmail
+// installed while the scheduler runs is used.
 func (m *mailer) program() (string, error) {
 	name := m.settings.Load().sendmail
 	if name == "" {
 		name = m.s.cfg.Sendmail
 	}
-	if name == "" {
-		if p, err := exec.LookPath("sendmail"); err == nil {
-			return p, nil
-		}
-		name = DefaultSendmail
-	}
-	if !filepath.IsAbs(name) {
-		return exec.LookPath(name)
-	}
-	fi, err := os.Stat(name)
-	switch {
-	case err != nil:
-		return "", err
-	case fi.IsDir() || fi.Mode()&0o111 == 0:
-		return "", fmt.Errorf("%s is not an executable file", name)
-	}
-	return name, nil
+	return store.FindSendmail(name)
 }
 
 // send runs sendmail for o, and logs how that went.

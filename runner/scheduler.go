@@ -157,7 +157,7 @@ type Config struct {
 	// Sendmail is the program the jobs' runs are mailed with (see
 	// mail.go) when the store's settings name none: an absolute path, or
 	// a name looked up on PATH. "": sendmail on PATH, else
-	// DefaultSendmail.
+	// store.DefaultSendmail.
 	Sendmail string
 	// FreeSpace, if set, says how many bytes are free where the store
 	// writes (for a database file, statfs of its file system). While the

@@ -2,6 +2,8 @@ package store
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"unicode"
@@ -102,4 +104,32 @@ func CheckSendmail(path string) error {
 		return fmt.Errorf("sendmail %q: want an absolute path, or a program name looked up on PATH", path)
 	}
 	return nil
+}
+
+// DefaultSendmail is the program mail is sent with when none is named and
+// PATH has no sendmail.
+const DefaultSendmail = "/usr/sbin/sendmail"
+
+// FindSendmail is the program that name (see CheckSendmail) stands for,
+// as a scheduler running with this process's PATH finds it: "" is
+// sendmail on PATH, else DefaultSendmail; a name with no slash is looked
+// up on PATH; an absolute path must be an executable file.
+func FindSendmail(name string) (string, error) {
+	if name == "" {
+		if p, err := exec.LookPath("sendmail"); err == nil {
+			return p, nil
+		}
+		name = DefaultSendmail
+	}
+	if !filepath.IsAbs(name) {
+		return exec.LookPath(name)
+	}
+	fi, err := os.Stat(name)
+	switch {
+	case err != nil:
+		return "", err
+	case fi.IsDir() || fi.Mode()&0o111 == 0:
+		return "", fmt.Errorf("%s is not an executable file", name)
+	}
+	return name, nil
 }

@@ -24,20 +24,20 @@ import (
 // store.MailOn.Mails) is sent to its recipients (store.Options.Recipients)
 // through sendmail -t, which reads them from the To header. Mail is sent
 // off the runs' path, by a few workers from a bounded queue, each sendmail
-// bounded by mailTimeout: a slow or missing mailer never delays a job or
+// bounded by MailTimeout: a slow or missing mailer never delays a job or
 // the scheduler, and its failure is logged, never the run's.
 
 const (
-	// mailTimeout bounds one sendmail, and the shutdown's wait for the
-	// mails still to send.
-	mailTimeout = 30 * time.Second
+	// MailTimeout bounds one sendmail, and the shutdown's wait for the
+	// mails still to send (exported for the man page).
+	MailTimeout = 30 * time.Second
 	// mailQueue bounds the mails waiting for a worker; when it is full, a
 	// mail is dropped (and logged) rather than holding up the run.
 	mailQueue   = 256
 	mailWorkers = 2
-	// maxSubject bounds the command in a Subject: a long or multi-line
-	// command is cut, as the mail's first line shows it whole.
-	maxSubject = 120
+	// MaxSubject bounds the command in a Subject, in characters: a long
+	// command is cut (exported for the man page).
+	MaxSubject = 120
 )
 
 // mailArgs are sendmail's arguments: -t takes the recipients from the
@@ -149,7 +149,7 @@ func (m *mailer) send(o outgoing) {
 	}
 	// Not a job's process: once sendmail has exited, what it left
 	// running (a background delivery) is left to finish its work.
-	ctx, cancel := context.WithTimeout(m.ctx, mailTimeout)
+	ctx, cancel := context.WithTimeout(m.ctx, MailTimeout)
 	defer cancel()
 	out := newTail(4 << 10)
 	cmd := exec.CommandContext(ctx, prog, mailArgs...)
@@ -162,7 +162,7 @@ func (m *mailer) send(o outgoing) {
 	}
 	if err != nil && !(errors.Is(err, exec.ErrWaitDelay) && cmd.ProcessState.Success()) {
 		if ctx.Err() == context.DeadlineExceeded {
-			err = fmt.Errorf("timed out after %s", mailTimeout)
+			err = fmt.Errorf("timed out after %s", MailTimeout)
 		}
 		log.Warn("run not mailed: sendmail failed", "sendmail", prog, "err", err, "output", strings.TrimSpace(out.String()))
 		return
@@ -170,7 +170,7 @@ func (m *mailer) send(o outgoing) {
 	log.Info("run mailed", "sendmail", prog)
 }
 
-// close lets the queued mails be sent until ctx is done or mailTimeout
+// close lets the queued mails be sent until ctx is done or MailTimeout
 // has passed, then kills the sendmails still running, and waits for them.
 func (m *mailer) close(ctx context.Context) {
 	close(m.queue)
@@ -179,7 +179,7 @@ func (m *mailer) close(ctx context.Context) {
 		m.wg.Wait()
 		close(done)
 	}()
-	t := time.NewTimer(mailTimeout)
+	t := time.NewTimer(MailTimeout)
 	defer t.Stop()
 	select {
 	case <-done:
@@ -201,8 +201,8 @@ func composeMail(user, host, to string, j *store.Job, r *store.Run) []byte {
 	header("From", user+" (jobctl)")
 	header("To", to)
 	cmd := headerValue(j.Command)
-	if utf8.RuneCountInString(cmd) > maxSubject {
-		cmd = string([]rune(cmd)[:maxSubject]) + "…"
+	if utf8.RuneCountInString(cmd) > MaxSubject {
+		cmd = string([]rune(cmd)[:MaxSubject]) + "…"
 	}
 	header("Subject", mime.QEncoding.Encode("utf-8", fmt.Sprintf("jobctl <%s@%s> %s: %s", user, host, j.ID, cmd)))
 	header("MIME-Version", "1.0")

@@ -53,8 +53,9 @@ type mailSettings struct {
 }
 
 // mailer sends the mails. settings is written by the loop (see act) and
-// read by the workers (runOne); the queue is fed by the runs' goroutines
-// until close.
+// read by the runs' goroutines (post) and the mail workers (program); the
+// queue is fed by the runs' goroutines until close, which follows the end
+// of every run.
 type mailer struct {
 	s        *Scheduler
 	settings atomic.Pointer[mailSettings]

@@ -70,6 +70,8 @@ type jobJSON struct {
 	Overlap          string            `json:"overlap"`
 	PendingRetry     *pendingJSON      `json:"pending_retry"` // null: none
 	Buffered         []*string         `json:"buffered"`      // fire times waiting for an instance to end
+	MailTo           *string           `json:"mailto"`        // null: the scheduler's
+	MailOn           string            `json:"mail_on"`
 	Created          *string           `json:"created"`
 	Updated          *string           `json:"updated"`
 	Broken           string            `json:"broken,omitempty"`
@@ -83,6 +85,7 @@ func newJobJSON(j *store.Job) jobJSON {
 		NextRunTime: jsonTime(j.NextRun, loc), State: jobState(j), Paused: j.State == store.Paused,
 		Executor: j.Options.Executor, MaxInstances: j.Options.MaxInstances, Coalesce: j.Options.Coalesce,
 		Jitter: j.Options.Jitter.Seconds(), Dir: j.Options.Dir, Env: map[string]string{}, Recover: j.Options.Recover,
+		MailTo: j.Options.MailTo, MailOn: j.Options.MailOn.String(),
 		Created: jsonTime(j.Created, loc), Updated: jsonTime(j.Updated, loc), Broken: j.Broken,
 	}
 	if j.Broken == "" {

@@ -48,7 +48,9 @@ CRON_TZ is the time zone of the triggers below it, and TZ too where no CRON_TZ
 is set. A SHELL other than /bin/sh runs the command ("exec SHELL -c ..."). The
 input cron gives a command after an unescaped % becomes a here-document.
 @reboot becomes a job that runs once, at the next start of jobctl run (at once
-if one is running); MAILTO is ignored, as run output is kept in the history.
+if one is running). MAILTO is the mailto of the jobs below it, as in cron
+(MAILTO="" mails nothing; above any MAILTO, a job mails where the
+scheduler's [scheduler] mailto says); MAILFROM is ignored.
 
 --system reads the user column of /etc/crontab and /etc/cron.d files. jobctl
 runs every job as the user running jobctl run, so only the lines of --user

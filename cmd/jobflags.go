@@ -30,6 +30,8 @@ type optionFlags struct {
 	env          []string
 	recover      bool
 	policy       policyFlags
+	mailTo       string
+	mailOn       string
 }
 
 // register wires the flags into c; the executors complete from the stored
@@ -40,10 +42,10 @@ type optionFlags struct {
 func (f *optionFlags) register(c *cobra.Command, db *database, withDefaults bool) {
 	fs := c.Flags()
 	var def store.Options
-	grace, timeout, jitter := "", "", ""
+	grace, timeout, jitter, mailOn := "", "", "", ""
 	if withDefaults {
 		def = store.DefaultOptions()
-		grace, timeout, jitter = jobfile.FormatGrace(def.MisfireGrace), "0", "0"
+		grace, timeout, jitter, mailOn = jobfile.FormatGrace(def.MisfireGrace), "0", "0", def.MailOn.String()
 	}
 	fs.StringVar(&f.name, "name", "", "a name for people (ids are for commands)")
 	fs.StringVar(&f.grace, "misfire-grace", grace, "how late a run may still start: a DURATION of at least 1s, or none for no limit")
@@ -57,7 +59,10 @@ func (f *optionFlags) register(c *cobra.Command, db *database, withDefaults bool
 	fs.StringArrayVar(&f.env, "env", nil, "KEY=VALUE environment variable for the command; repeatable")
 	fs.BoolVar(&f.recover, "recover", def.Recover, "re-run a fire time, as a new attempt, when the scheduler running it dies mid-run (on a store shared by several schedulers)")
 	f.policy.register(c)
+	fs.StringVar(&f.mailTo, "mailto", "", `ADDRESSES (comma-separated) the runs' output is mailed to, as cron's MAILTO; "" for none (unset: the scheduler's [scheduler] mailto)`)
+	fs.StringVar(&f.mailOn, "mail-on", mailOn, "which runs are mailed: output (printed something, or did not succeed), failure, or always")
 	_ = c.RegisterFlagCompletionFunc("executor", completeExecutors(db))
+	_ = c.RegisterFlagCompletionFunc("mail-on", cobra.FixedCompletions(store.MailOnNames, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("misfire-grace", cobra.FixedCompletions([]string{"30s", "1m", "5m", "1h", "none"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.MarkFlagDirname("dir")
 }
@@ -137,6 +142,19 @@ func (f *optionFlags) apply(fs *pflag.FlagSet, j *store.Job, all bool) error {
 	}
 	if err := f.policy.apply(fs, o); err != nil {
 		return err
+	}
+	if fs.Changed("mailto") { // unset, a job mails where the scheduler does
+		if err := store.CheckMailTo(f.mailTo); err != nil {
+			return usagef("--mailto: %v", err)
+		}
+		o.MailTo = &f.mailTo
+	}
+	if set("mail-on") {
+		on, err := store.ParseMailOn(f.mailOn)
+		if err != nil {
+			return usagef("--mail-on: %v", err)
+		}
+		o.MailOn = on
 	}
 	if err := store.CheckOptions(*o); err != nil {
 		return asUsage(err)

@@ -50,6 +50,7 @@ func newShowCmd(f *Factory) *cobra.Command {
 // showJSON is a job with what show adds to it.
 type showJSON struct {
 	jobJSON
+	MailsTo       string    `json:"mails_to"` // the job's mailto, else the scheduler's; "": none
 	NextFireTimes []string  `json:"next_fire_times"`
 	Runs          []runJSON `json:"runs"`
 }
@@ -61,8 +62,12 @@ func runShow(ctx context.Context, o *showOptions) error {
 	}
 	var j *store.Job
 	var runs []*store.Run
+	var set store.Settings
 	err := view(ctx, o.db, func(tx store.Tx) (err error) {
 		if j, err = tx.Job(id); err != nil {
+			return err
+		}
+		if set, err = tx.Settings(); err != nil {
 			return err
 		}
 		runs, err = tx.Runs(id, showRuns)
@@ -74,7 +79,7 @@ func runShow(ctx context.Context, o *showOptions) error {
 	now := o.now()
 	fires := nextFireTimes(j, now)
 	if o.output == outputJSON {
-		v := showJSON{jobJSON: newJobJSON(j), NextFireTimes: []string{}, Runs: []runJSON{}}
+		v := showJSON{jobJSON: newJobJSON(j), MailsTo: j.Options.Recipients(set), NextFireTimes: []string{}, Runs: []runJSON{}}
 		for _, t := range fires {
 			v.NextFireTimes = append(v.NextFireTimes, *jsonTime(t, j.Location()))
 		}
@@ -83,7 +88,7 @@ func runShow(ctx context.Context, o *showOptions) error {
 		}
 		return writeJSON(o.io.Out, v)
 	}
-	return writeShow(o.io.Out, j, fires, runs, now)
+	return writeShow(o.io.Out, j, set, fires, runs, now)
 }
 
 // nextFireTimes are the job's next fire times from now, as its trigger
@@ -106,7 +111,7 @@ func nextFireTimes(j *store.Job, now time.Time) []time.Time {
 	return out
 }
 
-func writeShow(w io.Writer, j *store.Job, fires []time.Time, runs []*store.Run, now time.Time) error {
+func writeShow(w io.Writer, j *store.Job, set store.Settings, fires []time.Time, runs []*store.Run, now time.Time) error {
 	var b strings.Builder
 	field := func(k, v string) { fmt.Fprintf(&b, "%-15s %s\n", k+":", v) }
 	loc := j.Location()
@@ -145,6 +150,8 @@ func writeShow(w io.Writer, j *store.Job, fires []time.Time, runs []*store.Run, 
 	if n := len(j.Buffered); n > 0 {
 		field("Waiting", fmt.Sprintf("%d %s for an instance to end, the oldest %s", n, plural(n, "fire time", "fire times"), zoneTime(j.Buffered[0].FireTime, loc)))
 	}
+	field("Mail to", mailTo(o, set))
+	field("Mail on", o.MailOn.String())
 	field("Anchor", at(j.Anchor))
 	field("Created", at(j.Created))
 	field("Updated", at(j.Updated))
@@ -186,6 +193,20 @@ func zoneName(loc *time.Location) string {
 		return "local (stored without a zone: read in each reader's local zone)"
 	}
 	return loc.String()
+}
+
+// mailTo says where o's runs are mailed, and who said so.
+func mailTo(o store.Options, set store.Settings) string {
+	switch to := o.Recipients(set); {
+	case o.MailTo != nil && to == "":
+		return `none (mailto "")`
+	case o.MailTo != nil:
+		return to
+	case to == "":
+		return "none (no mailto, nor one of the scheduler's)"
+	default:
+		return to + " (the scheduler's mailto)"
+	}
 }
 
 func durationOrNone(d time.Duration) string {

@@ -197,6 +197,9 @@ func (s *Scheduler) execute(inst *instance) {
 		}
 		s.untrack(r)
 		after := s.retry(j, r)
+		if !after.retry {
+			s.mail.post(j, r) // of an attempt to be retried, the last
+		}
 		if i == len(inst.runs)-1 {
 			// The instance ends: one of the job's buffered fire times may
 			// start. Its count is dropped before its last run is recorded,

@@ -133,6 +133,7 @@ func (s *Scheduler) act(d *decisions, now time.Time) {
 		s.log.Info("change", "kind", c.Kind, "job", c.JobID)
 		s.emit(Event{Name: string(c.Kind), Time: c.Time, JobID: c.JobID})
 	}
+	s.mail.configure(d.settings)
 	if d.paused != s.paused {
 		s.paused = d.paused
 		if d.paused {

@@ -29,6 +29,7 @@ type planner struct {
 type decisions struct {
 	changes  []store.Change // the journal's entries since the last read
 	paused   bool           // the scheduler is paused: nothing was planned
+	settings store.Settings // as read, for the mail settings
 	events   []Event        // missed and skipped runs
 	submit   []*instance    // to hand to executors
 	finished []string       // jobs whose trigger has no more fire times
@@ -72,6 +73,7 @@ func (p *planner) decide(tx store.Tx, now time.Time, since uint64, inFlight map[
 	if err != nil {
 		return nil, err
 	}
+	d.settings = set
 	if d.paused = set.Paused; d.paused {
 		return d, nil
 	}

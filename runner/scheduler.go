@@ -13,11 +13,12 @@
 // policies (retries, overlap); stop.go the runs a later fire time ends;
 // executor.go the executors' pools,
 // queues and instance counts; run.go one run, and process.go and func.go
-// what carries it out; output.go the output's tail and lines; logfile.go
-// the jobs' log files; writer.go (and launches.go) the recording of
-// finished runs; retry.go the retrying of a failing store; events.go the
-// events and listeners; orphans.go the processes a killed scheduler left
-// behind; reap.go reaping them as PID 1; clock.go and alarm.go time.
+// what carries it out; mail.go the mailing of their output; output.go the
+// output's tail and lines; logfile.go the jobs' log files; writer.go (and
+// launches.go) the recording of finished runs; retry.go the retrying of a
+// failing store; events.go the events and listeners; orphans.go the
+// processes a killed scheduler left behind; reap.go reaping them as PID 1;
+// clock.go and alarm.go time.
 //
 // # Commands and Go functions
 //
@@ -155,6 +156,11 @@ type Config struct {
 	// again. It is called from the scheduler's goroutines, one call at a
 	// time, and must return quickly.
 	StoreErrors func(err error)
+	// Sendmail is the program the jobs' runs are mailed with (see
+	// mail.go) when the store's settings name none: an absolute path, or
+	// a name looked up on PATH. "": sendmail on PATH, else
+	// store.DefaultSendmail.
+	Sendmail string
 	// FreeSpace, if set, says how many bytes are free where the store
 	// writes (for a database file, statfs of its file system). While the
 	// store fails for want of space (ENOSPC), it is asked every second,
@@ -174,6 +180,7 @@ type Scheduler struct {
 	log      *slog.Logger // cfg.Logger
 	out      *lineWriter  // cfg.Output, serialised for the runs
 	ls       *listeners
+	mail     *mailer
 	children *children // the processes started, kept from the reaper; nil without ReapOrphans
 	launches *launches
 	planner  planner
@@ -269,6 +276,9 @@ func New(cfg Config) (*Scheduler, error) {
 		}
 		pools[name] = &pool{max: n}
 	}
+	if err := store.CheckSendmail(cfg.Sendmail); err != nil {
+		return nil, fmt.Errorf("runner: %w", err)
+	}
 	cfg.Funcs = maps.Clone(cfg.Funcs) // the caller's map may change
 	for name, f := range cfg.Funcs {
 		if f == nil {
@@ -312,6 +322,7 @@ func New(cfg Config) (*Scheduler, error) {
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	s.killing, s.kill = context.WithCancel(context.Background())
 	s.ls = newListeners(cfg.Listeners, s.log, s.runListener)
+	s.mail = newMailer(s)
 	s.w = newWriter(s)
 	return s, nil
 }
@@ -545,6 +556,7 @@ func (s *Scheduler) finish(ctx context.Context) error {
 	s.kill()
 	<-s.idle()
 	err := s.w.close(ctx)
+	s.mail.close(ctx)
 	if s.fleet != nil {
 		s.leave()
 	}

@@ -118,6 +118,14 @@ func CheckOptions(o Options) error {
 			return fmt.Errorf("env: %w", err)
 		}
 	}
+	if o.MailTo != nil {
+		if err := CheckMailTo(*o.MailTo); err != nil {
+			return err
+		}
+	}
+	if _, err := ParseMailOn(o.MailOn.String()); err != nil {
+		return fmt.Errorf("mail_on: %w", err)
+	}
 	return nil
 }
 

@@ -64,7 +64,10 @@ func (s Settings) Check() error {
 			return fmt.Errorf("executor %q: max workers %d is less than 1", e.Name, e.MaxWorkers)
 		}
 	}
-	return nil
+	if err := CheckMailTo(s.MailTo); err != nil {
+		return err
+	}
+	return CheckSendmail(s.Sendmail)
 }
 
 // Check reports why r may not be stored.

@@ -81,6 +81,11 @@ type Options struct {
 	Retry schedule.Retry `json:"retry,omitzero"`
 	// Overlap is what a fire time does when max instances already run.
 	Overlap Overlap `json:"overlap,omitempty"`
+	// MailTo is where a run's output is mailed, as cron's MAILTO: addresses
+	// separated by commas, "" for no mail; nil is the scheduler's
+	// (Settings.MailTo). MailOn says which runs (see mail.go).
+	MailTo *string `json:"mailto,omitempty"`
+	MailOn MailOn  `json:"mail_on,omitempty"`
 }
 
 // Equal reports whether o and p say the same, comparing every field,
@@ -317,6 +322,13 @@ type Settings struct {
 	// without one; by name, and in file order.
 	Executors []Executor `json:"executors,omitempty"`
 	Listeners []Listener `json:"listeners,omitempty"`
+	// MailTo is where the runs of the jobs that set no mailto of their own
+	// are mailed ("": nowhere), and Sendmail the program that sends them
+	// ("": sendmail on the scheduler's PATH, else /usr/sbin/sendmail): the
+	// jobfile's [scheduler] mailto and sendmail, kept here so that every
+	// scheduler of a store mails alike, with or without the jobfile.
+	MailTo   string `json:"mailto,omitempty"`
+	Sendmail string `json:"sendmail,omitempty"`
 }
 
 // Executor is a named pool of workers that jobs run in.

@@ -26,6 +26,7 @@ import (
 	"github.com/spf13/cobra/doc"
 
 	"github.com/jobctl/jobctl/cmd"
+	"github.com/jobctl/jobctl/runner"
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
 	"github.com/jobctl/jobctl/store/jobfile"
@@ -121,6 +122,9 @@ func jobfileData() any {
 		"Store":        jobfile.DefaultStore,
 		"HistoryLimit": store.DefaultHistoryLimit,
 		"Events":       store.EventNames,
+		"Sendmail":     store.DefaultSendmail,
+		"MailTimeout":  schedule.FormatDuration(runner.MailTimeout),
+		"MaxSubject":   runner.MaxSubject,
 		"Example":      example,
 	}
 }

@@ -15,8 +15,10 @@
 //     below them, recorded in the job's Env. CRON_TZ is the time zone of the
 //     triggers below it; TZ is passed to the jobs and is also the triggers'
 //     zone where no CRON_TZ is set (with neither, Options.Zone: the
-//     importer's local zone, as cron reads them in its own). MAILTO and MAILFROM are dropped with a
-//     warning: jobctl keeps output in its run history instead of mailing it.
+//     importer's local zone, as cron reads them in its own). MAILTO is the
+//     MailTo of the job lines below it, as in cron (MAILTO="" mails
+//     nothing); above the first MAILTO, a job mails where the scheduler
+//     does. MAILFROM is dropped with a warning.
 //   - SHELL is recorded in Env and, unless it is /bin/sh, the command is
 //     wrapped as "exec SHELL -c 'command'": jobctl runs every command with
 //     one shell of its own, and a crontab written for bash must keep running
@@ -143,7 +145,9 @@ type parser struct {
 	cronTZLine int
 	tzLine     int // where TZ was last set
 	seen       map[string]int
-	// warnedMail keeps the MAILTO warning to the first line that sets it.
+	// mailTo is the last MAILTO above the current line; nil: none.
+	mailTo *string
+	// warnedMail keeps the MAILFROM warning to the first line that sets it.
 	warnedMail bool
 }
 
@@ -186,10 +190,17 @@ func (p *parser) variable(n int, s string) {
 	case "CRON_TZ":
 		p.cronTZ, p.cronTZLine = value, n
 		return
-	case "MAILTO", "MAILFROM":
+	case "MAILTO":
+		if err := store.CheckMailTo(value); err != nil {
+			p.problem(n, "%v", err)
+			return
+		}
+		p.mailTo = &value
+		return
+	case "MAILFROM":
 		if !p.warnedMail && value != "" {
 			p.warnedMail = true
-			p.warn(n, "%s ignored: jobctl mails nothing; a run's output is in its history (jobctl logs ID)", name)
+			p.warn(n, "MAILFROM ignored: jobctl mails from the user jobctl run runs as")
 		}
 		return
 	case "TZ":
@@ -314,6 +325,7 @@ func (p *parser) job(n int, s string) {
 	}
 
 	opts := p.opts.Defaults
+	opts.MailTo = p.mailTo
 	opts.Env = nil
 	if len(p.env) > 0 {
 		opts.Env = append([]string(nil), p.env...)

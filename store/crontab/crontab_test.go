@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -59,7 +61,6 @@ func TestSampleFiles(t *testing.T) {
 16 cron-550c145f [cron 0 9 * * 1-5 tz=America/New_York] ["PATH=/usr/local/bin:/usr/bin:/bin" "SHELL=/bin/bash" "BACKUP_DIR=/srv/backup"] "exec /bin/bash -c /home/alice/bin/standup-reminder"
 17 cron-e5b2529c [cron @weekly tz=America/New_York] ["PATH=/usr/local/bin:/usr/bin:/bin" "SHELL=/bin/bash" "BACKUP_DIR=/srv/backup"] "exec /bin/bash -c /home/alice/bin/rotate-logs"
 18 cron-fe5490c6 [at now] ["PATH=/usr/local/bin:/usr/bin:/bin" "SHELL=/bin/bash" "BACKUP_DIR=/srv/backup"] "exec /bin/bash -c /home/alice/bin/start-tunnel"
-warning line 4: MAILTO ignored: jobctl mails nothing; a run's output is in its history (jobctl logs ID)
 `},
 		{"debian.crontab", Options{System: true, User: "root"}, `19 cron-30d41514 [cron 17 * * * *] ["SHELL=/bin/sh"] "cd / && run-parts --report /etc/cron.hourly"
 20 cron-4ec74d31 [cron 25 6 * * *] ["SHELL=/bin/sh"] "test -x /usr/sbin/anacron || { cd / && run-parts --report /etc/cron.daily; }"
@@ -67,7 +68,6 @@ warning line 4: MAILTO ignored: jobctl mails nothing; a run's output is in its h
 22 cron-00986f40 [cron 52 6 1 * *] ["SHELL=/bin/sh"] "test -x /usr/sbin/anacron || { cd / && run-parts --report /etc/cron.monthly; }"
 `},
 		{"webapp.cron.d", Options{System: true, User: "www-data", Prefix: "web-"}, `6 web-d293f591 [cron * * * * *] [] "cd /srv/webapp && php artisan schedule:run >> /dev/null 2>&1"
-warning line 3: MAILTO ignored: jobctl mails nothing; a run's output is in its history (jobctl logs ID)
 warning line 9: skipped: runs as root, and jobctl runs every job as the user of jobctl run (importing the lines of www-data)
 `},
 		{"errors.crontab", Options{}, `2 cron-5782262c [cron 0 3 * * *] [] "/usr/local/bin/backup"
@@ -301,5 +301,40 @@ func TestLongPrefix(t *testing.T) {
 	}
 	if res := parse(t, "0 1 * * * echo a\n", Options{Prefix: max + "q"}); len(res.Entries) != 0 || len(res.Problems) != 1 {
 		t.Errorf("an unchecked prefix too long: %+v", res)
+	}
+}
+
+// MAILTO is the mailto of the lines below it, as in cron: MAILTO=""
+// mails nothing, and above any MAILTO a job mails where the scheduler
+// does. MAILTO is not passed to the commands.
+func TestMailTo(t *testing.T) {
+	res := parse(t, `0 1 * * * first
+MAILTO=ops@example.com
+0 2 * * * second
+MAILTO="a@example.com, b@example.com"
+0 3 * * * third
+MAILTO=""
+0 4 * * * fourth
+MAILTO=bad address
+MAILFROM=cron@example.com
+0 5 * * * fifth
+`, Options{})
+	var got []string
+	for _, e := range res.Entries {
+		to := "<scheduler's>"
+		if e.Job.Options.MailTo != nil {
+			to = strconv.Quote(*e.Job.Options.MailTo)
+		}
+		got = append(got, fmt.Sprintf("%d %s %q", e.Line, to, e.Job.Options.Env))
+	}
+	want := []string{`1 <scheduler's> []`, `3 "ops@example.com" []`, `5 "a@example.com, b@example.com" []`, `7 "" []`, `10 "" []`}
+	if !slices.Equal(got, want) {
+		t.Errorf("entries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(res.Problems) != 1 || res.Problems[0].Line != 8 || !strings.Contains(res.Problems[0].Reason, `address "bad address" contains ' '`) {
+		t.Errorf("problems %v, want line 8's bad address", res.Problems)
+	}
+	if len(res.Warnings) != 1 || res.Warnings[0].Line != 9 || !strings.Contains(res.Warnings[0].Reason, "MAILFROM ignored") {
+		t.Errorf("warnings %v, want line 9's MAILFROM", res.Warnings)
 	}
 }

@@ -30,7 +30,7 @@ type Report struct {
 	// time left: they are stored finished.
 	Finished []string
 	// Settings reports that the stored settings changed: history_limit,
-	// executors or listeners.
+	// mailto, sendmail, executors or listeners.
 	Settings bool
 }
 
@@ -57,9 +57,10 @@ func (r Report) Changes() bool {
 // Only the jobs of opts.Store are applied: a file naming several stores is
 // applied to each in turn, in a transaction of its own.
 //
-// Unless JobsOnly, the file's executors and listeners replace the stored
-// ones, for a scheduler started without the file (a file with none leaves
-// none: it is authoritative for the scheduler it describes); and its
+// Unless JobsOnly, the file's executors, listeners and [scheduler] mailto
+// and sendmail replace the stored ones, for a scheduler started without
+// the file (a file with none leaves none: it is authoritative for the
+// scheduler it describes); and its
 // [scheduler] history_limit, when set, replaces the stored one (a file
 // that does not set it leaves it, as lowering it would drop history).
 func Apply(tx store.Tx, f *File, now time.Time, opts ApplyOptions) (Report, error) {
@@ -158,6 +159,7 @@ func applySettings(tx store.Tx, f *File) (bool, error) {
 	if limit := f.Scheduler.HistoryLimit; limit != 0 {
 		s.HistoryLimit = limit
 	}
+	s.MailTo, s.Sendmail = f.Scheduler.MailTo, f.Scheduler.Sendmail
 	s.Executors = slices.Clone(f.Executors)
 	s.Listeners = nil
 	for _, l := range f.Listeners {

@@ -24,7 +24,8 @@ var (
 	boundKeys    = []string{"timezone", "start", "end"}
 	fieldKeys    = []string{"year", "month", "day", "week", "day_of_week", "hour", "minute", "second"}
 	jobKeys      = slices.Concat([]string{"id", "name", "command"}, triggerKinds, boundKeys, []string{
-		"misfire_grace_time", "coalesce", "max_instances", "executor", "timeout", "jitter", "dir", "env", "recover", "paused", "store"}, policyKeys)
+		"misfire_grace_time", "coalesce", "max_instances", "executor", "timeout", "jitter", "dir", "env", "recover", "paused", "store",
+		"mailto", "mail_on"}, policyKeys)
 )
 
 type decoder struct {
@@ -133,7 +134,7 @@ func (d *decoder) file() *File {
 }
 
 func (d *decoder) scheduler(f *File, m map[string]any) {
-	d.unknown("scheduler", "scheduler", m, "timezone", "history_limit")
+	d.unknown("scheduler", "scheduler", m, "timezone", "history_limit", "mailto", "sendmail")
 	if v, ok := m["timezone"]; ok {
 		if tz, ok := d.str("scheduler.timezone", "scheduler.timezone", v); ok {
 			if _, err := schedule.LoadLocation(tz); err != nil {
@@ -152,10 +153,37 @@ func (d *decoder) scheduler(f *File, m map[string]any) {
 			}
 		}
 	}
+	if v, ok := m["mailto"]; ok {
+		if to, ok := d.mailTo("scheduler.mailto", "scheduler", v); ok {
+			f.Scheduler.MailTo = to
+		}
+	}
+	if v, ok := m["sendmail"]; ok {
+		if s, ok := d.str("scheduler.sendmail", "scheduler.sendmail", v); ok {
+			if err := store.CheckSendmail(s); err != nil {
+				d.errorf("scheduler.sendmail", "scheduler", "%v", err)
+			} else {
+				f.Scheduler.Sendmail = s
+			}
+		}
+	}
+}
+
+// mailTo reads a mailto value: addresses separated by commas, "" for none.
+func (d *decoder) mailTo(path, label string, v any) (string, bool) {
+	to, ok := d.str(path, label+": mailto", v)
+	if !ok {
+		return "", false
+	}
+	if err := store.CheckMailTo(to); err != nil {
+		d.errorf(path, label, "%v", err)
+		return "", false
+	}
+	return to, true
 }
 
 func (d *decoder) defaults(f *File, m map[string]any) {
-	d.unknown("job_defaults", "job_defaults", m, slices.Concat([]string{"coalesce", "max_instances", "misfire_grace_time", "recover"}, policyKeys)...)
+	d.unknown("job_defaults", "job_defaults", m, slices.Concat([]string{"coalesce", "max_instances", "misfire_grace_time", "recover", "mailto", "mail_on"}, policyKeys)...)
 	d.options("job_defaults", "job_defaults", m, &f.Defaults)
 }
 
@@ -186,6 +214,20 @@ func (d *decoder) options(path, label string, m map[string]any, o *store.Options
 		}
 	}
 	d.policies(path, label, m, o)
+	if v, ok := m["mailto"]; ok {
+		if to, ok := d.mailTo(path+".mailto", label, v); ok {
+			o.MailTo = &to
+		}
+	}
+	if v, ok := m["mail_on"]; ok {
+		if s, ok := d.str(path+".mail_on", label+": mail_on", v); ok {
+			if on, err := store.ParseMailOn(s); err != nil {
+				d.errorf(path+".mail_on", label+": mail_on", "%v", err)
+			} else {
+				o.MailOn = on
+			}
+		}
+	}
 }
 
 func (d *decoder) executors(f *File, m map[string]any) {

@@ -14,7 +14,7 @@ import (
 )
 
 // Export writes jobs, and the settings a jobfile can hold (history limit,
-// executors, listeners), as a jobfile that Parse reads back to the same jobs
+// mailto, sendmail, executors, listeners), as a jobfile that Parse reads back to the same jobs
 // and settings: applied to an empty store it gives the same ids, commands,
 // triggers, options and paused states; a finished job's "now" is written as
 // the instant it was, so that it stays finished. Options equal to
@@ -25,8 +25,17 @@ import (
 func Export(settings store.Settings, jobs []*store.Job) ([]byte, error) {
 	var b strings.Builder
 	b.WriteString("# A jobctl jobfile, written by jobctl export. Apply it with: jobctl apply -f FILE\n")
-	if settings.HistoryLimit != 0 {
-		fmt.Fprintf(&b, "\n[scheduler]\nhistory_limit = %d\n", settings.HistoryLimit)
+	if settings.HistoryLimit != 0 || settings.MailTo != "" || settings.Sendmail != "" {
+		b.WriteString("\n[scheduler]\n")
+		if settings.HistoryLimit != 0 {
+			fmt.Fprintf(&b, "history_limit = %d\n", settings.HistoryLimit)
+		}
+		if settings.MailTo != "" {
+			fmt.Fprintf(&b, "mailto = %s\n", tomlString(settings.MailTo))
+		}
+		if settings.Sendmail != "" {
+			fmt.Fprintf(&b, "sendmail = %s\n", tomlString(settings.Sendmail))
+		}
 	}
 	executors := map[string]int{}
 	for _, e := range settings.Executors {
@@ -102,6 +111,12 @@ func Export(settings store.Settings, jobs []*store.Job) ([]byte, error) {
 		}
 		for _, p := range policyPairs(o, def) {
 			kv(p[0], p[1])
+		}
+		if o.MailTo != nil {
+			kv("mailto", tomlString(*o.MailTo))
+		}
+		if o.MailOn != def.MailOn {
+			kv("mail_on", tomlString(o.MailOn.String()))
 		}
 		if j.State == store.Paused {
 			kv("paused", "true")

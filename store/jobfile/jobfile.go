@@ -4,12 +4,15 @@
 //	[scheduler]                      # optional
 //	timezone = "Europe/Berlin"       # zone of triggers that name none
 //	history_limit = 200              # finished runs kept per job
+//	mailto = "ops@example.com"       # mail runs' output here, as cron's MAILTO
+//	sendmail = "/usr/sbin/sendmail"  # default: sendmail on PATH
 //
 //	[job_defaults]                   # optional; override the built-in defaults
 //	coalesce = true                  # default true
 //	max_instances = 1                # default 1
 //	misfire_grace_time = "1m"        # a duration, an integer of seconds, or "none"
 //	recover = false                  # default false; see store.Options.Recover
+//	mail_on = "output"               # output, failure or always; see store.MailOn
 //
 //	[executors.slow]                 # a named pool; "default" always exists
 //	max_workers = 2
@@ -34,7 +37,8 @@
 // and end bound the trigger. A job takes every option of jobctl add:
 // name, misfire_grace_time, coalesce, max_instances, executor, timeout,
 // jitter, dir (relative to the jobfile's directory), env (a table of
-// strings), recover and paused; and store, the [stores.NAME] it goes in.
+// strings), recover, mailto ("" for no mail, though [scheduler] has a
+// mailto), mail_on and paused; and store, the [stores.NAME] it goes in.
 // Unknown keys are errors.
 //
 // Parse reports every error it finds, each with its line and column, not
@@ -75,6 +79,8 @@ type File struct {
 type Scheduler struct {
 	Timezone     string // IANA name; every job's trigger that names no zone gets it
 	HistoryLimit int    // 0: not set
+	MailTo       string // mail of the jobs that set no mailto goes here; "": none
+	Sendmail     string // the program mail is sent with; "": sendmail on PATH
 }
 
 // Executor is a named pool of workers, as the store keeps it.

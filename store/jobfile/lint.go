@@ -1,12 +1,15 @@
 package jobfile
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jobctl/jobctl/schedule"
+	"github.com/jobctl/jobctl/store"
 )
 
 // Lint returns warnings about jobs that are valid but probably not what
@@ -14,8 +17,9 @@ import (
 // fires when either matches), a step that does not divide its field's range
 // (*/35 minutes fires at :00 and :35), fixed times that fall in a DST gap or
 // a repeated hour of the job's zone within a year of now, triggers with
-// no fire times left, and run policies at odds with the trigger (retries
-// that outlast the time between fire times).
+// no fire times left, run policies at odds with the trigger (retries that
+// outlast the time between fire times), and mail that is not sent (see
+// mailPitfalls).
 func Lint(f *File, now time.Time) []*Error {
 	var ws []*Error
 	for _, j := range f.Jobs {
@@ -42,6 +46,8 @@ func Lint(f *File, now time.Time) []*Error {
 			warn("the trigger has no fire times after now%s: the job would be stored finished and never run", why)
 		}
 	}
+	ws = append(ws, mailPitfalls(f)...)
+	slices.SortStableFunc(ws, func(a, b *Error) int { return cmp.Compare(a.Pos.Line, b.Pos.Line) })
 	return ws
 }
 
@@ -213,4 +219,34 @@ func everyHour(walls schedule.Trigger, fire time.Time) bool {
 		}
 	}
 	return true
+}
+
+// mailPitfalls warns of a job with a mail_on but nowhere to mail, and,
+// once, of jobs that mail when no sendmail can be found (looked up as a
+// scheduler on this machine would: store.FindSendmail).
+func mailPitfalls(f *File) []*Error {
+	var ws []*Error
+	set := store.Settings{MailTo: f.Scheduler.MailTo}
+	var first *Job
+	for i := range f.Jobs {
+		j := &f.Jobs[i]
+		switch {
+		case j.Options.Recipients(set) != "":
+			if first == nil {
+				first = j
+			}
+		case j.Options.MailOn != store.MailOnOutput:
+			ws = append(ws, &Error{File: f.Name, Pos: j.Pos, Msg: fmt.Sprintf(
+				"job %q: mail_on = %q, but no mailto (neither its own nor [scheduler] mailto): nothing is mailed", j.ID, j.Options.MailOn)})
+		}
+	}
+	if first == nil {
+		return ws
+	}
+	if _, err := store.FindSendmail(f.Scheduler.Sendmail); err != nil {
+		ws = append(ws, &Error{File: f.Name, Pos: first.Pos, Msg: fmt.Sprintf(
+			"job %q (and any other that mails): its runs are mailed to %q, but there is no sendmail here (%v): set [scheduler] sendmail, or install one where jobctl run runs",
+			first.ID, first.Options.Recipients(set), err)})
+	}
+	return ws
 }

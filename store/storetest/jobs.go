@@ -16,6 +16,8 @@ func testJobRoundTrip(t *testing.T, s store.Store) {
 	j.Name = "backup"
 	j.Options.Env = []string{"A=1"}
 	j.Options.Recover = true
+	noMail := ""
+	j.Options.MailTo, j.Options.MailOn = &noMail, store.MailOnFailure
 	j.Trigger = schedule.Spec{Fields: &schedule.Fields{Hour: "2", Minute: "30"}, Timezone: "Europe/Berlin"}
 	Put(t, s, j)
 	j.Options.Env[0] = "A=changed after Put"
@@ -24,7 +26,7 @@ func testJobRoundTrip(t *testing.T, s store.Store) {
 	got := View(t, s, func(tx store.Tx) (*store.Job, error) { return tx.Job("a") })
 	if got.Name != "backup" || got.Options.Env[0] != "A=1" || got.Trigger.Fields.Hour != "2" ||
 		!got.NextRun.Equal(T0.Add(time.Minute)) || got.Broken != "" || got.Options.MisfireGrace != schedule.Grace(time.Minute) ||
-		!got.Options.Recover {
+		!got.Options.Recover || got.Options.MailTo == nil || *got.Options.MailTo != "" || got.Options.MailOn != store.MailOnFailure {
 		t.Fatalf("stored Job came back as %+v", got)
 	}
 	got.Options.Env[0] = "A=changed after get"

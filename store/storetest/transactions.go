@@ -215,7 +215,8 @@ func testSettings(t *testing.T, s store.Store) {
 	}
 	want := store.Settings{Paused: true, HistoryLimit: 7,
 		Executors: []store.Executor{{Name: "heavy", MaxWorkers: 2}},
-		Listeners: []store.Listener{{Events: []string{"job_error", "job_missed"}, Command: "notify"}}}
+		Listeners: []store.Listener{{Events: []string{"job_error", "job_missed"}, Command: "notify"}},
+		MailTo:    "ops@example.com, root", Sendmail: "/usr/sbin/sendmail"}
 	if err := s.Update(t.Context(), func(tx store.Tx) error { return tx.PutSettings(want) }); err != nil {
 		t.Fatal(err)
 	}
@@ -231,6 +232,10 @@ func testSettings(t *testing.T, s store.Store) {
 	})
 	if err == nil || !strings.Contains(err.Error(), `executor "x": max workers 0 is less than 1`) {
 		t.Errorf("an executor of no workers: %v", err)
+	}
+	err = s.Update(t.Context(), func(tx store.Tx) error { return tx.PutSettings(store.Settings{MailTo: "a@b\nBcc: c@d"}) })
+	if err == nil || !strings.Contains(err.Error(), `contains '\n'`) {
+		t.Errorf("a mailto with a line break: %v", err)
 	}
 }
 

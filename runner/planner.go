@@ -198,7 +198,7 @@ func (p *planner) plan(tx store.Tx, j *store.Job, at, now time.Time, inFlight in
 	if r := j.Requested; !r.IsZero() && (j.NextRun.IsZero() || r.Before(j.NextRun)) {
 		j.NextRun = r // requested after a fire time due now: next
 	}
-	if j.NextRun.IsZero() {
+	if j.NextRun.IsZero() && !j.FiresAtStart() { // an on-start job waits for the next start
 		j.State = store.Finished
 		d.finished = append(d.finished, j.ID)
 	}

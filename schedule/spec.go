@@ -18,11 +18,11 @@ type Spec struct {
 	Fields *Fields `json:"fields,omitempty"` // keyword fields (APScheduler CronTrigger)
 	Every  string  `json:"every,omitempty"`  // interval, a Duration
 	At     string  `json:"at,omitempty"`     // one fire time, a TIME
+	Any    []Spec  `json:"any,omitempty"`    // union of the fire times
+	All    []Spec  `json:"all,omitempty"`    // instants all of them agree on
 	// OnStart is the delay, a Duration ("0s": at once), after each start of
 	// a scheduler at which the job fires (see OnStart).
 	OnStart string `json:"on_start,omitempty"`
-	Any    []Spec  `json:"any,omitempty"`    // union of the fire times
-	All    []Spec  `json:"all,omitempty"`    // instants all of them agree on
 
 	Timezone string `json:"timezone,omitempty"` // IANA name; empty: inherited, else local
 	Start    string `json:"start,omitempty"`    // inclusive bound, and an interval's anchor

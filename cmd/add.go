@@ -137,6 +137,10 @@ func runAdd(ctx context.Context, o *addOptions) error {
 	return nil
 }
 
+// atNextStart is when an active job with an on-start trigger runs next,
+// between starts.
+const atNextStart = "at the next scheduler start"
+
 // nextRunText says when a job runs next, for status messages.
 func nextRunText(j *store.Job, now time.Time) string {
 	switch j.State {
@@ -144,6 +148,9 @@ func nextRunText(j *store.Job, now time.Time) string {
 		return "paused"
 	case store.Finished:
 		return "finished: its trigger has no fire times left"
+	}
+	if j.NextRun.IsZero() && j.FiresAtStart() {
+		return "runs " + atNextStart
 	}
 	return "next run " + whenRelative(j.NextRun, now, j.Location())
 }

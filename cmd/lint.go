@@ -27,8 +27,10 @@ with its line and column,
 and warns about the pitfalls of valid files: a crontab that restricts both
 day-of-month and day-of-week (cron fires when EITHER matches), a step that
 does not divide its range (*/35 minutes fires at :00 and :35), fixed times
-in a DST gap or a repeated hour of the job's zone within the next year, and
-triggers with no fire times left.
+in a DST gap or a repeated hour of the job's zone within the next year,
+triggers with no fire times left, and on_start in a store with a URL (a
+fleet sharing the database fires it once per start of the fleet, not on each
+machine).
 
 Everything lint says goes to stderr. It exits 2 when a file has errors, and
 0 otherwise, warnings or not.`,

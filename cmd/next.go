@@ -54,7 +54,7 @@ func runNext(_ context.Context, o *nextOptions) error {
 		return err
 	}
 	if !ok {
-		return usagef("no trigger: give --cron, --every, --at or keyword fields such as --hour")
+		return usagef("no trigger: give --cron, --every, --at, --on-start or keyword fields such as --hour")
 	}
 	if o.n < 1 || o.n > maxNext {
 		return usagef("-n: %d is out of range 1-%d", o.n, maxNext)
@@ -73,6 +73,12 @@ func runNext(_ context.Context, o *nextOptions) error {
 	trig, err := spec.Parse(loc, from)
 	if err != nil {
 		return asUsage(err)
+	}
+	if _, ok := trig.(schedule.OnStart); ok {
+		// Not an error either: the trigger is valid, its fire times are
+		// not a trigger's to know.
+		fmt.Fprintf(o.io.Err, "trigger %s has no fire times of its own: it fires once each time a scheduler starts (jobctl run)\n", spec)
+		return nil
 	}
 	t := from.Add(-time.Nanosecond)
 	for i := range o.n {

@@ -38,6 +38,9 @@ func newAddCmd(f *Factory) *cobra.Command {
 		Long: `add stores a job: a shell command and the trigger that says when it runs.
 The trigger flags are those of jobctl next; with none, the job runs once, as
 soon as possible. A running scheduler picks the job up within a second.
+--on-start[=DELAY] runs the job once at each start of jobctl run, after DELAY
+(a paused job not); schedulers sharing a PostgreSQL database run it once per
+start of the fleet, when none of them was running.
 
 The command is run by the shell. Several arguments after -- are quoted for
 the shell and joined; a single argument is used as it is, so it may hold

@@ -90,3 +90,29 @@ func TestOnStartPausedScheduler(t *testing.T) {
 		t.Errorf("after the miss: %s, next run %v; want active with none", j.State, j.NextRun)
 	}
 }
+
+// run-now runs an on-start job between starts, and leaves it waiting for
+// the next start.
+func TestOnStartRunNow(t *testing.T) {
+	h := newHarness(t, t0)
+	h.put(job("boot", schedule.Spec{OnStart: "0s"}))
+	h.start(Config{})
+	h.advance(time.Hour)
+	if err := h.st.Update(t.Context(), func(tx store.Tx) error {
+		j, err := tx.Job("boot")
+		if err != nil {
+			return err
+		}
+		if err := j.RunNow(h.clock.Now()); err != nil {
+			return err
+		}
+		return tx.PutJob(j)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.sync()
+	h.wantHistory("boot", "10:00:00 success\n11:00:00 success\n")
+	if j := h.getJob("boot"); j.State != store.Active || !j.NextRun.IsZero() || !j.Requested.IsZero() {
+		t.Errorf("after run-now: %s, next run %v, requested %v; want active, waiting for a start", j.State, j.NextRun, j.Requested)
+	}
+}

@@ -140,7 +140,8 @@ func (j *Job) requestRun() {
 	if j.Requested.IsZero() || j.State == Paused {
 		return
 	}
-	if j.State == Finished || j.NextRun.After(j.Requested) {
+	// An active job with no NextRun waits for a scheduler start (FiresAtStart).
+	if j.State == Finished || j.NextRun.IsZero() || j.NextRun.After(j.Requested) {
 		j.State, j.NextRun = Active, j.Requested
 	}
 }

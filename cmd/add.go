@@ -38,6 +38,9 @@ func newAddCmd(f *Factory) *cobra.Command {
 		Long: `add stores a job: a shell command and the trigger that says when it runs.
 The trigger flags are those of jobctl next; with none, the job runs once, as
 soon as possible. A running scheduler picks the job up within a second.
+--on-start[=DELAY] runs the job once at each start of jobctl run, after DELAY
+(a paused job not); schedulers sharing a PostgreSQL database run it once per
+start of the fleet, when none of them was running.
 
 The command is run by the shell. Several arguments after -- are quoted for
 the shell and joined; a single argument is used as it is, so it may hold
@@ -137,6 +140,10 @@ func runAdd(ctx context.Context, o *addOptions) error {
 	return nil
 }
 
+// atNextStart is when an active job with an on-start trigger runs next,
+// between starts.
+const atNextStart = "at the next scheduler start"
+
 // nextRunText says when a job runs next, for status messages.
 func nextRunText(j *store.Job, now time.Time) string {
 	switch j.State {
@@ -144,6 +151,9 @@ func nextRunText(j *store.Job, now time.Time) string {
 		return "paused"
 	case store.Finished:
 		return "finished: its trigger has no fire times left"
+	}
+	if j.NextRun.IsZero() && j.FiresAtStart() {
+		return "runs " + atNextStart
 	}
 	return "next run " + whenRelative(j.NextRun, now, j.Location())
 }

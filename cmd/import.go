@@ -47,7 +47,7 @@ Variable lines (NAME=value) become the environment of the jobs below them.
 CRON_TZ is the time zone of the triggers below it, and TZ too where no CRON_TZ
 is set. A SHELL other than /bin/sh runs the command ("exec SHELL -c ..."). The
 input cron gives a command after an unescaped % becomes a here-document.
-@reboot becomes a job that runs once, at the next start of jobctl run (at once
+@reboot becomes a job that runs at each start of jobctl run (--on-start: not at once
 if one is running). MAILTO is the mailto of the jobs below it, as in cron
 (MAILTO="" mails nothing; above any MAILTO, a job mails where the
 scheduler's [scheduler] mailto says); MAILFROM is ignored.

@@ -28,8 +28,11 @@ and warns about the pitfalls of valid files: a crontab that restricts both
 day-of-month and day-of-week (cron fires when EITHER matches), a step that
 does not divide its range (*/35 minutes fires at :00 and :35), fixed times
 in a DST gap or a repeated hour of the job's zone within the next year,
-triggers with no fire times left, and mail that would not be sent (a mail_on
-with no mailto; jobs that mail when no sendmail is found here).
+triggers with no fire times left, mail that would not be sent (a mail_on
+with no mailto; jobs that mail when no sendmail is found here), retries
+that outlast the time between fire times, and on_start in a store with a
+URL (a fleet sharing the database fires it once per start of the fleet,
+not on each machine).
 
 Everything lint says goes to stderr. It exits 2 when a file has errors, and
 0 otherwise, warnings or not.`,

@@ -97,6 +97,8 @@ func runList(ctx context.Context, o *listOptions) error {
 		next := "-"
 		if !j.NextRun.IsZero() && j.Broken == "" {
 			next = whenRelative(j.NextRun, now, j.Location())
+		} else if j.State == store.Active && j.FiresAtStart() {
+			next = "next start"
 		}
 		last := "-"
 		if l.last != nil {

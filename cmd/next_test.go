@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"strconv"
 	"strings"
@@ -80,9 +81,38 @@ func TestNextFromNow(t *testing.T) {
 			"2026-06-01T13:30:00Z\n2026-06-01T15:00:00Z\n"},
 	} {
 		var out bytes.Buffer
-		o := &nextOptions{io: Streams{Out: &out}, now: func() time.Time { return now }, trigger: tt.flags, from: "now", n: 2}
+		o := &nextOptions{io: Streams{Out: &out}, now: func() time.Time { return now }, trigger: tt.flags, from: "now", n: 2, output: outputTable}
 		if err := runNext(t.Context(), o); err != nil || out.String() != tt.want {
 			t.Errorf("%+v: got %q, %v; want %q", tt.flags, out.String(), err, tt.want)
+		}
+	}
+}
+
+// TestParseWindow: --down's FROM..TO, read in the job's zone, FROM before
+// TO, and bad values named.
+func TestParseWindow(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	from, to, err := parseWindow("2026-07-04 01:00..2026-07-04T05:00:00Z", berlin, now)
+	if err != nil || !from.Equal(time.Date(2026, 7, 3, 23, 0, 0, 0, time.UTC)) || !to.Equal(time.Date(2026, 7, 4, 5, 0, 0, 0, time.UTC)) {
+		t.Errorf("got %v..%v, %v", from, to, err)
+	}
+	if from, to, err := parseWindow("now..2026-06-02", time.UTC, now); err != nil || !from.Equal(now) || !to.Equal(time.Date(2026, 6, 2, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("now..: got %v..%v, %v", from, to, err)
+	}
+	for in, want := range map[string]string{
+		"2026-07-04":                   `--down: "2026-07-04" is not FROM..TO`,
+		"2026-07-04..2026-07-04":       "--down: FROM 2026-07-04T00:00:00+02:00 is not before TO 2026-07-04T00:00:00+02:00",
+		"yesterday..2026-07-04":        `--down: FROM: time "yesterday"`,
+		"2026-07-04..2026-07-04 25:00": `--down: TO: time "2026-07-04 25:00"`,
+	} {
+		_, _, err := parseWindow(in, berlin, now)
+		var usage usageError
+		if err == nil || !strings.Contains(err.Error(), want) || !errors.As(err, &usage) {
+			t.Errorf("%q: got %v, want a usage error (exit 2) containing %q", in, err, want)
 		}
 	}
 }

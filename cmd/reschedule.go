@@ -46,7 +46,7 @@ func runReschedule(ctx context.Context, o *rescheduleOptions) error {
 		return err
 	}
 	if !ok {
-		return usagef("no trigger: give --cron, --every, --at or keyword fields such as --hour")
+		return usagef("no trigger: give --cron, --every, --at, --on-start or keyword fields such as --hour")
 	}
 	now := o.now()
 	return updateJobs(ctx, o.db, []string{o.id}, now, o.io.Err, func(j *store.Job) (bool, string, error) {

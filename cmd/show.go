@@ -132,7 +132,11 @@ func writeShow(w io.Writer, j *store.Job, set store.Settings, fires []time.Time,
 	field("State", state)
 	field("Trigger", orDash(j.Trigger.String()))
 	field("Time zone", zoneName(loc))
-	field("Next run", at(j.NextRun))
+	if j.NextRun.IsZero() && j.State == store.Active && j.FiresAtStart() {
+		field("Next run", atNextStart)
+	} else {
+		field("Next run", at(j.NextRun))
+	}
 	field("Misfire grace", jobfile.FormatGrace(o.MisfireGrace))
 	field("Coalesce", strconv.FormatBool(o.Coalesce))
 	field("Max instances", strconv.Itoa(o.MaxInstances))
@@ -156,7 +160,10 @@ func writeShow(w io.Writer, j *store.Job, set store.Settings, fires []time.Time,
 	field("Created", at(j.Created))
 	field("Updated", at(j.Updated))
 	fmt.Fprintf(&b, "\nNext fire times:\n")
-	if len(fires) == 0 {
+	switch {
+	case j.FiresAtStart():
+		b.WriteString("  none of its own: it fires at each scheduler start\n")
+	case len(fires) == 0:
 		b.WriteString("  none\n")
 	}
 	for _, t := range fires {

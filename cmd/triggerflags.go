@@ -15,6 +15,7 @@ type triggerFlags struct {
 	fields  schedule.Fields
 	every   []string
 	at      []string
+	onStart string
 	start   string
 	end     string
 	tz      string
@@ -35,6 +36,8 @@ func (f *triggerFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.fields.Second, "second", "", "keyword cron field: second (0-59)")
 	fs.StringArrayVar(&f.every, "every", nil, "interval trigger: a duration such as 90s, 1h30m, 2d, 1w (1s at least); repeatable")
 	fs.StringArrayVar(&f.at, "at", nil, "date trigger: fire once at TIME; repeatable")
+	fs.StringVar(&f.onStart, "on-start", "", "run at each scheduler start, after DELAY (--on-start alone: at once; --on-start=30s); stands alone")
+	fs.Lookup("on-start").NoOptDefVal = "0s"
 	fs.StringVar(&f.start, "start", "", "TIME the trigger starts (inclusive; an interval's anchor; 'now')")
 	fs.StringVar(&f.end, "end", "", "TIME the trigger ends (inclusive)")
 	fs.StringVar(&f.tz, "tz", "", "IANA time zone of the trigger (default: the local zone's name, stored with the job)")
@@ -56,6 +59,7 @@ func (f *triggerFlags) spec() (s schedule.Spec, ok bool, err error) {
 		{"cron", "expression (want e.g. '30 2 * * *' or @daily)", f.cron},
 		{"every", "duration (want e.g. 90s, 1h30m, 2d, 1w)", f.every},
 		{"at", "time (want RFC 3339, a local YYYY-MM-DD[ HH:MM[:SS]], or now)", f.at},
+		{"on-start", "delay (want e.g. --on-start, --on-start=30s)", f.onStartGiven()},
 	} {
 		for _, v := range e.values {
 			if strings.TrimSpace(v) == "" {
@@ -82,6 +86,12 @@ func (f *triggerFlags) spec() (s schedule.Spec, ok bool, err error) {
 	for _, a := range f.at {
 		parts = append(parts, schedule.Spec{At: a})
 	}
+	if len(f.onStartGiven()) > 0 {
+		if len(parts) > 0 {
+			return s, false, usagef("--on-start: cannot be combined with other triggers (it fires only when a scheduler starts)")
+		}
+		parts = append(parts, schedule.Spec{OnStart: f.onStart})
+	}
 	switch f.combine {
 	case "any", "all":
 	default:
@@ -98,4 +108,12 @@ func (f *triggerFlags) spec() (s schedule.Spec, ok bool, err error) {
 	}
 	s.Timezone, s.Start, s.End = f.tz, f.start, f.end
 	return s, len(parts) > 0, nil
+}
+
+// onStartGiven is --on-start's value as a list: empty when not given.
+func (f *triggerFlags) onStartGiven() []string {
+	if f.onStart != "" || (f.fs != nil && f.fs.Changed("on-start")) {
+		return []string{f.onStart}
+	}
+	return nil
 }

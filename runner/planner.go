@@ -216,7 +216,7 @@ func (p *planner) plan(tx store.Tx, j *store.Job, at, now time.Time, inFlight in
 		inst.runs = append(inst.runs, r)
 	}
 	j.NextRun = due.Next
-	if j.NextRun.IsZero() {
+	if j.NextRun.IsZero() && !j.FiresAtStart() { // an on-start job waits for the next start
 		j.State = store.Finished
 	}
 	j.Wake() // a request after a fire time due now, a retry

@@ -344,6 +344,8 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	var orphans map[*store.Run][]int
 	var paused bool
 	var joined renewal
+	var atStart []string // jobs fired by this start
+	var fleetRunning bool
 	sent := time.Now()
 	err := s.cfg.Store.Update(ctx, func(tx store.Tx) error {
 		interrupted, orphans, paused = nil, nil, false
@@ -375,6 +377,10 @@ func (s *Scheduler) Start(ctx context.Context) error {
 				}
 			}
 			interrupted = runs
+		}
+		var err error
+		if atStart, fleetRunning, err = s.fireAtStart(tx, now); err != nil {
+			return err
 		}
 		if s.cfg.StartPaused {
 			if _, err := store.SetPaused(tx, true, now); err != nil {
@@ -420,6 +426,11 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		go s.heartbeat(beating, s.beatDone)
 	}
 	s.log.Info("scheduler started", "owner", s.cfg.Owner, "paused", paused)
+	if len(atStart) > 0 {
+		s.log.Info("jobs that run at each start are due", "jobs", atStart)
+	} else if fleetRunning {
+		s.log.Info("joined a running fleet: jobs that run at each start are not fired (they run once per start of the fleet)")
+	}
 	if paused {
 		// The pause is kept in the store: a scheduler started after a
 		// run --paused or a scheduler pause is still paused, and says so.

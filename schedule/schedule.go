@@ -30,6 +30,8 @@
 //   - Interval: start + k·every for k >= 0, in elapsed time; every is at
 //     least MinInterval.
 //   - Date: one fire time.
+//   - OnStart: no fire time of its own; the scheduler fires it once at
+//     each start, after its delay (crontab's @reboot).
 //   - Any and All: the union of their triggers' fire times, or the instants
 //     all of them share (found in a bounded search: triggers that never
 //     agree end rather than loop).

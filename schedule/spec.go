@@ -10,7 +10,9 @@ import (
 
 // Spec is a trigger as a user writes it, in a jobfile or with flags: the form
 // jobs are stored in and re-parsed from. Exactly one of Cron, Fields, Every,
-// At, Any and All is set.
+// At, OnStart, Any and All is set. OnStart stands alone: it takes no start or
+// end and is no child of Any or All (a start is no instant to bound or to
+// agree on), and its zone means nothing.
 type Spec struct {
 	Cron   string  `json:"cron,omitempty"`   // crontab syntax
 	Fields *Fields `json:"fields,omitempty"` // keyword fields (APScheduler CronTrigger)
@@ -18,6 +20,9 @@ type Spec struct {
 	At     string  `json:"at,omitempty"`     // one fire time, a TIME
 	Any    []Spec  `json:"any,omitempty"`    // union of the fire times
 	All    []Spec  `json:"all,omitempty"`    // instants all of them agree on
+	// OnStart is the delay, a Duration ("0s": at once), after each start of
+	// a scheduler at which the job fires (see OnStart).
+	OnStart string `json:"on_start,omitempty"`
 
 	Timezone string `json:"timezone,omitempty"` // IANA name; empty: inherited, else local
 	Start    string `json:"start,omitempty"`    // inclusive bound, and an interval's anchor
@@ -62,6 +67,12 @@ func (s Spec) Parse(loc *time.Location, ref time.Time) (Trigger, error) {
 	if err != nil {
 		return nil, err
 	}
+	if kind == "on_start" {
+		if s.Start != "" || s.End != "" {
+			return nil, fmt.Errorf("on_start: takes no start or end (it fires at each scheduler start)")
+		}
+		return parseOnStart(s.OnStart)
+	}
 	if kind == "any" || kind == "all" {
 		children := s.Any
 		if kind == "all" {
@@ -74,6 +85,9 @@ func (s Spec) Parse(loc *time.Location, ref time.Time) (Trigger, error) {
 			}
 			if c.End == "" {
 				c.End = s.End
+			}
+			if c.OnStart != "" {
+				return nil, fmt.Errorf("%s[%d]: on_start cannot be combined with other triggers: it fires only at a scheduler's start", kind, i)
 			}
 			if ts[i], err = c.Parse(loc, ref); err != nil {
 				return nil, fmt.Errorf("%s[%d]: %w", kind, i, err)
@@ -152,6 +166,9 @@ func (s Spec) kind() (string, error) {
 	if s.At != "" {
 		kinds = append(kinds, "at")
 	}
+	if s.OnStart != "" {
+		kinds = append(kinds, "on_start")
+	}
 	if s.Any != nil {
 		kinds = append(kinds, "any")
 	}
@@ -160,7 +177,7 @@ func (s Spec) kind() (string, error) {
 	}
 	switch {
 	case len(kinds) == 0:
-		return "", errors.New("no trigger: want one of cron, fields, every, at, any, all")
+		return "", errors.New("no trigger: want one of cron, fields, every, at, on_start, any, all")
 	case len(kinds) > 1:
 		return "", fmt.Errorf("several triggers (%s) in one: want exactly one, or combine them with any or all", strings.Join(kinds, ", "))
 	case (s.Any != nil && len(s.Any) == 0) || (s.All != nil && len(s.All) == 0):
@@ -176,7 +193,8 @@ func (s Spec) Validate() error {
 }
 
 // String describes s as a user wrote it, on one line:
-// "cron 30 2 * * * tz=Europe/Berlin", "every 1h30m start=now".
+// "cron 30 2 * * * tz=Europe/Berlin", "every 1h30m start=now"; an on-start
+// trigger in words: "at each scheduler start, after 30s".
 func (s Spec) String() string {
 	var parts []string
 	switch {
@@ -196,6 +214,12 @@ func (s Spec) String() string {
 		parts = append(parts, "every "+s.Every)
 	case s.At != "":
 		parts = append(parts, "at "+quoteSpaces(s.At))
+	case s.OnStart != "":
+		// In words, as the Trigger says it; a zone means nothing to it.
+		if d, err := ParseDuration(s.OnStart); err == nil {
+			return describeOnStart(d)
+		}
+		return "on_start " + quoteSpaces(s.OnStart)
 	case s.Any != nil || s.All != nil:
 		name, children := "any", s.Any
 		if s.All != nil {

@@ -69,8 +69,10 @@ func (j *Job) SetTrigger(now time.Time) error {
 
 // Resume makes j active from now on, keeping its anchor: NextRun is the
 // first fire time at or after now, or j is finished when there is none
-// (and no run of it is requested). A paused job is left paused; the caller
-// sets State to resume it.
+// (and no run of it is requested). A job with an on-start trigger stays
+// active with no NextRun: it waits for the next scheduler start (see
+// FireAtStart), and a start whose delay was still running is not its start
+// any more. A paused job is left paused; the caller sets State to resume it.
 func (j *Job) Resume(now time.Time) error {
 	t, err := j.ParseTrigger()
 	if err != nil {
@@ -83,10 +85,41 @@ func (j *Job) Resume(now time.Time) error {
 	j.State = Finished
 	if next := t.Next(now.Add(-time.Nanosecond)); !next.IsZero() {
 		j.State, j.NextRun = Active, next
+	} else if j.FiresAtStart() {
+		j.State = Active
 	}
 	j.Wake()
 	j.WakeBuffered(now)
 	return nil
+}
+
+// FiresAtStart reports whether j's trigger is an on-start one
+// (schedule.OnStart): it has no fire times of its own, and j stays active,
+// with no NextRun and so out of the index, between scheduler starts.
+func (j *Job) FiresAtStart() bool { return j.Trigger.OnStart != "" }
+
+// FireAtStart gives j the fire time of a scheduler start at start (start
+// plus the trigger's delay), and reports whether it did: only an active
+// job with an on-start trigger fires at a start, a paused one does not. It
+// replaces the fire time of an earlier start that never came (that
+// scheduler stopped before the delay passed): each start fires j once, and
+// a start's fire time is not made up for at the next. A run requested
+// earlier stays first.
+func (j *Job) FireAtStart(start time.Time) (bool, error) {
+	if !j.FiresAtStart() || j.State != Active || j.Broken != "" {
+		return false, nil
+	}
+	t, err := j.ParseTrigger()
+	if err != nil {
+		return false, fmt.Errorf("job %q: trigger: %w", j.ID, err)
+	}
+	o, ok := t.(schedule.OnStart)
+	if !ok {
+		return false, fmt.Errorf("job %q: on-start trigger parsed as %s", j.ID, t)
+	}
+	j.NextRun = o.FireAt(start)
+	j.Wake()
+	return true, nil
 }
 
 // RunNow asks for a run of j at now, besides its trigger's fire times: the
@@ -128,6 +161,7 @@ func (j *Job) wakeAt(at time.Time) {
 	if at.IsZero() || j.State == Paused {
 		return
 	}
+	// An active job with no NextRun waits for a scheduler start (FiresAtStart).
 	if j.State == Finished || j.NextRun.IsZero() || j.NextRun.After(at) {
 		j.State, j.NextRun = Active, at
 	}

@@ -109,3 +109,36 @@ func TestLife(t *testing.T) {
 	}
 	want("finished, run-now", Active, at(11, 50), at(11, 50))
 }
+
+func TestOnStartLifecycle(t *testing.T) {
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	j, err := NewJob("boot", "date", schedule.Spec{OnStart: "30s"}, DefaultOptions(), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.State != Active || !j.NextRun.IsZero() || !j.FiresAtStart() {
+		t.Fatalf("new on-start job: %s, next run %v; want active, waiting for a start", j.State, j.NextRun)
+	}
+	start := now.Add(time.Hour)
+	if ok, err := j.FireAtStart(start); !ok || err != nil || !j.NextRun.Equal(start.Add(30*time.Second)) {
+		t.Errorf("FireAtStart: %v, %v, next run %v; want the start plus 30s", ok, err, j.NextRun)
+	}
+	// A run asked for before the start's fire time stays first.
+	j.Requested = start.Add(time.Second)
+	if _, err := j.FireAtStart(start.Add(time.Hour)); err != nil || !j.NextRun.Equal(j.Requested) {
+		t.Errorf("with a run requested: next run %v, want %v", j.NextRun, j.Requested)
+	}
+	j.Requested = time.Time{}
+	// Resuming drops a start whose delay was still running.
+	if err := j.Resume(start); err != nil || j.State != Active || !j.NextRun.IsZero() {
+		t.Errorf("Resume: %v, %s, next run %v", err, j.State, j.NextRun)
+	}
+	j.Pause()
+	if ok, _ := j.FireAtStart(start); ok || !j.NextRun.IsZero() {
+		t.Errorf("a paused job fired at a start: next run %v", j.NextRun)
+	}
+	other, _ := NewJob("tick", "date", schedule.Spec{Every: "1h"}, DefaultOptions(), now)
+	if ok, _ := other.FireAtStart(start); ok || !other.NextRun.Equal(now.Add(time.Hour)) {
+		t.Errorf("an interval job fired at a start: next run %v", other.NextRun)
+	}
+}

@@ -27,10 +27,10 @@
 //     every further unescaped "%" is a newline ("\%" is a literal "%"). The
 //     command becomes a brace group fed by a here-document, so the input
 //     reaches the whole command, a pipeline included, as cron gives it.
-//   - @reboot is a job with the date trigger "at now" and no misfire grace:
-//     stored with the import time as its anchor, it is due from then on and
-//     runs once, at the next start of jobctl run (at once if one is
-//     running). jobctl has no trigger that fires at every start.
+//   - @reboot is a job with the on-start trigger (no delay) and no misfire
+//     grace: it runs at each start of jobctl run, however late that start's
+//     run gets to begin (a full executor, a scheduler started paused); not
+//     at the import, even if a scheduler is running.
 //   - With System (Debian's /etc/crontab and /etc/cron.d), a user column
 //     follows the schedule. jobctl runs every job as the user running jobctl
 //     run, so only the lines of Options.User are imported; the others are
@@ -271,7 +271,7 @@ func (p *parser) job(n int, s string) {
 	}
 	spec := schedule.Spec{Timezone: p.opts.Zone}
 	if when[0] == "@reboot" {
-		spec.At = "now"
+		spec.OnStart = "0s"
 	} else {
 		spec.Cron = strings.Join(when, " ")
 		if tz, from := p.zone(); tz != "" {
@@ -330,8 +330,8 @@ func (p *parser) job(n int, s string) {
 	if len(p.env) > 0 {
 		opts.Env = append([]string(nil), p.env...)
 	}
-	if spec.At != "" {
-		// @reboot: run however long after the import the scheduler starts.
+	if spec.OnStart != "" {
+		// @reboot: cron runs it at every boot, however busy.
 		opts.MisfireGrace = schedule.NoGrace
 	}
 	p.res.Entries = append(p.res.Entries, Entry{

@@ -60,7 +60,7 @@ func TestSampleFiles(t *testing.T) {
 13 cron-4f0607f6 [cron 0 0 1 * *] ["PATH=/usr/local/bin:/usr/bin:/bin" "SHELL=/bin/bash" "BACKUP_DIR=/srv/backup"] "{\nexec /bin/bash -c 'mail -s \"monthly report\" boss@example.com'\n} <<'CRON_STDIN'\nHello,\n\nthe report is attached.\nCRON_STDIN"
 16 cron-550c145f [cron 0 9 * * 1-5 tz=America/New_York] ["PATH=/usr/local/bin:/usr/bin:/bin" "SHELL=/bin/bash" "BACKUP_DIR=/srv/backup"] "exec /bin/bash -c /home/alice/bin/standup-reminder"
 17 cron-e5b2529c [cron @weekly tz=America/New_York] ["PATH=/usr/local/bin:/usr/bin:/bin" "SHELL=/bin/bash" "BACKUP_DIR=/srv/backup"] "exec /bin/bash -c /home/alice/bin/rotate-logs"
-18 cron-fe5490c6 [at now] ["PATH=/usr/local/bin:/usr/bin:/bin" "SHELL=/bin/bash" "BACKUP_DIR=/srv/backup"] "exec /bin/bash -c /home/alice/bin/start-tunnel"
+18 cron-fe5490c6 [at each scheduler start] ["PATH=/usr/local/bin:/usr/bin:/bin" "SHELL=/bin/bash" "BACKUP_DIR=/srv/backup"] "exec /bin/bash -c /home/alice/bin/start-tunnel"
 `},
 		{"debian.crontab", Options{System: true, User: "root"}, `19 cron-30d41514 [cron 17 * * * *] ["SHELL=/bin/sh"] "cd / && run-parts --report /etc/cron.hourly"
 20 cron-4ec74d31 [cron 25 6 * * *] ["SHELL=/bin/sh"] "test -x /usr/sbin/anacron || { cd / && run-parts --report /etc/cron.daily; }"
@@ -162,8 +162,8 @@ TZ=UTC
 func TestOptions(t *testing.T) {
 	res := parse(t, "@REBOOT start-tunnel\n@daily backup\n", Options{})
 	reboot, daily := res.Entries[0].Job, res.Entries[1].Job
-	if !reflect.DeepEqual(reboot.Trigger, schedule.Spec{At: "now"}) || reboot.Options.MisfireGrace != schedule.NoGrace {
-		t.Errorf("@reboot: trigger %v grace %v, want at now and no grace", reboot.Trigger, reboot.Options.MisfireGrace)
+	if !reflect.DeepEqual(reboot.Trigger, schedule.Spec{OnStart: "0s"}) || reboot.Options.MisfireGrace != schedule.NoGrace {
+		t.Errorf("@reboot: trigger %v grace %v, want at each scheduler start and no grace", reboot.Trigger, reboot.Options.MisfireGrace)
 	}
 	if daily.Trigger.Cron != "@daily" || !reflect.DeepEqual(daily.Options, defaults) {
 		t.Errorf("@daily: trigger %v options %+v, want the defaults %+v", daily.Trigger, daily.Options, defaults)

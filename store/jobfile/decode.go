@@ -20,7 +20,7 @@ import (
 // library stops at its first type mismatch.
 
 var (
-	triggerKinds = []string{"cron", "every", "at", "any", "all"}
+	triggerKinds = []string{"cron", "every", "at", "on_start", "any", "all"}
 	boundKeys    = []string{"timezone", "start", "end"}
 	fieldKeys    = []string{"year", "month", "day", "week", "day_of_week", "hour", "minute", "second"}
 	jobKeys      = slices.Concat([]string{"id", "name", "command"}, triggerKinds, boundKeys, []string{
@@ -446,7 +446,7 @@ func (d *decoder) trigger(path, label string, m map[string]any, top bool) (sched
 	}
 	switch len(kinds) {
 	case 0:
-		d.errorf(path, label, "no trigger (want one of cron, every, at, any or all)")
+		d.errorf(path, label, "no trigger (want one of cron, every, at, on_start, any or all)")
 		return s, path, false
 	case 1:
 	default:
@@ -467,6 +467,8 @@ func (d *decoder) trigger(path, label string, m map[string]any, top bool) (sched
 		s.Every, ok = d.durationText(kpath, klabel, v)
 	case "at":
 		s.At, ok = d.timeText(kpath, klabel, v)
+	case "on_start":
+		s.OnStart, ok = d.onStart(kpath, klabel, v)
 	case "any", "all":
 		list, isList := d.array(kpath, klabel, v)
 		if !isList {

@@ -167,6 +167,8 @@ func specPairs(s schedule.Spec) [][2]string {
 		ps = append(ps, [2]string{"every", tomlString(s.Every)})
 	case s.At != "":
 		ps = append(ps, [2]string{"at", tomlString(s.At)})
+	case s.OnStart != "":
+		ps = append(ps, [2]string{"on_start", onStartValue(s.OnStart)})
 	case s.Any != nil || s.All != nil:
 		key, children := "any", s.Any
 		if s.All != nil {
@@ -188,6 +190,17 @@ func specPairs(s schedule.Spec) [][2]string {
 		}
 	}
 	return ps
+}
+
+// onStartAtOnce is the delay on_start = true stands for.
+const onStartAtOnce = "0s"
+
+// onStartValue writes an on_start delay: true for none, as people write it.
+func onStartValue(delay string) string {
+	if delay == onStartAtOnce {
+		return "true"
+	}
+	return tomlString(delay)
 }
 
 // tomlString quotes s as a TOML basic string. Go's strconv.Quote is not

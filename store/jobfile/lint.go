@@ -18,8 +18,9 @@ import (
 // (*/35 minutes fires at :00 and :35), fixed times that fall in a DST gap or
 // a repeated hour of the job's zone within a year of now, triggers with
 // no fire times left, run policies at odds with the trigger (retries that
-// outlast the time between fire times), and mail that is not sent (see
-// mailPitfalls).
+// outlast the time between fire times), mail that is not sent (see
+// mailPitfalls), and on_start in a store shared by a fleet (it fires once
+// per start of the fleet, not on each machine).
 func Lint(f *File, now time.Time) []*Error {
 	var ws []*Error
 	for _, j := range f.Jobs {
@@ -34,6 +35,12 @@ func Lint(f *File, now time.Time) []*Error {
 				warn("%s", m)
 			}
 		})
+		if j.FiresAtStart() {
+			if m := onStartPitfall(f, j); m != "" {
+				warn("%s", m)
+			}
+			continue // no fire times of its own, and never finished
+		}
 		t, err := j.ParseTrigger()
 		for _, m := range policyPitfalls(j, t, now) {
 			warn("%s", m)
@@ -49,6 +56,22 @@ func Lint(f *File, now time.Time) []*Error {
 	ws = append(ws, mailPitfalls(f)...)
 	slices.SortStableFunc(ws, func(a, b *Error) int { return cmp.Compare(a.Pos.Line, b.Pos.Line) })
 	return ws
+}
+
+// onStartPitfall warns of an on-start job going into a store with a URL
+// (a PostgreSQL database a fleet of schedulers may share): there it fires
+// once per start of the fleet, on one member, where crontab's @reboot runs
+// on each machine.
+func onStartPitfall(f *File, j Job) string {
+	name := j.Store
+	if name == "" {
+		name = DefaultStore
+	}
+	st, ok := f.Store(name)
+	if !ok || !strings.Contains(st.URL, "://") {
+		return ""
+	}
+	return fmt.Sprintf("on_start in store %q, a database schedulers may share: a fleet fires it once per start of the fleet (when none of them was running), on whichever scheduler claims it, not once on each machine", name)
 }
 
 // walkCron calls fn for every cron trigger (crontab or keyword fields) and

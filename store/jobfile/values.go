@@ -131,6 +131,22 @@ func (d *decoder) durationText(path, label string, v any) (string, bool) {
 	return "", false
 }
 
+// onStart reads an on_start value: true (at once, "0s") or a delay.
+func (d *decoder) onStart(path, label string, v any) (string, bool) {
+	switch v := v.(type) {
+	case bool:
+		if !v {
+			d.errorf(path, label, "false, want true (at each start) or a delay such as \"30s\" (for no on-start trigger, leave the key out)")
+			return "", false
+		}
+		return onStartAtOnce, true
+	case string, int64:
+		return d.durationText(path, label, v)
+	}
+	d.errorf(path, label, "%s, want true or a delay such as \"30s\"", describe(v))
+	return "", false
+}
+
 func (d *decoder) duration(path, label string, v any) (time.Duration, bool) {
 	text, ok := d.durationText(path, label, v)
 	if !ok {

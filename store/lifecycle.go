@@ -119,8 +119,9 @@ func (j *Job) Pause() {
 }
 
 // SetPaused pauses or resumes the whole scheduler in tx, recording the
-// change in the journal so that a running scheduler hears of it. It reports
-// whether anything changed: pausing a paused scheduler does nothing.
+// change in the journal so that a running scheduler hears of it, and the
+// pause as a PausePeriod, for jobctl why. It reports whether anything
+// changed: pausing a paused scheduler does nothing.
 func SetPaused(tx Tx, paused bool, now time.Time) (changed bool, err error) {
 	set, err := tx.Settings()
 	if err != nil {
@@ -136,6 +137,12 @@ func SetPaused(tx Tx, paused bool, now time.Time) (changed bool, err error) {
 	kind := SchedulerResumed
 	if paused {
 		kind = SchedulerPaused
+		err = tx.PutPeriod(Period{Kind: PausePeriod, Start: now})
+	} else {
+		err = endPause(tx, now)
+	}
+	if err != nil {
+		return false, err
 	}
 	return true, tx.RecordChange(Change{Time: now, Kind: kind})
 }

@@ -22,6 +22,7 @@
 //   - AddRun numbers a job's runs from 1, after any RestoreRun gave it;
 //     AddRun, PutRun and RestoreRun keep its newest HistoryLimit finished
 //     runs (default 100) and every run in progress.
+//   - PutPeriod keeps the newest PeriodLimit periods of each kind.
 //   - The journal keeps the latest JournalLimit changes; a reader that
 //     finds a gap after the seq it last saw has missed some.
 //   - An Update is atomic: all of fn's writes or none. One that writes
@@ -253,6 +254,16 @@ type Tx interface {
 	// Settings are scheduler-wide.
 	Settings() (Settings, error)
 	PutSettings(Settings) error
+
+	// PutPeriod records p (see Period), replacing the period of the same
+	// Kind, Start and Scheduler (Start compared as the engine keeps times:
+	// PostgreSQL to the microsecond), and drops the oldest periods of its
+	// kind beyond PeriodLimit, by Start. A Period that fails Check is an
+	// error.
+	PutPeriod(p Period) error
+	// Periods returns the kept periods of one kind, newest (by Start)
+	// first.
+	Periods(kind PeriodKind) ([]Period, error)
 }
 
 // ChangeKind names a change to a job or to the scheduler, with the names of

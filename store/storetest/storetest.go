@@ -38,6 +38,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ReadOnlyView", testReadOnlyView},
 		{"Journal", testJournal},
 		{"Settings", testSettings},
+		{"Periods", testPeriods},
+		{"SetPausedRecordsPauses", testSetPausedRecordsPauses},
 		{"Claim", testClaim},
 		{"WatchClosesOnCancel", testWatchClosesOnCancel},
 		{"WatchSignalsCommits", testWatchSignalsCommits},

@@ -70,7 +70,8 @@ type Options struct {
 	Force bool
 	// DryRun decides and reports, and writes nothing.
 	DryRun bool
-	// Now is the time of the changes recorded on the target.
+	// Now is the time of the changes recorded on the target (and of the
+	// start of a pause the settings copy).
 	Now time.Time
 	// Batch is how many jobs and runs one transaction writes, at least one
 	// whole job whatever its history; 0 is DefaultBatch.

@@ -106,3 +106,59 @@ func testSetPausedRecordsPauses(t *testing.T, s store.Store) {
 		t.Fatalf("pauses after resume = %+v", got)
 	}
 }
+
+// testResumePaused: resuming a paused job records the fire times it passed
+// over as one skipped run, and none when none passed.
+func testResumePaused(t *testing.T, s store.Store) {
+	j := Job("a", 2*time.Minute) // every minute from T0, next at T0+2m
+	j.Pause(T0.Add(90 * time.Second))
+	k := Job("b", 2*time.Minute)
+	k.Pause(T0.Add(90 * time.Second))
+	Put(t, s, j, k)
+	// b's fire time T0+2m was claimed before the pause (planned ahead).
+	AddRuns(t, s, &store.Run{JobID: "b", FireTime: T0.Add(2 * time.Minute), Submitted: T0.Add(90 * time.Second), Outcome: store.Success})
+
+	resume := func(id string, now time.Time) *store.Run {
+		t.Helper()
+		var r *store.Run
+		err := s.Update(t.Context(), func(tx store.Tx) error {
+			j, err := tx.Job(id)
+			if err != nil {
+				return err
+			}
+			if r, err = store.ResumePaused(tx, j, now); err != nil {
+				return err
+			}
+			return tx.PutJob(j)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	now := T0.Add(10*time.Minute + 30*time.Second)
+	r := resume("a", now)
+	got := View(t, s, func(tx store.Tx) ([]*store.Run, error) { return tx.Runs("a", 0) })
+	if r == nil || len(got) != 1 || got[0].Outcome != store.Skipped || !got[0].FireTime.Equal(T0.Add(10*time.Minute)) ||
+		got[0].Coalesced != 8 || got[0].Reason != "the job was paused from 2026-03-01 12:01:30 +00:00 to 2026-03-01 12:10:30 +00:00" {
+		t.Fatalf("runs after resume = %+v, want one skipped at T0+10m with 8 coalesced", got)
+	}
+	a := View(t, s, func(tx store.Tx) (*store.Job, error) { return tx.Job("a") })
+	if a.State != store.Active || !a.NextRun.Equal(T0.Add(11*time.Minute)) || !a.PausedAt.IsZero() {
+		t.Errorf("resumed job: state %s, next run %v, paused at %v", a.State, a.NextRun, a.PausedAt)
+	}
+
+	resume("b", now)
+	got = View(t, s, func(tx store.Tx) ([]*store.Run, error) { return tx.Runs("b", 0) })
+	if len(got) != 2 || !got[0].FireTime.Equal(T0.Add(10*time.Minute)) || got[0].Coalesced != 7 {
+		t.Errorf("runs of b = %+v, want the skipped run after the one claimed before the pause, 7 coalesced", got)
+	}
+
+	// Paused and resumed between two fire times: nothing passed over.
+	c := Job("c", 11*time.Minute)
+	c.Pause(now)
+	Put(t, s, c)
+	if r := resume("c", now.Add(20*time.Second)); r != nil {
+		t.Errorf("resumed before its next fire time: recorded %+v", r)
+	}
+}

@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Settings", testSettings},
 		{"Periods", testPeriods},
 		{"SetPausedRecordsPauses", testSetPausedRecordsPauses},
+		{"ResumePaused", testResumePaused},
 		{"Claim", testClaim},
 		{"WatchClosesOnCancel", testWatchClosesOnCancel},
 		{"WatchSignalsCommits", testWatchSignalsCommits},

@@ -104,11 +104,12 @@ type Job struct {
 	// Requested is when jobctl run-now asked for a run that has not been
 	// made yet: it runs however late (NextRun is then no later).
 	Requested time.Time `json:"requested,omitzero"`
+	Created   time.Time `json:"created"`
+	Updated   time.Time `json:"updated"`
+
 	// PausedAt is when the job was paused, while it is: the fire times
 	// from then until it is resumed are passed over (see ResumePaused).
 	PausedAt time.Time `json:"paused_at,omitzero"`
-	Created  time.Time `json:"created"`
-	Updated  time.Time `json:"updated"`
 
 	// Broken is why a stored job could not be decoded or its trigger parsed.
 	// A broken job is kept, listed and never scheduled.

@@ -12,7 +12,9 @@ import (
 var day = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 
 // at is h:m on the day of the test.
-func at(h, m int) time.Time { return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute) }
+func at(h, m int) time.Time {
+	return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute)
+}
 
 func testJob() *store.Job {
 	return &store.Job{ID: "backup", Command: "backup.sh", Trigger: schedule.Spec{Every: "1h", Timezone: "UTC"},

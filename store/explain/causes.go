@@ -88,7 +88,7 @@ func (e *explainer) down(r *store.Run, en *Entry) (string, bool) {
 	en.Cause, en.To = SchedulerDown, after.Start
 	switch {
 	case before == nil:
-		return fmt.Sprintf("no scheduler had run since the fire time; scheduler %s started at %s", after.Scheduler, e.at(after.Start)), true
+		return fmt.Sprintf("no scheduler ran from before the fire time until scheduler %s started at %s", after.Scheduler, e.at(after.Start)), true
 	case before.End.IsZero():
 		seen, ok := e.lastSeen(before)
 		if ok {

@@ -103,7 +103,7 @@ func runAdd(ctx context.Context, o *addOptions) error {
 		return usagef("%s", noFireTimes(j.Trigger, "after now ("+zoneTime(now, j.Location())+")"))
 	}
 	if o.paused {
-		j.Pause()
+		j.Pause(now)
 	}
 
 	kind := store.JobAdded

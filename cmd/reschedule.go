@@ -59,7 +59,7 @@ func runReschedule(ctx context.Context, o *rescheduleOptions) error {
 			return false, "", usagef("%s", noFireTimes(j.Trigger, "after now ("+zoneTime(now, j.Location())+")"))
 		}
 		if paused {
-			j.Pause()
+			j.Pause(now)
 		}
 		return true, fmt.Sprintf("rescheduled job %s (%s): %s", j.ID, j.Trigger, nextRunText(j, now)), nil
 	})

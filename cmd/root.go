@@ -114,6 +114,7 @@ triggers, misfire grace, coalescing, max instances, timeouts and run history.`,
 		newSchedulerCmd(f),
 		newShowCmd(f),
 		newVersionCmd(f),
+		newWhyCmd(f),
 		newCompletionCmd(f, root),
 	)
 	completeCommonFlags(root)

@@ -69,6 +69,12 @@ func updateAt(ctx context.Context, open func(openMode) (store.Store, error), dry
 // notes (such as "already paused") go to errOut once the transaction
 // commits.
 func updateJobs(ctx context.Context, d *database, ids []string, now time.Time, errOut io.Writer, edit func(j *store.Job) (changed bool, note string, err error)) error {
+	return updateJobsTx(ctx, d, ids, now, errOut, func(_ store.Tx, j *store.Job) (bool, string, error) { return edit(j) })
+}
+
+// updateJobsTx is updateJobs for an edit that also writes in the
+// transaction (a run, say).
+func updateJobsTx(ctx context.Context, d *database, ids []string, now time.Time, errOut io.Writer, edit func(tx store.Tx, j *store.Job) (changed bool, note string, err error)) error {
 	var notes []string
 	err := update(ctx, d, false, func(tx store.Tx) error {
 		notes = notes[:0]
@@ -80,7 +86,7 @@ func updateJobs(ctx context.Context, d *database, ids []string, now time.Time, e
 			if j.Broken != "" {
 				return fmt.Errorf("job %q is broken (%s): remove it, or add it again with --replace", id, j.Broken)
 			}
-			changed, note, err := edit(j)
+			changed, note, err := edit(tx, j)
 			if err != nil {
 				return fmt.Errorf("job %q: %w", id, err)
 			}

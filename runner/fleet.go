@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"time"
 
@@ -85,14 +84,14 @@ func (f *fleet) renewed(sent time.Time, lost bool) {
 	f.validUntil = sent.Add(f.lease)
 }
 
-func newFleet(cfg Config) *fleet {
-	host, _ := os.Hostname()
-	lease := cfg.Lease
+// newFleet is the state of the member that the scheduler of session is,
+// with a lease of lease (0: DefaultLease).
+func newFleet(session store.Period, lease time.Duration) *fleet {
 	if lease <= 0 {
 		lease = DefaultLease
 	}
 	return &fleet{
-		member: store.Member{ID: cfg.Owner, Host: host, PID: os.Getpid(), Version: cfg.Version},
+		member: store.Member{ID: session.Scheduler, Host: session.Host, PID: session.PID, Version: session.Version},
 		lease:  lease,
 	}
 }

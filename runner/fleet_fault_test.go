@@ -59,7 +59,7 @@ func TestSlowClockProbe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.fleet = newFleet(s.cfg)
+	s.fleet = newFleet(s.session, s.cfg.Lease)
 	t0 := time.Now()
 	s.measureSkew(clockProbe{sent: t0, store: t0.Add(5*time.Second + 5*time.Millisecond), recv: t0.Add(10 * time.Millisecond)})
 	if off := s.skew.offset(); off != 5*time.Second {

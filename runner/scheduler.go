@@ -205,6 +205,11 @@ type Scheduler struct {
 	// (by nothing, alone on a store). Set by New.
 	skew *skewClock
 
+	// session is this scheduler's life on the store, for jobctl why:
+	// who it is (set by New), and when it started (by Start, which
+	// records it in its first transaction; finish records its End).
+	session store.Period
+
 	// Set by Start before it returns; used by Shutdown and Drain, which
 	// are called after it.
 	fleet      *fleet // nil: alone on the store
@@ -262,8 +267,8 @@ func New(cfg Config) (*Scheduler, error) {
 	if cfg.KillGrace <= 0 {
 		cfg.KillGrace = DefaultKillGrace
 	}
+	host, _ := os.Hostname()
 	if cfg.Owner == "" {
-		host, _ := os.Hostname()
 		cfg.Owner = host + ":" + strconv.Itoa(os.Getpid())
 	}
 	if cfg.Environ == nil {
@@ -310,6 +315,7 @@ func New(cfg Config) (*Scheduler, error) {
 		s.children = newChildren()
 	}
 	s.skew = &skewClock{base: cfg.Clock}
+	s.session = store.Period{Kind: store.SessionPeriod, Scheduler: cfg.Owner, Host: host, PID: os.Getpid(), Version: cfg.Version}
 	s.clock = s.skew
 	s.planner.owner = cfg.Owner
 	s.planner.zone, _ = store.LocalZone()
@@ -340,6 +346,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	}
 
 	now := s.clock.Now()
+	s.session.Start = now
 	var interrupted []*store.Run
 	var orphans map[*store.Run][]int
 	var paused bool
@@ -351,7 +358,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		interrupted, orphans, paused = nil, nil, false
 		if ftx, ok := tx.(store.FleetTx); ok {
 			// In a fleet, the runs in progress are the others'.
-			s.fleet = newFleet(s.cfg)
+			s.fleet = newFleet(s.session, s.cfg.Lease)
 			var err error
 			if joined, err = s.join(ftx); err != nil {
 				return err
@@ -380,6 +387,9 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		}
 		var err error
 		if atStart, fleetRunning, err = s.fireAtStart(tx, now); err != nil {
+			return err
+		}
+		if err := tx.PutPeriod(s.session); err != nil {
 			return err
 		}
 		if s.cfg.StartPaused {
@@ -568,6 +578,7 @@ func (s *Scheduler) finish(ctx context.Context) error {
 	<-s.idle()
 	err := s.w.close(ctx)
 	s.mail.close(ctx)
+	s.endSession()
 	if s.fleet != nil {
 		s.leave()
 	}
@@ -578,6 +589,25 @@ func (s *Scheduler) finish(ctx context.Context) error {
 		s.stopReaper()
 	}
 	return err
+}
+
+// endSessionWait bounds the wait to record the end of this scheduler's
+// session: past it, the session reads as a scheduler that died.
+const endSessionWait = 5 * time.Second
+
+// endSession records that this scheduler stopped cleanly, now that every
+// run is recorded; without it, jobctl why takes it for dead.
+func (s *Scheduler) endSession() {
+	ctx, cancel := context.WithTimeout(context.Background(), endSessionWait)
+	defer cancel()
+	end := s.session
+	if end.End = s.clock.Now(); end.End.Before(end.Start) {
+		end.End = end.Start // the clock was set back
+	}
+	err := s.cfg.Store.Update(ctx, func(tx store.Tx) error { return tx.PutPeriod(end) })
+	if err != nil {
+		s.log.Warn("cannot record this scheduler's stop: jobctl why will say it died", "err", err)
+	}
 }
 
 // Run starts the scheduler and blocks until ctx is done, then shuts down,

@@ -14,8 +14,8 @@ import (
 // options as Options.Equal does.
 func (j *Job) Equal(k *Job) bool {
 	x, y := *j, *k
-	if !sameInstants([]*time.Time{&x.Anchor, &x.NextRun, &x.Requested, &x.Created, &x.Updated},
-		[]*time.Time{&y.Anchor, &y.NextRun, &y.Requested, &y.Created, &y.Updated}) {
+	if !sameInstants([]*time.Time{&x.Anchor, &x.NextRun, &x.Requested, &x.Created, &x.Updated, &x.PausedAt},
+		[]*time.Time{&y.Anchor, &y.NextRun, &y.Requested, &y.Created, &y.Updated, &y.PausedAt}) {
 		return false
 	}
 	if !x.Options.Equal(y.Options) {

@@ -179,16 +179,72 @@ func (j *Job) FireNext(trig schedule.Trigger) time.Time {
 }
 
 // Pause keeps j from running until it is resumed, and drops a run of it
-// requested meanwhile. A pending retry and buffered fire times are kept:
-// they run (each checked against the misfire grace as it starts) once it
-// is resumed.
-func (j *Job) Pause() {
+// requested meanwhile. PausedAt becomes now, unless j has one already (a
+// paused job rescheduled stays paused since it was paused). A pending
+// retry and buffered fire times are kept: they run (each checked against
+// the misfire grace as it starts) once it is resumed.
+func (j *Job) Pause(now time.Time) {
 	j.State, j.NextRun, j.Requested = Paused, time.Time{}, time.Time{}
+	if j.PausedAt.IsZero() {
+		j.PausedAt = now
+	}
+}
+
+// ResumePaused resumes the paused job j at now (see Resume), in tx, which
+// it does not store, and records the fire times it passed over while it was
+// paused (from its PausedAt, or after its newest run's fire time if later,
+// to now) as one skipped run: the latest of them, the earlier ones
+// Coalesced into it (counted up to schedule.CountLimit), so that the
+// history says what became of them. It returns that run; nil when none
+// passed, or when j was paused by a jobctl that did not record PausedAt.
+func ResumePaused(tx Tx, j *Job, now time.Time) (*Run, error) {
+	r, err := passedOver(tx, j, now)
+	if err != nil {
+		return nil, err
+	}
+	j.State, j.PausedAt = Active, time.Time{}
+	if err := j.Resume(now); err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, nil
+	}
+	return r, tx.AddRun(r)
+}
+
+// passedOver is the skipped run of j's fire times from its pause to now,
+// or nil when there were none.
+func passedOver(tx Tx, j *Job, now time.Time) (*Run, error) {
+	if j.PausedAt.IsZero() {
+		return nil, nil
+	}
+	t, err := j.ParseTrigger()
+	if err != nil {
+		return nil, fmt.Errorf("job %q: trigger: %w", j.ID, err)
+	}
+	from := j.PausedAt
+	last, err := tx.Runs(j.ID, 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(last) == 1 && !last[0].FireTime.Before(from) {
+		from = last[0].FireTime.Add(time.Nanosecond) // planned before the pause
+	}
+	first := t.Next(from.Add(-time.Nanosecond))
+	if first.IsZero() || !first.Before(now) {
+		return nil, nil
+	}
+	fire := schedule.Due(t, first, now.Add(-time.Nanosecond), true, schedule.NoGrace, 1).Fires[0]
+	const layout = "2006-01-02 15:04:05 -07:00"
+	loc := j.Location()
+	return &Run{JobID: j.ID, FireTime: fire.Time, Coalesced: fire.Coalesced, Submitted: now, Outcome: Skipped,
+		Reason: fmt.Sprintf("the job was paused from %s to %s", j.PausedAt.In(loc).Format(layout), now.In(loc).Format(layout))}, nil
 }
 
 // SetPaused pauses or resumes the whole scheduler in tx, recording the
-// change in the journal so that a running scheduler hears of it. It reports
-// whether anything changed: pausing a paused scheduler does nothing.
+// change in the journal so that a running scheduler hears of it, and the
+// pause as a PausePeriod, for jobctl why. It reports whether anything
+// changed: pausing a paused scheduler does nothing.
 func SetPaused(tx Tx, paused bool, now time.Time) (changed bool, err error) {
 	set, err := tx.Settings()
 	if err != nil {
@@ -204,6 +260,12 @@ func SetPaused(tx Tx, paused bool, now time.Time) (changed bool, err error) {
 	kind := SchedulerResumed
 	if paused {
 		kind = SchedulerPaused
+		err = tx.PutPeriod(Period{Kind: PausePeriod, Start: now})
+	} else {
+		err = endPause(tx, now)
+	}
+	if err != nil {
+		return false, err
 	}
 	return true, tx.RecordChange(Change{Time: now, Kind: kind})
 }

@@ -80,7 +80,7 @@ func TestLife(t *testing.T) {
 
 	// Pausing drops the request; a paused job cannot be run; resuming
 	// follows the trigger from then on, keeping the anchor.
-	j.Pause()
+	j.Pause(at(10, 6))
 	want("paused", Paused, time.Time{}, time.Time{})
 	if err := j.RunNow(at(10, 7)); err == nil {
 		t.Error("run-now of a paused job: no error")
@@ -133,7 +133,7 @@ func TestOnStartLifecycle(t *testing.T) {
 	if err := j.Resume(start); err != nil || j.State != Active || !j.NextRun.IsZero() {
 		t.Errorf("Resume: %v, %s, next run %v", err, j.State, j.NextRun)
 	}
-	j.Pause()
+	j.Pause(start)
 	if ok, _ := j.FireAtStart(start); ok || !j.NextRun.IsZero() {
 		t.Errorf("a paused job fired at a start: next run %v", j.NextRun)
 	}

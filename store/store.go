@@ -22,6 +22,7 @@
 //   - AddRun numbers a job's runs from 1, after any RestoreRun gave it;
 //     AddRun, PutRun and RestoreRun keep its newest HistoryLimit finished
 //     runs (default 100) and every run in progress.
+//   - PutPeriod keeps the newest PeriodLimit periods of each kind.
 //   - The journal keeps the latest JournalLimit changes; a reader that
 //     finds a gap after the seq it last saw has missed some.
 //   - An Update is atomic: all of fn's writes or none. One that writes
@@ -121,6 +122,10 @@ type Job struct {
 	Buffered []Waiting `json:"buffered,omitempty"`
 	Created  time.Time `json:"created"`
 	Updated  time.Time `json:"updated"`
+
+	// PausedAt is when the job was paused, while it is: the fire times
+	// from then until it is resumed are passed over (see ResumePaused).
+	PausedAt time.Time `json:"paused_at,omitzero"`
 
 	// Broken is why a stored job could not be decoded or its trigger parsed.
 	// A broken job is kept, listed and never scheduled.
@@ -287,6 +292,16 @@ type Tx interface {
 	// Settings are scheduler-wide.
 	Settings() (Settings, error)
 	PutSettings(Settings) error
+
+	// PutPeriod records p (see Period), replacing the period of the same
+	// Kind, Start and Scheduler (Start compared as the engine keeps times:
+	// PostgreSQL to the microsecond), and drops the oldest periods of its
+	// kind beyond PeriodLimit, by Start. A Period that fails Check is an
+	// error.
+	PutPeriod(p Period) error
+	// Periods returns the kept periods of one kind, newest (by Start)
+	// first.
+	Periods(kind PeriodKind) ([]Period, error)
 }
 
 // ChangeKind names a change to a job or to the scheduler, with the names of

@@ -19,6 +19,8 @@
 //	history          time(Submitted) + job id + 0 + run seq -> empty, every stored run
 //	finished         job id -> count of its stored runs that are not running
 //	changes          change seq -> Change as JSON; the bucket's sequence numbers them
+//	periods          kind + 0 + time(Start) + scheduler -> Period as JSON, the
+//	                 newest PeriodLimit of each kind (made by the first PutPeriod)
 //	meta             "magic" -> "jobctl"; "schema" -> version (2; a file of
 //	                 version 1, without history and finished, is upgraded
 //	                 when opened);

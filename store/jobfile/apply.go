@@ -180,6 +180,9 @@ func applyJob(tx store.Tx, fj, old *store.Job, now time.Time) (store.ChangeKind,
 		if err := fj.SetTrigger(now); err != nil {
 			return "", err
 		}
+		if fj.State == store.Paused {
+			fj.Pause(now)
+		}
 		return store.JobAdded, tx.PutJob(fj)
 	}
 	fj.Created = old.Created
@@ -194,14 +197,17 @@ func applyJob(tx store.Tx, fj, old *store.Job, now time.Time) (store.ChangeKind,
 		}
 	case wantPaused:
 		fj.Anchor = old.Anchor
-		fj.Pause()
 	case old.State == store.Paused:
-		fj.Anchor, fj.State = old.Anchor, store.Active
-		if err := fj.Resume(now); err != nil {
+		fj.Anchor, fj.State, fj.PausedAt = old.Anchor, store.Paused, old.PausedAt
+		if _, err := store.ResumePaused(tx, fj, now); err != nil {
 			return "", err
 		}
 	default:
 		fj.Anchor, fj.State, fj.NextRun = old.Anchor, old.State, old.NextRun
+	}
+	if wantPaused {
+		fj.PausedAt = old.PausedAt // still paused since then, if it was
+		fj.Pause(now)
 	}
 	// Unchanged but for the time of this apply is no change; a broken job
 	// is written again whatever it holds, to mend it.

@@ -12,6 +12,11 @@
 //     settings, would drop the others at once;
 //   - not the broken jobs, which no engine stores (PutJob refuses them):
 //     they are reported;
+//   - not the scheduler's periods (store.Period: its sessions and
+//     pauses). They say when the source's schedulers ran, which jobctl
+//     why reads to explain a missed run; copied, a target's why would
+//     take the source's schedulers for its own. (A pause in force is
+//     copied with the settings, and starts a pause period on the target.)
 //   - not the journal. It tells the schedulers running on a store what
 //     changed in that store since they last read it, by that store's own
 //     numbering; a scheduler on the target has nothing to learn from the
@@ -65,7 +70,8 @@ type Options struct {
 	Force bool
 	// DryRun decides and reports, and writes nothing.
 	DryRun bool
-	// Now is the time of the changes recorded on the target.
+	// Now is the time of the changes recorded on the target (and of the
+	// start of a pause the settings copy).
 	Now time.Time
 	// Batch is how many jobs and runs one transaction writes, at least one
 	// whole job whatever its history; 0 is DefaultBatch.

@@ -41,7 +41,7 @@ func setSettings(t *testing.T, s store.Store, set store.Settings) {
 func source(t *testing.T) store.Store {
 	s := newStore(t)
 	b := storetest.Job("b", time.Minute)
-	b.Pause()
+	b.Pause(storetest.T0)
 	storetest.Put(t, s, storetest.Job("a", 0), b, storetest.Job("c", time.Hour))
 	for i := range 5 {
 		storetest.AddRuns(t, s, storetest.RunOf("a", i, store.Success))
@@ -149,7 +149,7 @@ func TestCopyRefusesAnotherTarget(t *testing.T) {
 			storetest.AddRuns(t, to, storetest.RunOf("a", 0, store.Success))
 		},
 		"other settings": func(to store.Store) {
-			if _, err := Copy(t.Context(), from, to, Options{}); err != nil {
+			if _, err := Copy(t.Context(), from, to, Options{Now: t0}); err != nil {
 				t.Fatal(err)
 			}
 			setSettings(t, to, store.Settings{HistoryLimit: 7})
@@ -160,7 +160,7 @@ func TestCopyRefusesAnotherTarget(t *testing.T) {
 			prepare(to)
 			before := changes(t, to)
 			jobsBefore := storetest.IDs(jobs(t, to))
-			_, err := Copy(t.Context(), from, to, Options{})
+			_, err := Copy(t.Context(), from, to, Options{Now: t0})
 			var ce *ConflictError
 			if !errors.As(err, &ce) {
 				t.Fatalf("Copy: %v, want a ConflictError", err)
@@ -173,7 +173,7 @@ func TestCopyRefusesAnotherTarget(t *testing.T) {
 	// An empty target's settings are the source's to replace.
 	to := newStore(t)
 	setSettings(t, to, store.Settings{HistoryLimit: 7})
-	if _, err := Copy(t.Context(), from, to, Options{}); err != nil {
+	if _, err := Copy(t.Context(), from, to, Options{Now: t0}); err != nil {
 		t.Fatalf("copy into a target with no jobs and other settings: %v", err)
 	}
 	checkCopy(t, from, to, wantRuns)
@@ -185,12 +185,12 @@ func TestCopyForce(t *testing.T) {
 	for i := range 9 {
 		storetest.AddRuns(t, to, storetest.RunOf("a", 100+i, store.Success), storetest.RunOf("x", i, store.Success))
 	}
-	_, err := Copy(t.Context(), from, to, Options{})
+	_, err := Copy(t.Context(), from, to, Options{Now: t0})
 	var ce *ConflictError
 	if !errors.As(err, &ce) || !slices.Equal(ce.Foreign, []string{"x"}) || !slices.Equal(ce.Differ, []string{"a"}) {
 		t.Fatalf("Copy without Force: %v, want x foreign and a differing", err)
 	}
-	rep, err := Copy(t.Context(), from, to, Options{Force: true})
+	rep, err := Copy(t.Context(), from, to, Options{Now: t0, Force: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestCopyForce(t *testing.T) {
 		t.Errorf("x kept %d runs, want its 9", got)
 	}
 	// Forced again: nothing to copy.
-	rep, err = Copy(t.Context(), from, to, Options{Force: true})
+	rep, err = Copy(t.Context(), from, to, Options{Now: t0, Force: true})
 	if err != nil || len(rep.Copied)+len(rep.Replaced) > 0 || !slices.Equal(rep.Unchanged, []string{"a", "b", "c"}) {
 		t.Errorf("forced again: %+v, %v; want a, b and c unchanged", rep, err)
 	}
@@ -214,7 +214,7 @@ func TestCopyForce(t *testing.T) {
 func TestCopyDryRun(t *testing.T) {
 	from, to := source(t), newStore(t)
 	storetest.Put(t, to, storetest.Job("a", 0))
-	rep, err := Copy(t.Context(), from, to, Options{DryRun: true, Force: true})
+	rep, err := Copy(t.Context(), from, to, Options{Now: t0, DryRun: true, Force: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +259,7 @@ func TestCopyBatches(t *testing.T) {
 	storetest.AddRuns(t, from, storetest.RunOf("b", 0, store.Success), storetest.RunOf("c", 0, store.Success))
 	// Batches of 3 jobs and runs: a (6), then b and c (2 each), then d.
 	count := &failing{Store: newStore(t)}
-	if _, err := Copy(t.Context(), from, count, Options{Batch: 3}); err != nil {
+	if _, err := Copy(t.Context(), from, count, Options{Now: t0, Batch: 3}); err != nil {
 		t.Fatal(err)
 	}
 	if count.updates != 3 {
@@ -267,7 +267,7 @@ func TestCopyBatches(t *testing.T) {
 	}
 
 	to := &failing{Store: newStore(t), fail: 2}
-	rep, err := Copy(t.Context(), from, to, Options{Batch: 3})
+	rep, err := Copy(t.Context(), from, to, Options{Now: t0, Batch: 3})
 	if !errors.Is(err, errInjected) {
 		t.Fatalf("Copy: %v, want the injected failure", err)
 	}
@@ -277,7 +277,7 @@ func TestCopyBatches(t *testing.T) {
 	if got := storetest.IDs(jobs(t, to)); !slices.Equal(got, []string{"a"}) || len(runs(t, to, "a")) != 5 {
 		t.Errorf("after a failed second batch the target holds %v, want a whole", got)
 	}
-	rep, err = Copy(t.Context(), from, to, Options{Batch: 3})
+	rep, err = Copy(t.Context(), from, to, Options{Now: t0, Batch: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +306,7 @@ func (t brokenTx) Jobs(fn func(*store.Job) error) error {
 
 func TestCopySkipsBroken(t *testing.T) {
 	from, to := source(t), newStore(t)
-	rep, err := Copy(t.Context(), withBroken{from}, to, Options{})
+	rep, err := Copy(t.Context(), withBroken{from}, to, Options{Now: t0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,7 +378,7 @@ func TestCopyTargetGainsJob(t *testing.T) {
 	storetest.Put(t, from, storetest.Job("a", 0), storetest.Job("b", 0))
 	theirs := storetest.Job("b", time.Hour)
 	to := &racing{Store: newStore(t), job: theirs}
-	_, err := Copy(t.Context(), from, to, Options{})
+	_, err := Copy(t.Context(), from, to, Options{Now: t0})
 	var ce *ConflictError
 	if !errors.As(err, &ce) || !slices.Equal(ce.Differ, []string{"b"}) {
 		t.Fatalf("Copy: %v, want a ConflictError for b", err)
@@ -414,7 +414,7 @@ func (t breakingTx) Job(id string) (*store.Job, error) {
 func TestCopyBrokenSinceListed(t *testing.T) {
 	from, to := newStore(t), newStore(t)
 	storetest.Put(t, from, storetest.Job("a", 0), storetest.Job("b", 0))
-	rep, err := Copy(t.Context(), breaking{from, "b"}, to, Options{})
+	rep, err := Copy(t.Context(), breaking{from, "b"}, to, Options{Now: t0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -456,7 +456,7 @@ func TestCopyBatchBytes(t *testing.T) {
 	}
 	// a and b hold batchBytes of output: c is in a batch of its own.
 	to := &failing{Store: newStore(t)}
-	rep, err := Copy(t.Context(), bulky{from}, to, Options{})
+	rep, err := Copy(t.Context(), bulky{from}, to, Options{Now: t0})
 	if err != nil {
 		t.Fatal(err)
 	}

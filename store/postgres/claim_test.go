@@ -131,7 +131,7 @@ func TestNewerSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = Open(t.Context(), url)
-	if err == nil || !strings.Contains(err.Error(), "version 99, newer than this jobctl's (1)") {
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("version 99, newer than this jobctl's (%d)", SchemaVersion)) {
 		t.Errorf("opening a newer schema: %v", err)
 	}
 	var v int

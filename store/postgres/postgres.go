@@ -18,6 +18,8 @@
 //	settings    one row: the Settings as JSON
 //	schedulers  the fleet: id, host, pid, version, started, heartbeat,
 //	            lease_until (by the database's clock)
+//	periods     kind, start, scheduler, doc (the store.Period as JSON): the
+//	            newest store.PeriodLimit of each kind
 //
 // # Transactions and claims
 //

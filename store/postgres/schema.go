@@ -63,6 +63,16 @@ CREATE TABLE jobctl_schedulers (
 -- Bumped by every commit that writes, for watchers that cannot LISTEN.
 CREATE SEQUENCE jobctl_commits;
 `,
+	// 2: the scheduler's periods (store.Period): sessions and pauses.
+	`
+CREATE TABLE jobctl_periods (
+	kind      text NOT NULL,
+	start     timestamptz NOT NULL,
+	scheduler text COLLATE "C" NOT NULL,
+	doc       jsonb NOT NULL,
+	PRIMARY KEY (kind, start, scheduler)
+);
+`,
 }
 
 // SchemaVersion is the schema this jobctl reads and writes.

@@ -55,7 +55,11 @@ the latest (or nothing but a missed run when that one is later than the
 misfire grace); without, a run for each fire time within the grace, the
 older ones recorded missed as one, and at most 100 catch-up runs, the last
 standing for the rest. The catch-up runs of a job run one after another, as
-one instance. An on-start job runs at the restart, after its delay. Then
+one instance. A pending retry runs first, and holds an instance as it
+runs, so the catch-up meets the job's overlap policy (skipped, or waiting);
+fire times that waited for an instance to end before the outage start
+then, if still within the grace. An on-start job runs at the restart,
+after its delay. Then
 come the next N fire times after TO. -o json prints the same as an object.`,
 		Example: `  jobctl next --cron '30 2 * * *' --tz Europe/Berlin --from 2026-03-28
   jobctl next --day-of-week mon-fri --hour 9 --minute 30 -n 10
@@ -94,7 +98,7 @@ func runNext(ctx context.Context, o *nextOptions) error {
 		return usagef("no trigger: give --cron, --every, --at, --on-start or keyword fields such as --hour, or a job's ID")
 	}
 	if o.down != "" {
-		return usagef("--down: give a job's ID (its coalescing and misfire grace decide what a restart does)")
+		return usagef("--down: give a job's ID (its coalescing, misfire grace and run policies decide what a restart does)")
 	}
 	if err := checkNextFlags(o); err != nil {
 		return err

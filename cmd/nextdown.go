@@ -103,13 +103,46 @@ func fireTimesAfter(j *store.Job, out runner.Outage, n int) ([]time.Time, error)
 	return after, nil
 }
 
-// outcomeOf names what the restart does about f: runs it, or records it
-// missed.
-func outcomeOf(f schedule.Fire) string {
-	if f.Missed {
-		return string(store.Missed)
+// outcomeOf names what the restart does about d: runs it, or records it
+// missed or skipped.
+func outcomeOf(d runner.Decision) string {
+	if d.Instance > 0 {
+		return "run"
 	}
-	return "run"
+	return string(d.Run.Outcome)
+}
+
+// fireOf is the fire of out's plan that d records, if one does (not a
+// retry, nor a fire time that waited).
+func fireOf(d runner.Decision, out runner.Outage) (schedule.Fire, bool) {
+	for _, f := range out.Plan.Fires {
+		if f.Time.Equal(d.Run.FireTime) && d.Run.AttemptNumber() == 1 && d.Run.Buffered.IsZero() {
+			return f, true
+		}
+	}
+	return schedule.Fire{}, false
+}
+
+// decisionText says what the restart does about d.
+func decisionText(d runner.Decision, out runner.Outage, at func(time.Time) string) string {
+	r := d.Run
+	f, planned := fireOf(d, out)
+	n := firesText(r.Coalesced+1, r.Coalesced >= schedule.CountLimit-1)
+	switch {
+	case d.Instance > 0 && r.AttemptNumber() > 1:
+		return fmt.Sprintf("run    %s again, attempt %d (its pending retry)", at(r.FireTime), r.AttemptNumber())
+	case d.Instance > 0 && !r.Buffered.IsZero():
+		return fmt.Sprintf("run    %s, which waited for an instance to end", at(r.FireTime))
+	case d.Instance > 0 && r.Coalesced > 0 && planned:
+		return fmt.Sprintf("run    %s, once for %s from %s (coalescing)", at(r.FireTime), n, at(f.First))
+	case d.Instance > 0:
+		return "run    " + at(r.FireTime)
+	case r.Outcome == store.Missed && planned && r.Coalesced == 0:
+		return fmt.Sprintf("missed %s: late by %s, more than the misfire grace", at(r.FireTime), schedule.FormatDuration(out.To.Sub(r.FireTime)))
+	case r.Outcome == store.Missed && planned:
+		return fmt.Sprintf("missed %s..%s, %s: the latest late by %s, more than the misfire grace", at(f.First), at(r.FireTime), n, schedule.FormatDuration(out.To.Sub(r.FireTime)))
+	}
+	return fmt.Sprintf("%-6s %s: %s", r.Outcome, at(r.FireTime), r.Reason)
 }
 
 // firesText counts fire times, "at least" when the count stopped.
@@ -135,29 +168,28 @@ func writeOutage(w io.Writer, j *store.Job, out runner.Outage, after []time.Time
 		}
 		b.WriteString("\n")
 	}
-	if len(out.Plan.Fires) > 0 {
+	if len(out.Restart) > 0 || len(out.Waiting) > 0 {
 		o := j.Options
 		fmt.Fprintf(&b, "at the restart (%s), with coalesce %t and a misfire grace of %s:\n", at(out.To), o.Coalesce, jobfile.FormatGrace(o.MisfireGrace))
-		runs := 0
-		for _, f := range out.Plan.Fires {
-			n := firesText(f.Coalesced+1, f.Coalesced >= schedule.CountLimit-1)
-			switch {
-			case !f.Missed && f.Coalesced == 0:
-				fmt.Fprintf(&b, "  run    %s\n", at(f.Time))
-			case !f.Missed:
-				fmt.Fprintf(&b, "  run    %s, once for %s from %s (coalescing)\n", at(f.Time), n, at(f.First))
-			case f.Coalesced == 0:
-				fmt.Fprintf(&b, "  missed %s: late by %s, more than the misfire grace\n", at(f.Time), schedule.FormatDuration(out.To.Sub(f.Time)))
-			default:
-				fmt.Fprintf(&b, "  missed %s..%s, %s: the latest late by %s, more than the misfire grace\n", at(f.First), at(f.Time), n, schedule.FormatDuration(out.To.Sub(f.Time)))
-			}
-			if !f.Missed {
-				runs++
+		runs := map[int]int{}
+		for _, d := range out.Restart {
+			b.WriteString("  " + decisionText(d, out, at) + "\n")
+			if d.Instance > 0 {
+				runs[d.Instance]++
 			}
 		}
-		if runs > 1 {
-			fmt.Fprintf(&b, "  the %d runs run one after another, as one instance\n", runs)
+		switch {
+		case len(runs) > 1:
+			fmt.Fprintf(&b, "  they run as %d instances, the runs of each one after another (max instances %d, overlap %s)\n", len(runs), o.MaxInstances, o.Overlap)
+		case len(runs) == 1 && runs[1] > 1:
+			fmt.Fprintf(&b, "  the %d runs run one after another, as one instance\n", runs[1])
 		}
+		if n := len(out.Waiting); n > 0 {
+			fmt.Fprintf(&b, "  %s %s for an instance to end (overlap %s), the oldest %s\n", firesText(n, false), plural(n, "waits", "wait"), o.Overlap, at(out.Waiting[0].FireTime))
+		}
+	}
+	if r := out.Retry; r != nil {
+		fmt.Fprintf(&b, "its pending retry of %s (attempt %d) runs at %s\n", at(r.FireTime), r.Attempt, at(r.At))
 	}
 	b.WriteString("next fire times after the restart:\n")
 	if len(after) == 0 {
@@ -181,7 +213,9 @@ type outageJSON struct {
 	First     *string          `json:"first"`
 	Last      *string          `json:"last"`
 	AtRestart []outageFireJSON `json:"at_restart"`
-	OnStart   *string          `json:"on_start"` // an on-start job's fire time at the restart
+	Waiting   []*string        `json:"waiting"`       // fire times still waiting for an instance to end
+	Retry     *pendingJSON     `json:"pending_retry"` // a retry not due by the restart
+	OnStart   *string          `json:"on_start"`      // an on-start job's fire time at the restart
 	Next      []string         `json:"next_fire_times"`
 }
 
@@ -189,7 +223,10 @@ type outageFireJSON struct {
 	FireTime  *string `json:"fire_time"`
 	First     *string `json:"first"`
 	Coalesced int     `json:"coalesced"`
-	Outcome   string  `json:"outcome"` // run or missed
+	Attempt   int     `json:"attempt"`
+	Outcome   string  `json:"outcome"`            // run, missed or skipped
+	Instance  int     `json:"instance,omitempty"` // of a run: its instance, from 1
+	Reason    string  `json:"reason,omitempty"`
 }
 
 func newOutageJSON(j *store.Job, out runner.Outage, after []time.Time) outageJSON {
@@ -199,8 +236,21 @@ func newOutageJSON(j *store.Job, out runner.Outage, after []time.Time) outageJSO
 		FireTimes: out.Fires, AtLeast: out.AtLeast, First: jsonTime(out.First, loc), Last: jsonTime(out.Last, loc),
 		AtRestart: []outageFireJSON{}, OnStart: jsonTime(out.AtStart, loc), Next: []string{},
 	}
-	for _, f := range out.Plan.Fires {
-		v.AtRestart = append(v.AtRestart, outageFireJSON{FireTime: jsonTime(f.Time, loc), First: jsonTime(f.First, loc), Coalesced: f.Coalesced, Outcome: outcomeOf(f)})
+	for _, d := range out.Restart {
+		r := d.Run
+		first := r.FireTime
+		if f, ok := fireOf(d, out); ok {
+			first = f.First
+		}
+		v.AtRestart = append(v.AtRestart, outageFireJSON{FireTime: jsonTime(r.FireTime, loc), First: jsonTime(first, loc), Coalesced: r.Coalesced,
+			Attempt: r.AttemptNumber(), Outcome: outcomeOf(d), Instance: d.Instance, Reason: r.Reason})
+	}
+	v.Waiting = []*string{}
+	for _, w := range out.Waiting {
+		v.Waiting = append(v.Waiting, jsonTime(w.FireTime, loc))
+	}
+	if r := out.Retry; r != nil {
+		v.Retry = &pendingJSON{FireTime: jsonTime(r.FireTime, loc), Attempt: r.Attempt, At: jsonTime(r.At, loc)}
 	}
 	for _, t := range after {
 		v.Next = append(v.Next, *jsonTime(t, loc))

@@ -84,3 +84,66 @@ func TestPreviewOutageKinds(t *testing.T) {
 		t.Errorf("paused job: %v, want ErrNotActive", err)
 	}
 }
+
+// TestPreviewOutagePolicies: the restart's run policies, as the planner
+// applies them: a pending retry runs first and holds the instance, so the
+// window's run is skipped (overlap skip) or waits (buffer_one); a fire
+// time that waited before the outage is late by the restart.
+func TestPreviewOutagePolicies(t *testing.T) {
+	from, to := t0.Add(-30*time.Second), t0.Add(5*time.Minute+30*time.Second)
+	describe := func(out Outage) string {
+		var got []string
+		for _, d := range out.Restart {
+			s := fmt.Sprintf("%s %s", d.Run.FireTime.UTC().Format(time.TimeOnly), d.Run.Outcome)
+			if d.Instance > 0 {
+				s = fmt.Sprintf("%s run in %d", d.Run.FireTime.UTC().Format(time.TimeOnly), d.Instance)
+			}
+			if d.Run.Attempt > 1 {
+				s += fmt.Sprintf(" attempt %d", d.Run.Attempt)
+			}
+			got = append(got, s)
+		}
+		for _, w := range out.Waiting {
+			got = append(got, w.FireTime.UTC().Format(time.TimeOnly)+" waits")
+		}
+		return strings.Join(got, ", ")
+	}
+	for _, tt := range []struct {
+		name    string
+		set     func(*store.Job)
+		want    string
+		reason0 string
+	}{
+		{"retry, skip", func(j *store.Job) {
+			j.Retry = &store.PendingRetry{FireTime: t0.Add(-time.Minute), Attempt: 2, At: t0.Add(time.Minute), After: 1}
+		}, "09:59:00 run in 1 attempt 2, 10:05:00 skipped", ""},
+		{"retry, buffer_one", func(j *store.Job) {
+			j.Retry = &store.PendingRetry{FireTime: t0.Add(-time.Minute), Attempt: 2, At: t0.Add(time.Minute), After: 1}
+			j.Options.Overlap = store.OverlapBufferOne
+		}, "09:59:00 run in 1 attempt 2, 10:05:00 waits", ""},
+		{"a fire time that waited", func(j *store.Job) {
+			j.Buffered = []store.Waiting{{FireTime: t0.Add(-time.Minute), Since: t0.Add(-time.Minute)}}
+			j.Options.Overlap = store.OverlapBufferOne
+		}, "09:59:00 missed, 10:05:00 run in 1",
+			"waited for an instance to end (overlap buffer_one), then was late by 6m30s, more than the misfire grace of 1m0s"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			j := job("a", cron("* * * * *"))
+			j.State = store.Active
+			tt.set(j)
+			out, err := PreviewOutage(j, from, to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := describe(out); got != tt.want {
+				t.Errorf("at the restart: %s\nwant: %s", got, tt.want)
+			}
+			if tt.reason0 != "" && out.Restart[0].Run.Reason != tt.reason0 {
+				t.Errorf("reason %q, want %q", out.Restart[0].Run.Reason, tt.reason0)
+			}
+			if out.Fires != 6 {
+				t.Errorf("%d fire times in the window, want 6", out.Fires)
+			}
+		})
+	}
+}

@@ -129,7 +129,10 @@ to their run records and --log-dir.
 --once runs the jobs due now, waits for them (those waiting for a worker
 too) and exits: for running jobctl from a systemd timer or from cron itself
 rather than as a service, and for scripts. The misfire grace, coalescing and
-max instances apply as always; a signal stops it as it stops a scheduler.`,
+max instances apply as always; a signal stops it as it stops a scheduler.
+It does not wait for the retries of the runs that fail (see jobctl add
+--retries): they stay pending in the store, and the next jobctl run (or
+--once) makes them, however late.`,
 		Example: `  jobctl run
   jobctl run -f jobs.toml --log-format json
   jobctl run -f jobs.toml --store reports

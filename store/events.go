@@ -14,7 +14,7 @@ const (
 	EventJobModified       = "job_modified"
 	EventJobSubmitted      = "job_submitted"     // a run was handed to its executor
 	EventJobExecuted       = "job_executed"      // a run succeeded
-	EventJobError          = "job_error"         // a run failed, timed out or was interrupted
+	EventJobError          = "job_error"         // a run failed, timed out, was interrupted or cancelled
 	EventJobMissed         = "job_missed"        // a run was later than its misfire grace
 	EventJobMaxInstances   = "job_max_instances" // a run was skipped: max instances running
 )

@@ -18,6 +18,10 @@ func testJobRoundTrip(t *testing.T, s store.Store) {
 	j.Options.Recover = true
 	noMail := ""
 	j.Options.MailTo, j.Options.MailOn = &noMail, store.MailOnFailure
+	j.Options.Retry = schedule.Retry{Max: 3, Delay: time.Second, Backoff: 1.5, MaxDelay: time.Minute}
+	j.Options.Overlap = store.OverlapBufferAll
+	j.Retry = &store.PendingRetry{FireTime: T0, Attempt: 2, At: T0.Add(time.Second), After: 1}
+	j.Buffered = []store.Waiting{{FireTime: T0.Add(time.Minute), Since: T0.Add(time.Minute)}}
 	j.Trigger = schedule.Spec{Fields: &schedule.Fields{Hour: "2", Minute: "30"}, Timezone: "Europe/Berlin"}
 	Put(t, s, j)
 	j.Options.Env[0] = "A=changed after Put"
@@ -28,6 +32,10 @@ func testJobRoundTrip(t *testing.T, s store.Store) {
 		!got.NextRun.Equal(T0.Add(time.Minute)) || got.Broken != "" || got.Options.MisfireGrace != schedule.Grace(time.Minute) ||
 		!got.Options.Recover || got.Options.MailTo == nil || *got.Options.MailTo != "" || got.Options.MailOn != store.MailOnFailure {
 		t.Fatalf("stored Job came back as %+v", got)
+	}
+	if got.Options.Retry != j.Options.Retry || got.Options.Overlap != store.OverlapBufferAll || got.Retry == nil || *got.Retry != *j.Retry ||
+		len(got.Buffered) != 1 || !got.Buffered[0].FireTime.Equal(T0.Add(time.Minute)) {
+		t.Fatalf("run policies came back as %+v, retry %+v, buffered %+v", got.Options, got.Retry, got.Buffered)
 	}
 	got.Options.Env[0] = "A=changed after get"
 	again := View(t, s, func(tx store.Tx) (*store.Job, error) { return tx.Job("a") })

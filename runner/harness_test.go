@@ -234,6 +234,20 @@ func recv[T any](t *testing.T, ch <-chan T, what string) T {
 // times were coalesced into it).
 func (h *harness) history(id string) string {
 	h.t.Helper()
+	var b strings.Builder
+	for _, r := range h.records(id) {
+		fmt.Fprintf(&b, "%s %s", r.FireTime.UTC().Format(time.TimeOnly), r.Outcome)
+		if r.Coalesced > 0 {
+			fmt.Fprintf(&b, " +%d", r.Coalesced)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// records are job id's runs, oldest first.
+func (h *harness) records(id string) []*store.Run {
+	h.t.Helper()
 	var runs []*store.Run
 	err := h.st.View(context.Background(), func(tx store.Tx) (err error) {
 		runs, err = tx.Runs(id, 0)
@@ -242,15 +256,8 @@ func (h *harness) history(id string) string {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	var b strings.Builder
-	for _, r := range slices.Backward(runs) {
-		fmt.Fprintf(&b, "%s %s", r.FireTime.UTC().Format(time.TimeOnly), r.Outcome)
-		if r.Coalesced > 0 {
-			fmt.Fprintf(&b, " +%d", r.Coalesced)
-		}
-		b.WriteString("\n")
-	}
-	return b.String()
+	slices.Reverse(runs)
+	return runs
 }
 
 // settle waits until the scheduler has done all it can at the clock's

@@ -19,16 +19,8 @@ import (
 func (h *harness) runs(id string) string {
 	h.t.Helper()
 	h.settle()
-	var runs []*store.Run
-	err := h.st.View(context.Background(), func(tx store.Tx) (err error) {
-		runs, err = tx.Runs(id, 0)
-		return err
-	})
-	if err != nil {
-		h.t.Fatal(err)
-	}
 	var b strings.Builder
-	for _, r := range slices.Backward(runs) {
+	for _, r := range h.records(id) {
 		fmt.Fprintf(&b, "%s %s", r.FireTime.UTC().Format(time.TimeOnly), r.Outcome)
 		if r.Attempt > 1 {
 			fmt.Fprintf(&b, " attempt %d", r.Attempt)

@@ -773,6 +773,9 @@ func TestDrain(t *testing.T) {
 	h.waitFor("a to start", func() bool { return h.started() == 1 })
 	done := make(chan error, 1)
 	go func() { done <- s.Drain(context.Background()) }()
+	// Once the loop has ended (Drain ends it first), no fire time is
+	// planned: not later's, whose fire times the clock then passes.
+	recv(t, (<-chan struct{})(s.loopDone), "the loop to end")
 	h.release("a")
 	h.clock.Advance(time.Hour) // past c's jitter, and later's fire times
 	if err := recv(t, done, "Shutdown or Drain to return"); err != nil {

@@ -92,8 +92,8 @@ func newJobJSON(j *store.Job) jobJSON {
 		spec := j.Trigger
 		v.TriggerSpec = &spec
 	}
-	r := j.Options.Retry
-	v.Retries, v.RetryDelay, v.RetryBackoff = r.Max, retryDelay(r).Seconds(), retryBackoff(r)
+	r := j.Options.Retry.WithDefaults()
+	v.Retries, v.RetryDelay, v.RetryBackoff = r.Max, r.Delay.Seconds(), r.Backoff
 	if r.MaxDelay > 0 {
 		s := r.MaxDelay.Seconds()
 		v.RetryMaxDelay = &s
@@ -126,21 +126,6 @@ type pendingJSON struct {
 	FireTime *string `json:"fire_time"`
 	Attempt  int     `json:"attempt"`
 	At       *string `json:"at"`
-}
-
-// retryDelay and retryBackoff are r's, its defaults filled in.
-func retryDelay(r schedule.Retry) time.Duration {
-	if r.Delay <= 0 {
-		return schedule.DefaultRetryDelay
-	}
-	return r.Delay
-}
-
-func retryBackoff(r schedule.Retry) float64 {
-	if r.Backoff <= 0 {
-		return schedule.DefaultRetryBackoff
-	}
-	return r.Backoff
 }
 
 // runJSON is the JSON view of a run, with the keys of jobctl history.

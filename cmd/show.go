@@ -229,9 +229,10 @@ func retriesText(r schedule.Retry) string {
 	if r.Max == 0 {
 		return "none"
 	}
-	s := fmt.Sprintf("%d, after %s", r.Max, schedule.FormatDuration(retryDelay(r)))
-	if b := retryBackoff(r); b != 1 {
-		s += fmt.Sprintf(", x%g each time", b)
+	r = r.WithDefaults()
+	s := fmt.Sprintf("%d, after %s", r.Max, schedule.FormatDuration(r.Delay))
+	if r.Backoff != 1 {
+		s += fmt.Sprintf(", x%g each time", r.Backoff)
 	}
 	if r.MaxDelay > 0 {
 		s += ", at most " + schedule.FormatDuration(r.MaxDelay)

@@ -202,11 +202,12 @@ func (s *Scheduler) execute(inst *instance) {
 		}
 		if i == len(inst.runs)-1 {
 			// The instance ends: one of the job's buffered fire times may
-			// start. Its count is dropped before its last run is recorded,
-			// unless a retry is to follow: that is recorded first, with it.
+			// start (a job that buffers none reads no job to say so). Its
+			// count is dropped before its last run is recorded, unless a
+			// retry is to follow: that is recorded first, with it.
 			after.ended = true
-			after.free = after.retry
-			if !after.free {
+			after.wake = j.Options.Overlap.Buffers() || len(j.Buffered) > 0
+			if !after.freeAfter() {
 				s.free(j.ID)
 			}
 		}

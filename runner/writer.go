@@ -40,9 +40,13 @@ type written struct {
 type afterRun struct {
 	retry   bool      // store the retry at retryAt as the job's pending one
 	retryAt time.Time // r.RetryAt as the run's scheduler decided it
-	ended   bool      // its instance ended: wake the job's buffered fire times
-	free    bool      // drop the instance's count once recorded (see execute)
+	ended   bool      // its instance ended
+	wake    bool      // ... and its job may have buffered fire times to wake
 }
+
+// freeAfter reports whether the instance's count is dropped only once the
+// run is recorded: its last run's, when a retry follows (see execute).
+func (a afterRun) freeAfter() bool { return a.ended && a.retry }
 
 func newWriter(s *Scheduler) *writer {
 	return &writer{s: s, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}), giveUp: make(chan struct{})}
@@ -83,7 +87,7 @@ func (w *writer) run() {
 			recorded, err := w.write(batch)
 			if err == nil {
 				for _, b := range batch {
-					if b.after.free {
+					if b.after.freeAfter() {
 						w.s.free(b.r.JobID)
 					}
 				}
@@ -210,7 +214,7 @@ func (w *writer) write(batch []written) (recorded []written, err error) {
 // already, gets none, and b.r no RetryAt.
 func (w *writer) afterRun(tx store.Tx, b written, now time.Time) error {
 	a := b.after
-	if !a.retry && !a.ended {
+	if !a.retry && !a.wake {
 		return nil
 	}
 	j, err := tx.Job(b.r.JobID)
@@ -228,7 +232,7 @@ func (w *writer) afterRun(tx store.Tx, b written, now time.Time) error {
 			Coalesced: r.Coalesced, Requested: r.Requested, After: r.Seq}
 		j.Wake()
 	}
-	if a.ended && len(j.Buffered) > 0 {
+	if a.wake && len(j.Buffered) > 0 {
 		j.WakeBuffered(now)
 		changed = true
 	}

@@ -30,6 +30,18 @@ const (
 	MaxRetries = 100
 )
 
+// WithDefaults is r with the defaults in place of its zero Delay and
+// Backoff.
+func (r Retry) WithDefaults() Retry {
+	if r.Delay <= 0 {
+		r.Delay = DefaultRetryDelay
+	}
+	if r.Backoff <= 0 {
+		r.Backoff = DefaultRetryBackoff
+	}
+	return r
+}
+
 // Retries reports whether a run that was attempt number attempt (from 1)
 // and failed is tried again.
 func (r Retry) Retries(attempt int) bool { return attempt <= r.Max }
@@ -40,14 +52,8 @@ func (r Retry) Retries(attempt int) bool { return attempt <= r.Max }
 // taken by the caller so that this stays a pure function). It is never
 // below zero, nor above MaxDelay when one is set.
 func (r Retry) After(attempt int, jitter float64) time.Duration {
-	delay, factor := r.Delay, r.Backoff
-	if delay <= 0 {
-		delay = DefaultRetryDelay
-	}
-	if factor <= 0 {
-		factor = DefaultRetryBackoff
-	}
-	d := float64(delay) * math.Pow(factor, float64(max(attempt, 1)-1))
+	r = r.WithDefaults()
+	d := float64(r.Delay) * math.Pow(r.Backoff, float64(max(attempt, 1)-1))
 	limit := math.Nextafter(math.MaxInt64, 0) // the longest float64 a Duration holds
 	if r.MaxDelay > 0 {
 		limit = float64(r.MaxDelay)

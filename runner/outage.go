@@ -105,7 +105,7 @@ func (o *Outage) plan(j *store.Job, first time.Time) error {
 		r := *j.Retry
 		c.Retry = &r
 	}
-	c.NextRun, c.Requested = first, time.Time{}
+	c.NextRun, c.NextFire, c.Requested = first, first, time.Time{}
 	c.Wake()
 	c.WakeBuffered(o.To)
 	return st.Update(context.Background(), func(tx store.Tx) error {

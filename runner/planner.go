@@ -163,12 +163,8 @@ func (p *planner) plan(tx store.Tx, j *store.Job, at, now time.Time, inFlight in
 		j.Trigger.Timezone = p.zone
 	}
 	o := j.Options
-	next := j.NextRun
-	if !j.Requested.IsZero() || j.Retry != nil || len(j.Buffered) > 0 {
-		// NextRun may have been brought forward (see Job.Wake).
-		next = j.FireNext(trig)
-	}
-	held := inFlight // instances held: running, submitted, waiting to retry
+	next := j.NextFireTime(trig) // NextRun may be earlier (see Job.Wake)
+	held := inFlight             // instances held: running, submitted, waiting to retry
 	if j.Retry != nil {
 		held++
 	}
@@ -189,6 +185,17 @@ func (p *planner) plan(tx store.Tx, j *store.Job, at, now time.Time, inFlight in
 			r.Outcome, event = store.Missed, store.EventJobMissed
 			r.Reason = fmt.Sprintf("late by %s, more than the misfire grace of %s", at.Sub(f.Time).Round(time.Millisecond), time.Duration(o.MisfireGrace))
 		case inst == nil && held >= o.Overlap.Limit(o.MaxInstances):
+			if o.Overlap.Stops() {
+				// The runs asked to end hold their instances until they
+				// do; the pending retry dropped holds none any more.
+				if err := p.stopOthers(tx, j, f.Time, now, d); err != nil {
+					return err
+				}
+				if held = inFlight; held < o.Overlap.Limit(o.MaxInstances) {
+					r.Outcome = store.Running
+					break
+				}
+			}
 			if o.Overlap.Buffers() {
 				if err := p.buffer(tx, j, f, now, d); err != nil {
 					return err
@@ -215,7 +222,7 @@ func (p *planner) plan(tx store.Tx, j *store.Job, at, now time.Time, inFlight in
 		}
 		inst.runs = append(inst.runs, r)
 	}
-	j.NextRun = due.Next
+	j.NextRun, j.NextFire = due.Next, due.Next
 	if j.NextRun.IsZero() && !j.FiresAtStart() { // an on-start job waits for the next start
 		j.State = store.Finished
 	}

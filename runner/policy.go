@@ -63,16 +63,11 @@ func (p *planner) startWaiting(tx store.Tx, j *store.Job, at, now time.Time, hel
 // overlap policy says: the only one waiting (buffer_one, cancel_other,
 // terminate_other: the one it replaces is recorded skipped), or one more
 // in line (buffer_all, up to store.MaxBuffered: beyond, f is recorded
-// skipped). cancel_other and terminate_other also end the running
-// instances and drop a pending retry.
+// skipped). Under cancel_other and terminate_other, f waits for the runs
+// that plan has asked to end (see stopOthers).
 func (p *planner) buffer(tx store.Tx, j *store.Job, f schedule.Fire, now time.Time, d *decisions) error {
 	o := j.Options.Overlap
 	w := store.Waiting{FireTime: f.Time, Coalesced: f.Coalesced, Requested: f.Requested, Since: now}
-	if o.Stops() {
-		if err := p.stopOthers(tx, j, f.Time, now, d); err != nil {
-			return err
-		}
-	}
 	if o == store.OverlapBufferAll {
 		if len(j.Buffered) >= store.MaxBuffered {
 			return p.skip(tx, j, w, now, fmt.Sprintf("%d fire times already wait for an instance to end, the most overlap buffer_all keeps", store.MaxBuffered), d)

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +32,8 @@ func TestFleetStopAnotherMembersRun(t *testing.T) {
 	c := &calls{block: make(chan struct{})}
 	b := fleetMember(t, url, "b", c, 0, nil)
 	defer b.Shutdown(t.Context())
+	release := sync.OnceFunc(func() { close(c.block) })
+	defer release() // before the shutdown, which waits for the run
 	waitFor(t, 10*time.Second, "b to run the job", func() bool { return len(c.list()) == 1 })
 
 	// Another member's planner, at the job's next fire time (brought
@@ -42,7 +45,7 @@ func TestFleetStopAnotherMembersRun(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		j.NextRun = fire
+		j.NextRun, j.NextFire = fire, fire
 		if err := tx.PutJob(j); err != nil {
 			return err
 		}
@@ -56,7 +59,7 @@ func TestFleetStopAnotherMembersRun(t *testing.T) {
 		t.Fatalf("a: stops %v, submitted %v; want none (b runs it; the fire time waits)", d.stops, d.submit)
 	}
 	waitFor(t, 10*time.Second, "the fire time that waited to run", func() bool { return len(c.list()) == 2 })
-	close(c.block)
+	release()
 	runs := viewRuns(t, admin)
 	var first *store.Run
 	for _, r := range runs {

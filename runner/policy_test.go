@@ -133,6 +133,13 @@ func TestRetryHoldsAnInstance(t *testing.T) {
 	h.setup = func(s *Scheduler) { s.retryJitter = func() float64 { return 0 } }
 	h.start(Config{})
 	h.sync()
+	// The failed instance's count drops once its retry is recorded: only
+	// the retry holds the instance then.
+	h.waitFor("the failed run's instance to be freed", func() bool {
+		h.s.mu.Lock()
+		defer h.s.mu.Unlock()
+		return h.s.instances["a"] == 0
+	})
 	h.advance(time.Minute)
 	h.advance(30 * time.Second)
 	h.wantRuns("a", "10:00:00 failed retry at 10:01:30\n"+
@@ -289,4 +296,87 @@ func TestStopProcess(t *testing.T) {
 			t.Errorf("kill %v: outcome %s, reason %q, signal %q; want cancelled, the stop's reason, %s", kill, e.outcome, e.reason, e.signal, want)
 		}
 	}
+}
+
+// The planner's overlap decisions at their edges, over a memory store:
+// buffer_all's bound, and cancel_other dropping a pending retry when no
+// run of the job runs.
+func TestPlannerOverlapEdges(t *testing.T) {
+	st := newMemory(t)
+	defer st.Close()
+	full := job("full", cron("* * * * *"))
+	full.Options.Overlap = store.OverlapBufferAll
+	for i := range store.MaxBuffered {
+		full.Buffered = append(full.Buffered, store.Waiting{FireTime: t0.Add(-time.Duration(store.MaxBuffered-i) * time.Minute)})
+	}
+	full.NextRun = t0
+	retrying := job("retrying", cron("* * * * *"))
+	retrying.Options.Overlap = store.OverlapCancelOther
+	retrying.Retry = &store.PendingRetry{FireTime: t0.Add(-time.Minute), Attempt: 2, At: t0.Add(30 * time.Second), After: 1}
+	retrying.NextRun = t0
+	putJobs(t, st, full, retrying)
+
+	d := decide(t, st, &planner{owner: "test"}, t0, 0, map[string]int{"full": 1})
+	// With its retry dropped, nothing of retrying's runs: its fire time
+	// starts at once rather than wait for an end that will not come.
+	if len(d.submit) != 1 || d.submit[0].job.ID != "retrying" || !d.submit[0].runs[0].FireTime.Equal(t0) {
+		t.Errorf("submitted %v, want retrying's 10:00", d.submit)
+	}
+	var skipped []string
+	for _, e := range d.events {
+		skipped = append(skipped, fmt.Sprintf("%s %s attempt %d: %s", e.JobID, e.Run.FireTime.Format(time.TimeOnly), e.Run.AttemptNumber(), e.Run.Reason))
+	}
+	want := []string{
+		"full 10:00:00 attempt 1: 100 fire times already wait for an instance to end, the most overlap buffer_all keeps",
+		"retrying 09:59:00 attempt 2: retry cancelled by the fire time 2026-06-01T10:00:00Z (overlap cancel_other)",
+	}
+	if !slices.Equal(skipped, want) {
+		t.Errorf("skipped:\n%s\nwant:\n%s", strings.Join(skipped, "\n"), strings.Join(want, "\n"))
+	}
+	err := st.View(t.Context(), func(tx store.Tx) error {
+		f, err := tx.Job("full")
+		if err != nil {
+			return err
+		}
+		r, err := tx.Job("retrying")
+		if err != nil {
+			return err
+		}
+		if len(f.Buffered) != store.MaxBuffered || r.Retry != nil || len(r.Buffered) != 0 {
+			t.Errorf("full: %d waiting, want %d; retrying: retry %+v, waiting %+v, want neither", len(f.Buffered), store.MaxBuffered, r.Retry, r.Buffered)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A job woken (Job.Wake, WakeBuffered) at the very instant of its last
+// fire time plans its trigger from its NextFire, not from the wake: that
+// fire time is not planned twice.
+func TestPlannerWokenAtItsFireTime(t *testing.T) {
+	st := newMemory(t)
+	defer st.Close()
+	j := job("a", cron("* * * * *"))
+	j.Options.Overlap = store.OverlapBufferOne
+	j.Buffered = []store.Waiting{{FireTime: t0, Since: t0}}
+	j.NextRun, j.NextFire = t0, t0.Add(time.Minute)
+	putJobs(t, st, j)
+	d := decide(t, st, &planner{owner: "test"}, t0, 0, nil)
+	if len(d.submit) != 1 || len(d.submit[0].runs) != 1 || !d.submit[0].runs[0].Buffered.Equal(t0) {
+		t.Fatalf("submitted %v, want the buffered 10:00 alone", d.submit)
+	}
+	if got := storedJob(t, st, "a"); !got.NextRun.Equal(t0.Add(time.Minute)) || !got.NextFire.Equal(got.NextRun) || len(got.Buffered) != 0 {
+		t.Errorf("next run %v, next fire %v, waiting %v; want 10:01 both, none waiting", got.NextRun, got.NextFire, got.Buffered)
+	}
+}
+
+func storedJob(t *testing.T, st store.Store, id string) *store.Job {
+	t.Helper()
+	var j *store.Job
+	if err := st.View(t.Context(), func(tx store.Tx) (err error) { j, err = tx.Job(id); return err }); err != nil {
+		t.Fatal(err)
+	}
+	return j
 }

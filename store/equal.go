@@ -2,6 +2,7 @@ package store
 
 import (
 	"reflect"
+	"slices"
 	"time"
 )
 
@@ -14,8 +15,22 @@ import (
 // options as Options.Equal does.
 func (j *Job) Equal(k *Job) bool {
 	x, y := *j, *k
-	if !sameInstants([]*time.Time{&x.Anchor, &x.NextRun, &x.Requested, &x.Created, &x.Updated, &x.PausedAt},
-		[]*time.Time{&y.Anchor, &y.NextRun, &y.Requested, &y.Created, &y.Updated, &y.PausedAt}) {
+	if (x.Retry == nil) != (y.Retry == nil) || len(x.Buffered) != len(y.Buffered) {
+		return false
+	}
+	a := []*time.Time{&x.Anchor, &x.NextRun, &x.NextFire, &x.Requested, &x.Created, &x.Updated, &x.PausedAt}
+	b := []*time.Time{&y.Anchor, &y.NextRun, &y.NextFire, &y.Requested, &y.Created, &y.Updated, &y.PausedAt}
+	if x.Retry != nil {
+		rx, ry := *x.Retry, *y.Retry
+		x.Retry, y.Retry = &rx, &ry
+		a, b = append(a, &rx.FireTime, &rx.At), append(b, &ry.FireTime, &ry.At)
+	}
+	x.Buffered, y.Buffered = slices.Clone(x.Buffered), slices.Clone(y.Buffered)
+	for i := range x.Buffered {
+		a = append(a, &x.Buffered[i].FireTime, &x.Buffered[i].Since)
+		b = append(b, &y.Buffered[i].FireTime, &y.Buffered[i].Since)
+	}
+	if !sameInstants(a, b) {
 		return false
 	}
 	if !x.Options.Equal(y.Options) {
@@ -29,8 +44,17 @@ func (j *Job) Equal(k *Job) bool {
 // compared by value.
 func (r *Run) Equal(s *Run) bool {
 	x, y := *r, *s
-	if !sameInstants([]*time.Time{&x.FireTime, &x.Submitted, &x.Started, &x.Ended},
-		[]*time.Time{&y.FireTime, &y.Submitted, &y.Started, &y.Ended}) {
+	if (x.Stop == nil) != (y.Stop == nil) {
+		return false
+	}
+	a := []*time.Time{&x.FireTime, &x.Submitted, &x.Started, &x.Ended, &x.RetryAt, &x.Buffered}
+	b := []*time.Time{&y.FireTime, &y.Submitted, &y.Started, &y.Ended, &y.RetryAt, &y.Buffered}
+	if x.Stop != nil {
+		sx, sy := *x.Stop, *y.Stop
+		x.Stop, y.Stop = &sx, &sy
+		a, b = append(a, &sx.FireTime), append(b, &sy.FireTime)
+	}
+	if !sameInstants(a, b) {
 		return false
 	}
 	return reflect.DeepEqual(x, y)

@@ -78,13 +78,13 @@ func (j *Job) Resume(now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("job %q: trigger: %w", j.ID, err)
 	}
-	j.NextRun = time.Time{}
+	j.NextRun, j.NextFire = time.Time{}, time.Time{}
 	if j.State == Paused {
 		return nil
 	}
 	j.State = Finished
 	if next := t.Next(now.Add(-time.Nanosecond)); !next.IsZero() {
-		j.State, j.NextRun = Active, next
+		j.State, j.NextRun, j.NextFire = Active, next, next
 	} else if j.FiresAtStart() {
 		j.State = Active
 	}
@@ -118,6 +118,7 @@ func (j *Job) FireAtStart(start time.Time) (bool, error) {
 		return false, fmt.Errorf("job %q: on-start trigger parsed as %s", j.ID, t)
 	}
 	j.NextRun = o.FireAt(start)
+	j.NextFire = j.NextRun
 	j.Wake()
 	return true, nil
 }
@@ -167,13 +168,13 @@ func (j *Job) wakeAt(at time.Time) {
 	}
 }
 
-// FireNext is the first fire time of trig, j's parsed trigger, at or
-// after j's NextRun. That is NextRun itself, unless Wake or WakeBuffered
-// brought it forward, to an instant after the last fire time planned and
-// before the trigger's next one: that next one, then.
-func (j *Job) FireNext(trig schedule.Trigger) time.Time {
-	if j.NextRun.IsZero() {
-		return time.Time{}
+// NextFireTime is the next fire time of trig, j's parsed trigger: its
+// NextFire. A job stored before jobctl kept NextFire has its NextRun for
+// it, unless a run-now request brought NextRun forward: then the first
+// fire time at or after it.
+func (j *Job) NextFireTime(trig schedule.Trigger) time.Time {
+	if !j.NextFire.IsZero() || j.NextRun.IsZero() {
+		return j.NextFire
 	}
 	return trig.Next(j.NextRun.Add(-time.Nanosecond))
 }
@@ -184,7 +185,7 @@ func (j *Job) FireNext(trig schedule.Trigger) time.Time {
 // retry and buffered fire times are kept: they run (each checked against
 // the misfire grace as it starts) once it is resumed.
 func (j *Job) Pause(now time.Time) {
-	j.State, j.NextRun, j.Requested = Paused, time.Time{}, time.Time{}
+	j.State, j.NextRun, j.NextFire, j.Requested = Paused, time.Time{}, time.Time{}, time.Time{}
 	if j.PausedAt.IsZero() {
 		j.PausedAt = now
 	}

@@ -56,6 +56,8 @@ func (m MailOn) Mails(r *Run) bool {
 		return m == MailOnAlways || m == MailOnOutput && r.Output != ""
 	case Failed, TimedOut, Interrupted:
 		return true
+	case Cancelled: // ended on purpose (overlap): mailed as a success is
+		return !r.Started.IsZero() && (m == MailOnAlways || m == MailOnOutput && r.Output != "")
 	}
 	return false // missed, skipped: not run
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestMailOnMails(t *testing.T) {
@@ -18,11 +19,16 @@ func TestMailOnMails(t *testing.T) {
 		{"interrupted", Run{Outcome: Interrupted}},
 		{"missed", Run{Outcome: Missed, Reason: "late"}},
 		{"skipped", Run{Outcome: Skipped, Reason: "busy"}},
+		{"cancelled, silent", Run{Outcome: Cancelled, Started: time.Unix(1, 0)}},
+		{"cancelled, printing", Run{Outcome: Cancelled, Started: time.Unix(1, 0), Output: "half done\n"}},
+		{"cancelled before it started", Run{Outcome: Cancelled}},
 	}
+	// A run ended on purpose by a later fire time (overlap) is mailed as a
+	// success: it is no failure.
 	want := map[MailOn][]bool{
-		MailOnOutput:  {false, true, true, true, true, true, false, false},
-		MailOnFailure: {false, false, true, true, true, true, false, false},
-		MailOnAlways:  {true, true, true, true, true, true, false, false},
+		MailOnOutput:  {false, true, true, true, true, true, false, false, false, true, false},
+		MailOnFailure: {false, false, true, true, true, true, false, false, false, false, false},
+		MailOnAlways:  {true, true, true, true, true, true, false, false, true, true, false},
 	}
 	for on, w := range want {
 		for i, r := range runs {

@@ -110,6 +110,12 @@ type Job struct {
 	Options Options   `json:"options"`
 	State   State     `json:"state"`
 	NextRun time.Time `json:"next_run,omitzero"` // zero unless Active
+	// NextFire is the trigger's next fire time, which NextRun is no later
+	// than: Wake brings NextRun forward, for a run requested, a retry or a
+	// buffered fire time, and the planner plans the trigger's fire times
+	// from here. Zero when the trigger has none left, or in a job stored
+	// before jobctl kept it (see NextFireTime).
+	NextFire time.Time `json:"next_fire,omitzero"`
 	// Requested is when jobctl run-now asked for a run that has not been
 	// made yet: it runs however late (NextRun is then no later).
 	Requested time.Time `json:"requested,omitzero"`

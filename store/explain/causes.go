@@ -162,6 +162,11 @@ func (e *explainer) skipped(r *store.Run, en *Entry) string {
 	case strings.Contains(r.Reason, "instances running"):
 		en.Cause = MaxInstances
 		return "skipped: max instances reached, " + r.Reason
+	case !r.Buffered.IsZero() || r.AttemptNumber() > 1:
+		// A fire time that waited, replaced or beyond the bound; a
+		// pending retry dropped by a later fire time.
+		en.Cause = Overlap
+		return fmt.Sprintf("skipped by the overlap policy (%s): %s", e.in.Job.Options.Overlap, r.Reason)
 	}
 	if p, ok := covering(e.in.Pauses, r.FireTime, r.Submitted); ok {
 		en.Cause, en.From, en.To = SchedulerPaused, p.Start, p.End

@@ -41,6 +41,7 @@ const (
 	WorkersBusy     Cause = "workers_busy"     // it waited for a worker of its executor
 	MaxInstances    Cause = "max_instances"    // as many instances as allowed ran
 	SchedulerDied   Cause = "scheduler_died"   // its scheduler died while it ran
+	Overlap         Cause = "overlap"          // its job's overlap policy ended or dropped it
 )
 
 // Entry explains one run: a fire time, or a stretch of them folded into it.
@@ -140,6 +141,7 @@ func (e *explainer) run(r *store.Run) Entry {
 	case store.Interrupted:
 		parts = append(parts, e.interrupted(r, &en))
 	case store.Cancelled:
+		en.Cause = Overlap
 		s := "cancelled before it started"
 		if !r.Started.IsZero() {
 			s = "ran and was cancelled after " + dur(en.Duration)
@@ -160,7 +162,7 @@ func (e *explainer) run(r *store.Run) Entry {
 	if r.Requested {
 		parts = append(parts, "asked for by jobctl run-now")
 	}
-	if !r.Buffered.IsZero() && r.Outcome != store.Missed {
+	if !r.Buffered.IsZero() && r.Outcome != store.Missed && r.Outcome != store.Skipped {
 		parts = append(parts, fmt.Sprintf("it came while max instances ran and waited for one to end, from %s (overlap %s)", e.at(r.Buffered), e.in.Job.Options.Overlap))
 	}
 	if !r.RetryAt.IsZero() {

@@ -90,7 +90,7 @@ func TestExplainHistory(t *testing.T) {
 		{cause: JobPaused, text: "skipped: the job was paused from 2026-06-01 16:30:00 +00:00 to 2026-06-01 19:10:00 +00:00; 3 fire times passed over, the latest this one"},
 		{cause: WorkersBusy, text: `missed: started late by 2m0s, more than the misfire grace of 1m0s (waited for a worker), because all the workers of its executor "default" were busy`},
 		{text: "ran and timed out after 30s, its timeout being 30s, killed by SIGTERM (attempt 1 of 1)"},
-		{text: "ran and was cancelled after 2s (attempt 1 of 1): cancelled by the fire time 2026-06-01T22:10:00Z (overlap cancel_other)"},
+		{cause: Overlap, text: "ran and was cancelled after 2s (attempt 1 of 1): cancelled by the fire time 2026-06-01T22:10:00Z (overlap cancel_other)"},
 	}
 	if len(rep.Entries) != len(want) {
 		t.Fatalf("%d entries, want %d", len(rep.Entries), len(want))
@@ -184,10 +184,16 @@ func TestExplainPolicies(t *testing.T) {
 			Outcome: store.Failed, ExitCode: code(1), RetryAt: at(10, 0).Add(11 * time.Second)},
 		{JobID: "backup", Seq: 2, FireTime: at(11, 0), Submitted: at(11, 5), Started: at(11, 5), Ended: at(11, 6),
 			Outcome: store.Success, ExitCode: code(0), Buffered: at(11, 0)},
+		{JobID: "backup", Seq: 3, FireTime: at(11, 5), Submitted: at(11, 8), Outcome: store.Skipped, Buffered: at(11, 5),
+			Reason: "replaced, as it waited for an instance to end, by the newer fire time 2026-06-01T11:08:00Z (overlap buffer_one)"},
 	}
 	j.Retry = &store.PendingRetry{FireTime: at(10, 0), Attempt: 2, At: at(11, 30), After: 1}
 	j.NextRun = j.Retry.At
 	rep := Explain(Input{Job: j, Runs: newestFirst(runs), SchedulerRunning: true, Now: at(11, 10)})
+	if e := rep.Entries[0]; e.Cause != Overlap || e.Text != "skipped by the overlap policy (buffer_one): "+runs[2].Reason {
+		t.Errorf("the replaced fire time: %s %q", e.Cause, e.Text)
+	}
+	rep.Entries = rep.Entries[1:]
 	want := []string{
 		"ran and succeeded in 1m (attempt 1 of 3), started 5m after its fire time; it came while max instances ran and waited for one to end, from 2026-06-01 11:00:00 +00:00 (overlap buffer_one)",
 		"ran and failed with exit code 1 after 1s (attempt 1 of 3); tried again at 2026-06-01 10:00:11 +00:00 (attempt 2)",

@@ -203,7 +203,9 @@ func applyJob(tx store.Tx, fj, old *store.Job, now time.Time) (store.ChangeKind,
 			return "", err
 		}
 	default:
-		fj.Anchor, fj.State, fj.NextRun = old.Anchor, old.State, old.NextRun
+		// What the scheduler keeps with the job goes on.
+		fj.Anchor, fj.State, fj.NextRun, fj.NextFire = old.Anchor, old.State, old.NextRun, old.NextFire
+		fj.Requested, fj.Retry, fj.Buffered = old.Requested, old.Retry, old.Buffered
 	}
 	if wantPaused {
 		fj.PausedAt = old.PausedAt // still paused since then, if it was

@@ -271,3 +271,32 @@ every = "10m"
 		t.Errorf("after a file with none: %+v", got)
 	}
 }
+
+// TestApplyKeepsWhatWaits: a job whose options a jobfile changes keeps
+// what the scheduler keeps with it, a pending retry among them; its next
+// run, brought forward for that retry, stays so, and its trigger's next
+// fire time with it.
+func TestApplyKeepsWhatWaits(t *testing.T) {
+	s := newMemory(t)
+	apply(t, s, mustParse(t, base), now, ApplyOptions{})
+	retryAt := now.Add(time.Minute)
+	err := s.Update(t.Context(), func(tx store.Tx) error {
+		j, err := tx.Job("tick")
+		if err != nil {
+			return err
+		}
+		j.Retry = &store.PendingRetry{FireTime: now, Attempt: 2, At: retryAt, After: 1}
+		j.Wake()
+		return tx.PutJob(j)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := getJob(t, s, "tick")
+	apply(t, s, mustParse(t, strings.Replace(base, `every = "10m"`, "every = \"10m\"\ntimeout = \"5m\"", 1)), now.Add(time.Second), ApplyOptions{})
+	j := getJob(t, s, "tick")
+	if j.Options.Timeout != 5*time.Minute || j.Retry == nil || !j.Retry.At.Equal(retryAt) || !j.NextRun.Equal(retryAt) || !j.NextFire.Equal(before.NextFire) {
+		t.Errorf("after the apply: timeout %s, retry %+v, next run %v, next fire %v; want 5m, the retry at %v kept, next fire %v",
+			j.Options.Timeout, j.Retry, j.NextRun, j.NextFire, retryAt, before.NextFire)
+	}
+}

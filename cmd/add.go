@@ -14,6 +14,7 @@ import (
 
 	"github.com/jobctl/jobctl/internal/shell"
 	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/view"
 )
 
 type addOptions struct {
@@ -100,7 +101,7 @@ func runAdd(ctx context.Context, o *addOptions) error {
 	}
 	j.Name = flagged.Name
 	if j.State == store.Finished {
-		return usagef("%s", noFireTimes(j.Trigger, "after now ("+zoneTime(now, j.Location())+")"))
+		return usagef("%s", noFireTimes(j.Trigger, "after now ("+view.ZoneTime(now, j.Location())+")"))
 	}
 	if o.paused {
 		j.Pause(now)
@@ -155,7 +156,7 @@ func nextRunText(j *store.Job, now time.Time) string {
 	if j.NextRun.IsZero() && j.FiresAtStart() {
 		return "runs " + atNextStart
 	}
-	return "next run " + whenRelative(j.NextRun, now, j.Location())
+	return "next run " + view.WhenRelative(j.NextRun, now, j.Location())
 }
 
 // commandArg makes the command string from add's arguments: one argument

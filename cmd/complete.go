@@ -54,7 +54,7 @@ func completeExecutors(db *database) cobra.CompletionFunc {
 
 // viewJobs calls fn for every job stored in d.
 func viewJobs(ctx context.Context, d *database, fn func(*store.Job)) error {
-	return view(ctx, d, func(tx store.Tx) error {
+	return viewDB(ctx, d, func(tx store.Tx) error {
 		return tx.Jobs(func(j *store.Job) error { fn(j); return nil })
 	})
 }

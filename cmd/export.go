@@ -34,7 +34,7 @@ be written and are left out, with a warning.`,
 func runExport(ctx context.Context, o *exportOptions) error {
 	var jobs []*store.Job
 	var settings store.Settings
-	err := view(ctx, o.db, func(tx store.Tx) (err error) {
+	err := viewDB(ctx, o.db, func(tx store.Tx) (err error) {
 		if settings, err = tx.Settings(); err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/view"
 )
 
 type historyOptions struct {
@@ -65,7 +66,7 @@ func runHistory(ctx context.Context, o *historyOptions) error {
 	}
 	var runs []*store.Run
 	var zones map[string]*time.Location
-	err := view(ctx, o.db, func(tx store.Tx) (err error) {
+	err := viewDB(ctx, o.db, func(tx store.Tx) (err error) {
 		if runs, err = tx.Runs(o.id, o.n); err != nil {
 			return err
 		}
@@ -76,9 +77,9 @@ func runHistory(ctx context.Context, o *historyOptions) error {
 		return err
 	}
 	if o.output == outputJSON {
-		out := make([]runJSON, len(runs))
+		out := make([]view.Run, len(runs))
 		for i, r := range runs {
-			out[i] = newRunJSON(r, zones[r.JobID])
+			out[i] = view.NewRun(r, zones[r.JobID])
 		}
 		return writeJSON(o.io.Out, out)
 	}
@@ -106,12 +107,12 @@ var runHeader = []string{"FIRE TIME", "STARTED", "DURATION", "RESULT", "NOTE"}
 func runCells(r *store.Run, now time.Time, loc *time.Location) []string {
 	started, took := "-", "-"
 	if !r.Started.IsZero() {
-		started = relative(r.Started, now)
+		started = view.Relative(r.Started, now)
 		if !r.Ended.IsZero() {
 			took = schedule.FormatDuration(r.Ended.Sub(r.Started).Round(time.Millisecond))
 		}
 	}
-	return []string{zoneTime(r.FireTime, loc), started, took, runResult(r), orDash(runNote(r))}
+	return []string{view.ZoneTime(r.FireTime, loc), started, took, view.RunResult(r), orDash(runNote(r))}
 }
 
 // jobZones maps the jobs of runs to their zones, in which their times are

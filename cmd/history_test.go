@@ -6,6 +6,7 @@ import (
 
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/view"
 )
 
 // TestRunNote: the NOTE of history and show says what a record stands for
@@ -53,7 +54,7 @@ func TestRunNote(t *testing.T) {
 // records included.
 func TestRunJSONAttempt(t *testing.T) {
 	for attempt, want := range map[int]int{0: 1, 1: 1, 3: 3} {
-		if got := newRunJSON(&store.Run{Attempt: attempt}, time.UTC).Attempt; got != want {
+		if got := view.NewRun(&store.Run{Attempt: attempt}, time.UTC).Attempt; got != want {
 			t.Errorf("Attempt %d: attempt %d in JSON, want %d", attempt, got, want)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/view"
 )
 
 type listOptions struct {
@@ -74,9 +75,9 @@ func runList(ctx context.Context, o *listOptions) error {
 		}
 	}
 	if o.output == outputJSON {
-		out := make([]jobJSON, len(jobs))
+		out := make([]view.Job, len(jobs))
 		for i, l := range jobs {
-			out[i] = newJobJSON(l.job)
+			out[i] = view.NewJob(l.job)
 			if named {
 				out[i].Store = l.store
 			}
@@ -96,18 +97,18 @@ func runList(ctx context.Context, o *listOptions) error {
 		j := l.job
 		next := "-"
 		if !j.NextRun.IsZero() && j.Broken == "" {
-			next = whenRelative(j.NextRun, now, j.Location())
+			next = view.WhenRelative(j.NextRun, now, j.Location())
 		} else if j.State == store.Active && j.FiresAtStart() {
 			next = "next start"
 		}
 		last := "-"
 		if l.last != nil {
-			last = runResult(l.last)
-			if at := lastTime(l.last); !at.IsZero() {
-				last += " " + relative(at, now)
+			last = view.RunResult(l.last)
+			if at := view.LastTime(l.last); !at.IsZero() {
+				last += " " + view.Relative(at, now)
 			}
 		}
-		row := []string{j.ID, orDash(j.Name), orDash(j.Trigger.String()), next, jobState(j), last}
+		row := []string{j.ID, orDash(j.Name), orDash(j.Trigger.String()), next, view.State(j), last}
 		if named {
 			row = append([]string{l.store}, row...)
 		}
@@ -126,16 +127,6 @@ func runList(ctx context.Context, o *listOptions) error {
 		}
 	}
 	return nil
-}
-
-// lastTime is when a run last did something: ended, started or was decided.
-func lastTime(r *store.Run) time.Time {
-	for _, t := range []time.Time{r.Ended, r.Started, r.Submitted} {
-		if !t.IsZero() {
-			return t
-		}
-	}
-	return r.FireTime
 }
 
 func orDash(s string) string {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/view"
 )
 
 type logsOptions struct {
@@ -57,7 +58,7 @@ func runLogs(ctx context.Context, o *logsOptions) error {
 	}
 	var r *store.Run
 	var j *store.Job
-	err := view(ctx, o.db, func(tx store.Tx) (err error) {
+	err := viewDB(ctx, o.db, func(tx store.Tx) (err error) {
 		if j, err = tx.Job(id); err != nil {
 			return err
 		}
@@ -77,7 +78,7 @@ func runLogs(ctx context.Context, o *logsOptions) error {
 	if r == nil {
 		return fmt.Errorf("job %s has not run yet", id)
 	}
-	status := fmt.Sprintf("run %d of job %s, fire time %s: %s", r.Seq, id, zoneTime(r.FireTime, j.Location()), runResult(r))
+	status := fmt.Sprintf("run %d of job %s, fire time %s: %s", r.Seq, id, view.ZoneTime(r.FireTime, j.Location()), view.RunResult(r))
 	if r.Outcome == store.Running {
 		status += "; its output is recorded when it ends"
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/jobctl/jobctl/schedule"
+	"github.com/jobctl/jobctl/store/view"
 )
 
 // maxNext bounds -n: a preview, not an export of a trigger's whole future.
@@ -151,7 +152,7 @@ func printNext(o *nextOptions, spec schedule.Spec, trig schedule.Trigger, from t
 	if o.output == outputJSON {
 		out := []string{}
 		for _, t := range fires {
-			out = append(out, *jsonTime(t, loc))
+			out = append(out, *view.Time(t, loc))
 		}
 		return writeJSON(o.io.Out, out)
 	}

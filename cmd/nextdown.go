@@ -12,6 +12,7 @@ import (
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
 	"github.com/jobctl/jobctl/store/jobfile"
+	"github.com/jobctl/jobctl/store/view"
 )
 
 // runNextJob is next with a job's ID: its fire times, or with --down what
@@ -24,7 +25,7 @@ func runNextJob(ctx context.Context, o *nextOptions) error {
 		return usagef("--from and --down: give one (the fire times after the window follow --down)")
 	}
 	var j *store.Job
-	err := view(ctx, o.db, func(tx store.Tx) (err error) {
+	err := viewDB(ctx, o.db, func(tx store.Tx) (err error) {
 		j, err = tx.Job(o.id)
 		return err
 	})
@@ -214,7 +215,7 @@ type outageJSON struct {
 	Last      *string          `json:"last"`
 	AtRestart []outageFireJSON `json:"at_restart"`
 	Waiting   []*string        `json:"waiting"`       // fire times still waiting for an instance to end
-	Retry     *pendingJSON     `json:"pending_retry"` // a retry not due by the restart
+	Retry     *view.Pending    `json:"pending_retry"` // a retry not due by the restart
 	OnStart   *string          `json:"on_start"`      // an on-start job's fire time at the restart
 	Next      []string         `json:"next_fire_times"`
 }
@@ -232,9 +233,9 @@ type outageFireJSON struct {
 func newOutageJSON(j *store.Job, out runner.Outage, after []time.Time) outageJSON {
 	loc := j.Location()
 	v := outageJSON{
-		JobID: j.ID, Trigger: j.Trigger.String(), From: jsonTime(out.From, loc), To: jsonTime(out.To, loc),
-		FireTimes: out.Fires, AtLeast: out.AtLeast, First: jsonTime(out.First, loc), Last: jsonTime(out.Last, loc),
-		AtRestart: []outageFireJSON{}, OnStart: jsonTime(out.AtStart, loc), Next: []string{},
+		JobID: j.ID, Trigger: j.Trigger.String(), From: view.Time(out.From, loc), To: view.Time(out.To, loc),
+		FireTimes: out.Fires, AtLeast: out.AtLeast, First: view.Time(out.First, loc), Last: view.Time(out.Last, loc),
+		AtRestart: []outageFireJSON{}, OnStart: view.Time(out.AtStart, loc), Next: []string{},
 	}
 	for _, d := range out.Restart {
 		r := d.Run
@@ -242,18 +243,18 @@ func newOutageJSON(j *store.Job, out runner.Outage, after []time.Time) outageJSO
 		if f, ok := fireOf(d, out); ok {
 			first = f.First
 		}
-		v.AtRestart = append(v.AtRestart, outageFireJSON{FireTime: jsonTime(r.FireTime, loc), First: jsonTime(first, loc), Coalesced: r.Coalesced,
+		v.AtRestart = append(v.AtRestart, outageFireJSON{FireTime: view.Time(r.FireTime, loc), First: view.Time(first, loc), Coalesced: r.Coalesced,
 			Attempt: r.AttemptNumber(), Outcome: outcomeOf(d), Instance: d.Instance, Reason: r.Reason})
 	}
 	v.Waiting = []*string{}
 	for _, w := range out.Waiting {
-		v.Waiting = append(v.Waiting, jsonTime(w.FireTime, loc))
+		v.Waiting = append(v.Waiting, view.Time(w.FireTime, loc))
 	}
 	if r := out.Retry; r != nil {
-		v.Retry = &pendingJSON{FireTime: jsonTime(r.FireTime, loc), Attempt: r.Attempt, At: jsonTime(r.At, loc)}
+		v.Retry = &view.Pending{FireTime: view.Time(r.FireTime, loc), Attempt: r.Attempt, At: view.Time(r.At, loc)}
 	}
 	for _, t := range after {
-		v.Next = append(v.Next, *jsonTime(t, loc))
+		v.Next = append(v.Next, *view.Time(t, loc))
 	}
 	return v
 }

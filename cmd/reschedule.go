@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/view"
 )
 
 type rescheduleOptions struct {
@@ -56,7 +57,7 @@ func runReschedule(ctx context.Context, o *rescheduleOptions) error {
 			return false, "", asUsage(err)
 		}
 		if j.State == store.Finished {
-			return false, "", usagef("%s", noFireTimes(j.Trigger, "after now ("+zoneTime(now, j.Location())+")"))
+			return false, "", usagef("%s", noFireTimes(j.Trigger, "after now ("+view.ZoneTime(now, j.Location())+")"))
 		}
 		if paused {
 			j.Pause(now)

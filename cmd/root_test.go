@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jobctl/jobctl/store/view"
 )
 
 // TestFactory: a command tree works with what its Factory gives it and
@@ -44,7 +46,7 @@ func TestFactory(t *testing.T) {
 	// A Factory that leaves out what it need not give (as one built
 	// outside the package must leave out DB) works as NewFactory's.
 	out, _ := exec(&Factory{}, "--db", db, "show", "x", "-o", "json")
-	var j jobJSON
+	var j view.Job
 	if err := json.Unmarshal([]byte(out), &j); err != nil {
 		t.Fatalf("show -o json: %v\n%s", err, out)
 	}

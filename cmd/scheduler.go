@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/view"
 )
 
 func newSchedulerCmd(f *Factory) *cobra.Command {
@@ -172,7 +173,7 @@ func runSchedulerStatus(ctx context.Context, o *schedulerStatusOptions) error {
 		}
 		st.Paused = set.Paused
 		err = tx.Jobs(func(j *store.Job) error {
-			st.Jobs[jobState(j)]++
+			st.Jobs[view.State(j)]++
 			return nil
 		})
 		if err != nil {
@@ -193,7 +194,7 @@ func runSchedulerStatus(ctx context.Context, o *schedulerStatusOptions) error {
 		if due, err := tx.Due(next, 1); err == nil && len(due) == 1 {
 			st.NextJob, nextZone = due[0].ID, due[0].Location()
 		}
-		st.NextRunTime = jsonTime(next, nextZone)
+		st.NextRunTime = view.Time(next, nextZone)
 		return nil
 	})
 	if err != nil {
@@ -219,7 +220,7 @@ func runSchedulerStatus(ctx context.Context, o *schedulerStatusOptions) error {
 				fmt.Fprintf(o.io.Err, "warning: %v\n", err)
 			}
 			if failure.err != "" {
-				st.StoreError = &storeErrorJSON{Since: jsonTime(failure.since, time.Local), Last: jsonTime(failure.at, time.Local), Error: failure.err}
+				st.StoreError = &storeErrorJSON{Since: view.Time(failure.since, time.Local), Last: view.Time(failure.at, time.Local), Error: failure.err}
 			}
 		}
 	}
@@ -235,13 +236,13 @@ func runSchedulerStatus(ctx context.Context, o *schedulerStatusOptions) error {
 	}
 	nextRun := "-"
 	if !next.IsZero() {
-		nextRun = whenRelative(next, o.now(), nextZone) + ", job " + st.NextJob
+		nextRun = view.WhenRelative(next, o.now(), nextZone) + ", job " + st.NextJob
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-17s %s\n", "Running:", running)
 	if failure.err != "" {
 		fmt.Fprintf(&b, "%-17s failing since %s, last %s: %s\n", "Store error:",
-			whenRelative(failure.since, o.now(), time.Local), relative(failure.at, o.now()), failure.err)
+			view.WhenRelative(failure.since, o.now(), time.Local), view.Relative(failure.at, o.now()), failure.err)
 	}
 	fmt.Fprintf(&b, "%-17s %v\n", "Paused:", st.Paused)
 	fmt.Fprintf(&b, "%-17s %d active, %d paused, %d finished, %d broken\n", "Jobs:",
@@ -263,8 +264,8 @@ func runSchedulerStatus(ctx context.Context, o *schedulerStatusOptions) error {
 func newMemberJSON(m store.Member, now time.Time) memberJSON {
 	return memberJSON{
 		ID: m.ID, Host: m.Host, PID: m.PID, Version: m.Version,
-		Started: jsonTime(m.Started, time.Local), Heartbeat: jsonTime(m.Heartbeat, time.Local),
-		LeaseUntil: jsonTime(m.LeaseUntil, time.Local), Lease: leaseState(m, now), RunsInProgress: m.Running,
+		Started: view.Time(m.Started, time.Local), Heartbeat: view.Time(m.Heartbeat, time.Local),
+		LeaseUntil: view.Time(m.LeaseUntil, time.Local), Lease: leaseState(m, now), RunsInProgress: m.Running,
 	}
 }
 
@@ -274,8 +275,8 @@ func newMemberJSON(m store.Member, now time.Time) memberJSON {
 func writeFleet(w io.Writer, fleet []store.Member, now time.Time) error {
 	t := &table{header: []string{"  ID", "HOST", "PID", "VERSION", "STARTED", "HEARTBEAT", "LEASE", "RUNS IN PROGRESS"}}
 	for _, m := range fleet {
-		t.add("  "+m.ID, m.Host, strconv.Itoa(m.PID), m.Version, whenRelative(m.Started, now, time.Local),
-			relative(m.Heartbeat, now), leaseState(m, now), strconv.Itoa(m.Running))
+		t.add("  "+m.ID, m.Host, strconv.Itoa(m.PID), m.Version, view.WhenRelative(m.Started, now, time.Local),
+			view.Relative(m.Heartbeat, now), leaseState(m, now), strconv.Itoa(m.Running))
 	}
 	return t.write(w, useColor(w))
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
 	"github.com/jobctl/jobctl/store/jobfile"
+	"github.com/jobctl/jobctl/store/view"
 )
 
 const (
@@ -49,10 +50,10 @@ func newShowCmd(f *Factory) *cobra.Command {
 
 // showJSON is a job with what show adds to it.
 type showJSON struct {
-	jobJSON
-	MailsTo       string    `json:"mails_to"` // the job's mailto, else the scheduler's; "": none
-	NextFireTimes []string  `json:"next_fire_times"`
-	Runs          []runJSON `json:"runs"`
+	view.Job
+	MailsTo       string     `json:"mails_to"` // the job's mailto, else the scheduler's; "": none
+	NextFireTimes []string   `json:"next_fire_times"`
+	Runs          []view.Run `json:"runs"`
 }
 
 func runShow(ctx context.Context, o *showOptions) error {
@@ -63,7 +64,7 @@ func runShow(ctx context.Context, o *showOptions) error {
 	var j *store.Job
 	var runs []*store.Run
 	var set store.Settings
-	err := view(ctx, o.db, func(tx store.Tx) (err error) {
+	err := viewDB(ctx, o.db, func(tx store.Tx) (err error) {
 		if j, err = tx.Job(id); err != nil {
 			return err
 		}
@@ -79,12 +80,12 @@ func runShow(ctx context.Context, o *showOptions) error {
 	now := o.now()
 	fires := nextFireTimes(j, now)
 	if o.output == outputJSON {
-		v := showJSON{jobJSON: newJobJSON(j), MailsTo: j.Options.Recipients(set), NextFireTimes: []string{}, Runs: []runJSON{}}
+		v := showJSON{Job: view.NewJob(j), MailsTo: j.Options.Recipients(set), NextFireTimes: []string{}, Runs: []view.Run{}}
 		for _, t := range fires {
-			v.NextFireTimes = append(v.NextFireTimes, *jsonTime(t, j.Location()))
+			v.NextFireTimes = append(v.NextFireTimes, *view.Time(t, j.Location()))
 		}
 		for _, r := range runs {
-			v.Runs = append(v.Runs, newRunJSON(r, j.Location()))
+			v.Runs = append(v.Runs, view.NewRun(r, j.Location()))
 		}
 		return writeJSON(o.io.Out, v)
 	}
@@ -119,13 +120,13 @@ func writeShow(w io.Writer, j *store.Job, set store.Settings, fires []time.Time,
 		if t.IsZero() {
 			return "-"
 		}
-		return whenRelative(t, now, loc) + alsoLocal(t, loc)
+		return view.WhenRelative(t, now, loc) + alsoLocal(t, loc)
 	}
 	o := j.Options
 	field("ID", j.ID)
 	field("Name", orDash(j.Name))
 	field("Command", j.Command)
-	state := jobState(j)
+	state := view.State(j)
 	if j.Broken != "" {
 		state += ": " + j.Broken
 	}
@@ -149,10 +150,10 @@ func writeShow(w io.Writer, j *store.Job, set store.Settings, fires []time.Time,
 	field("Retries", retriesText(o.Retry))
 	field("Overlap", o.Overlap.String())
 	if p := j.Retry; p != nil {
-		field("Retry pending", fmt.Sprintf("attempt %d of the fire time %s, at %s", p.Attempt, zoneTime(p.FireTime, loc), at(p.At)))
+		field("Retry pending", fmt.Sprintf("attempt %d of the fire time %s, at %s", p.Attempt, view.ZoneTime(p.FireTime, loc), at(p.At)))
 	}
 	if n := len(j.Buffered); n > 0 {
-		field("Waiting", fmt.Sprintf("%d %s for an instance to end, the oldest %s", n, plural(n, "fire time", "fire times"), zoneTime(j.Buffered[0].FireTime, loc)))
+		field("Waiting", fmt.Sprintf("%d %s for an instance to end, the oldest %s", n, plural(n, "fire time", "fire times"), view.ZoneTime(j.Buffered[0].FireTime, loc)))
 	}
 	field("Mail to", mailTo(o, set))
 	field("Mail on", o.MailOn.String())

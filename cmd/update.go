@@ -10,13 +10,13 @@ import (
 	"github.com/jobctl/jobctl/store"
 )
 
-// view runs fn in a read-only transaction on the database d; a database
+// viewDB runs fn in a read-only transaction on the database d; a database
 // that does not exist reads as empty, and is not created.
-func view(ctx context.Context, d *database, fn func(store.Tx) error) error {
+func viewDB(ctx context.Context, d *database, fn func(store.Tx) error) error {
 	return viewAt(ctx, d.Open, fn)
 }
 
-// viewAt is view on the store that open opens.
+// viewAt is viewDB on the store that open opens.
 func viewAt(ctx context.Context, open func(openMode) (store.Store, error), fn func(store.Tx) error) error {
 	db, err := open(forReading)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jobctl/jobctl/store"
 	"github.com/jobctl/jobctl/store/explain"
+	"github.com/jobctl/jobctl/store/view"
 )
 
 type whyOptions struct {
@@ -150,12 +151,12 @@ func runWhy(ctx context.Context, o *whyOptions) error {
 
 func newWhyJSON(j *store.Job, rep explain.Report) whyJSON {
 	loc := j.Location()
-	v := whyJSON{JobID: j.ID, Runs: []whyRunJSON{}, Next: whyNextJSON{NextRunTime: jsonTime(rep.Next.Time, loc), Explanation: rep.Next.Text}}
+	v := whyJSON{JobID: j.ID, Runs: []whyRunJSON{}, Next: whyNextJSON{NextRunTime: view.Time(rep.Next.Time, loc), Explanation: rep.Next.Text}}
 	for _, e := range rep.Entries {
 		r := e.Run
-		w := whyRunJSON{Seq: r.Seq, FireTime: jsonTime(r.FireTime, loc), Coalesced: r.Coalesced, Outcome: string(r.Outcome),
+		w := whyRunJSON{Seq: r.Seq, FireTime: view.Time(r.FireTime, loc), Coalesced: r.Coalesced, Outcome: string(r.Outcome),
 			Attempt: r.AttemptNumber(), Attempts: e.Attempts, ExitCode: r.ExitCode, Signal: r.Signal, Reason: r.Reason,
-			Cause: string(e.Cause), CauseFrom: jsonTime(e.From, loc), CauseTo: jsonTime(e.To, loc), Explanation: e.Text}
+			Cause: string(e.Cause), CauseFrom: view.Time(e.From, loc), CauseTo: view.Time(e.To, loc), Explanation: e.Text}
 		if !r.Started.IsZero() && !r.Ended.IsZero() {
 			s := e.Duration.Seconds()
 			w.DurationSeconds = &s
@@ -173,7 +174,7 @@ func writeWhy(s Streams, j *store.Job, rep explain.Report) error {
 	} else {
 		t := &table{header: []string{"RUN", "FIRE TIME", "OUTCOME", "WHAT HAPPENED, AND WHY"}}
 		for _, e := range rep.Entries {
-			t.add("#"+strconv.FormatUint(e.Run.Seq, 10), zoneTime(e.Run.FireTime, j.Location()), string(e.Run.Outcome), e.Text)
+			t.add("#"+strconv.FormatUint(e.Run.Seq, 10), view.ZoneTime(e.Run.FireTime, j.Location()), string(e.Run.Outcome), e.Text)
 		}
 		if err := t.write(s.Out, useColor(s.Out)); err != nil {
 			return err

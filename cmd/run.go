@@ -102,8 +102,8 @@ of its events, in the environment of jobctl run and the event's:
     JOBCTL_EVENT       the event: scheduler_started, job_error... (jobctl(5))
     JOBCTL_JOB_ID      the job, for job_* events
 
-and for the events about a run (job_submitted, job_executed, job_error,
-job_missed and job_max_instances):
+and for the events about a run (job_submitted, job_started, job_executed,
+job_error, job_missed and job_max_instances):
 
     JOBCTL_RUN_ID      its number
     JOBCTL_FIRE_TIME   its fire time, in RFC 3339

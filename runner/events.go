@@ -16,7 +16,7 @@ type Event struct {
 	Name  string    // one of store.EventNames
 	Time  time.Time // when the scheduler saw it
 	JobID string    // "" for scheduler events
-	// Run is the run a job_submitted, job_executed, job_error, job_missed
+	// Run is the run a job_submitted, job_started, job_executed, job_error, job_missed
 	// or job_max_instances event is about, as recorded.
 	Run *store.Run
 }

@@ -337,13 +337,13 @@ func (h *harness) getJob(id string) *store.Job {
 }
 
 // eventNames lists the events seen, "name job", in order, but for
-// job_submitted, which every run has.
+// job_submitted and job_started, which every run made has.
 func (h *harness) eventNames() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var out []string
 	for _, e := range h.events {
-		if e.Name != store.EventJobSubmitted {
+		if e.Name != store.EventJobSubmitted && e.Name != store.EventJobStarted {
 			out = append(out, strings.TrimSpace(e.Name+" "+e.JobID))
 		}
 	}

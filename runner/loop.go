@@ -13,6 +13,7 @@ import (
 // err are the first tick's. It owns lastSeq and paused.
 func (s *Scheduler) loop(ctx context.Context, watch <-chan struct{}, next time.Time, err error) {
 	defer close(s.loopDone)
+	defer s.looping.Store(false)
 	alarm := s.clock.NewAlarm()
 	defer alarm.Close()
 	r := newRetrier(s, loopSource, "store error; trying again", "store error over: planning again")
@@ -136,6 +137,7 @@ func (s *Scheduler) act(d *decisions, now time.Time) {
 	s.mail.configure(d.settings)
 	if d.paused != s.paused {
 		s.paused = d.paused
+		s.pausedSeen.Store(d.paused)
 		if d.paused {
 			s.log.Info("scheduler paused: no job starts until it is resumed; running jobs go on")
 		} else {

@@ -183,12 +183,12 @@ type health struct {
 }
 
 func (h *health) set(src int, err error) {
-	if h.report == nil {
-		return
-	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.errs[src] = err
+	if h.report == nil {
+		return
+	}
 	switch {
 	case err != nil:
 		h.report(err)

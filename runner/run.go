@@ -31,6 +31,9 @@ func (s *Scheduler) runOne(inst *instance, r *store.Run, ctx context.Context) Ev
 		s.launched(inst)
 		if err == nil {
 			s.log.Info("run started", "job", j.ID, "run", r.Seq, "fire_time", r.FireTime, "late", at.Sub(r.FireTime).Round(time.Millisecond))
+			begun := *r
+			begun.Started = at
+			s.emit(Event{Name: store.EventJobStarted, Time: at, JobID: j.ID, Run: &begun})
 		}
 	}
 	var e exit

@@ -77,6 +77,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jobctl/jobctl/store"
@@ -155,6 +156,11 @@ type Scheduler struct {
 	lastSeq uint64 // the last journal entry read
 	paused  bool   // what the store said at the last tick, for the log
 	lapsed  bool   // the fleet's lease had lapsed at the last tick, for the log
+
+	// For Stats, from any goroutine: paused as the loop last saw it, and
+	// whether the loop runs.
+	pausedSeen atomic.Bool
+	looping    atomic.Bool
 
 	// mu guards these, for the loop, the workers, watchOrphans, Shutdown
 	// and Drain.
@@ -342,6 +348,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		return fmt.Errorf("starting the scheduler: %w", err)
 	}
 	s.paused = paused
+	s.pausedSeen.Store(paused)
 	for _, r := range interrupted {
 		s.log.Warn("run interrupted", "job", r.JobID, "run", r.Seq, "fire_time", r.FireTime, "reason", r.Reason)
 		s.emit(Event{Name: store.EventJobError, JobID: r.JobID, Run: r})
@@ -391,6 +398,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	for more && err == nil {
 		next, more, err = s.tick(ctx)
 	}
+	s.looping.Store(true)
 	go s.loop(life, watch, next, err)
 	go s.w.run()
 	return nil
@@ -565,10 +573,15 @@ func (s *Scheduler) running() bool {
 	return s.state == stateRunning
 }
 
-// emit passes e to the Events hook and the listeners.
+// emit passes e to the Events hook and the listeners, with a copy of its
+// run: the run goes on changing, and they may read it later.
 func (s *Scheduler) emit(e Event) {
 	if e.Time.IsZero() {
 		e.Time = s.clock.Now()
+	}
+	if e.Run != nil {
+		r := *e.Run
+		e.Run = &r
 	}
 	if s.cfg.Events != nil {
 		s.cfg.Events(e)

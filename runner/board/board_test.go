@@ -204,7 +204,9 @@ func TestRefreshReadsOnlyChangedJobs(t *testing.T) {
 		t.Errorf("runs of c: %s", got)
 	}
 
-	f.update(func(tx store.Tx) error { return tx.RecordChange(store.Change{Time: t0, Kind: store.JobModified, JobID: "a"}) })
+	f.update(func(tx store.Tx) error {
+		return tx.RecordChange(store.Change{Time: t0, Kind: store.JobModified, JobID: "a"})
+	})
 	wantReads(t, f.refresh(), "a")
 
 	f.b.Poke("b")

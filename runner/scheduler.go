@@ -107,6 +107,7 @@ type Scheduler struct {
 	out      *lineWriter  // cfg.Output, serialised for the runs
 	ls       *listeners
 	mail     *mailer
+	pings    *pinger
 	children *children // the processes started, kept from the reaper; nil without ReapOrphans
 	launches *launches
 	planner  planner
@@ -260,6 +261,7 @@ func New(cfg Config) (*Scheduler, error) {
 	s.killing, s.kill = context.WithCancel(context.Background())
 	s.ls = newListeners(cfg.Listeners, s.log, s.runListener)
 	s.mail = newMailer(s)
+	s.pings = newPinger(s)
 	s.w = newWriter(s)
 	return s, nil
 }
@@ -399,6 +401,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		next, more, err = s.tick(ctx)
 	}
 	s.looping.Store(true)
+	s.pings.startBeat()
 	go s.loop(life, watch, next, err)
 	go s.w.run()
 	return nil
@@ -510,7 +513,14 @@ func (s *Scheduler) finish(ctx context.Context) error {
 	s.kill()
 	<-s.idle()
 	err := s.w.close(ctx)
+	// Mail and pings have the same grace, not one after the other.
+	pinged := make(chan struct{})
+	go func() {
+		s.pings.close(ctx)
+		close(pinged)
+	}()
 	s.mail.close(ctx)
+	<-pinged
 	s.endSession()
 	if s.fleet != nil {
 		s.leave()

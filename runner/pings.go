@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -110,6 +111,26 @@ func endPing(r *store.Run) (signal, body string, ok bool) {
 		body += note + "\n"
 	}
 	return signal, ping.Body(body), true
+}
+
+// pingOf adds to pings, read in tx, the Ping of run r's job, if it has
+// one: for a run that another scheduler started, and this one ends (a dead
+// scheduler's, recorded interrupted). A job removed since has none.
+func pingOf(tx store.Tx, r *store.Run, pings map[*store.Run]string) (map[*store.Run]string, error) {
+	j, err := tx.Job(r.JobID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return pings, nil
+	case err != nil:
+		return pings, err
+	case j.Options.Ping == "":
+		return pings, nil
+	}
+	if pings == nil {
+		pings = map[*store.Run]string{}
+	}
+	pings[r] = j.Options.Ping
+	return pings, nil
 }
 
 // endedAs says how r ended, for a ping's body: its outcome, and why.

@@ -255,3 +255,23 @@ func TestHeartbeat(t *testing.T) {
 		t.Errorf("heartbeats:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestPingInterrupted: a run a dead scheduler left running, recorded
+// interrupted by the next, is pinged /fail with the rid its start had.
+func TestPingInterrupted(t *testing.T) {
+	m := newMonitor(t)
+	h := newHarness(t, t0)
+	quickPings(h, time.Second)
+	j := job("a", cron("0 0 1 1 *"))
+	j.Options.Ping = m.srv.URL + "/a"
+	h.put(j)
+	dead := &store.Run{JobID: "a", FireTime: t0.Add(-time.Hour), Submitted: t0.Add(-time.Hour), Outcome: store.Running, Owner: "dead:1"}
+	if err := h.st.Update(context.Background(), func(tx store.Tx) error { return tx.AddRun(dead) }); err != nil {
+		t.Fatal(err)
+	}
+	h.start(Config{})
+	got := m.wait(1)
+	if want := "POST /a/fail?rid=" + ping.RunID("a", dead.Seq) + " jobctl: run " + strconv.FormatUint(dead.Seq, 10) + " of a interrupted: "; len(got) != 1 || !strings.HasPrefix(got[0], want) {
+		t.Errorf("pings %q; want one starting %q", got, want)
+	}
+}

@@ -281,6 +281,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	now := s.clock.Now()
 	s.session.Start = now
 	var interrupted []*store.Run
+	var interruptedPings map[*store.Run]string
 	var orphans map[*store.Run][]int
 	var paused bool
 	var joined renewal
@@ -288,7 +289,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	var fleetRunning bool
 	sent := time.Now()
 	err := s.cfg.Store.Update(ctx, func(tx store.Tx) error {
-		interrupted, orphans, paused = nil, nil, false
+		interrupted, interruptedPings, orphans, paused = nil, nil, nil, false
 		if ftx, ok := tx.(store.FleetTx); ok {
 			// In a fleet, the runs in progress are the others'.
 			s.fleet = newFleet(s.session, s.cfg.Lease)
@@ -313,6 +314,9 @@ func (s *Scheduler) Start(ctx context.Context) error {
 					return err
 				}
 				if err := store.RunEnded(tx, r, now); err != nil {
+					return err
+				}
+				if interruptedPings, err = pingOf(tx, r, interruptedPings); err != nil {
 					return err
 				}
 			}
@@ -354,6 +358,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	for _, r := range interrupted {
 		s.log.Warn("run interrupted", "job", r.JobID, "run", r.Seq, "fire_time", r.FireTime, "reason", r.Reason)
 		s.emit(Event{Name: store.EventJobError, JobID: r.JobID, Run: r})
+		s.pings.ended(interruptedPings[r], r)
 		if pids := orphans[r]; len(pids) > 0 {
 			s.mu.Lock()
 			s.instances[r.JobID]++ // before the first tick: watchOrphans keeps it

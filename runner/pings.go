@@ -36,8 +36,9 @@ type pinger struct {
 	beat   atomic.Pointer[beatSettings]
 	// changed wakes the heartbeat when beat changes.
 	changed chan struct{}
-	stop    context.CancelFunc // ends the heartbeat; nil before start
-	done    chan struct{}      // closed when the heartbeat returns
+	// Set by startBeat (Start), read by close (Shutdown), which follows.
+	stop context.CancelFunc // ends the heartbeat; nil before start
+	done chan struct{}      // closed when the heartbeat returns
 }
 
 // beatSettings are the store's Settings.Ping and its period.
@@ -48,7 +49,11 @@ type beatSettings struct {
 
 func newPinger(s *Scheduler) *pinger {
 	p := &pinger{s: s, changed: make(chan struct{}, 1)}
-	p.sender = ping.New(ping.Config{Logger: s.log, UserAgent: "jobctl/" + s.cfg.Version})
+	agent := "jobctl"
+	if s.cfg.Version != "" {
+		agent += "/" + s.cfg.Version
+	}
+	p.sender = ping.New(ping.Config{Logger: s.log, UserAgent: agent})
 	p.beat.Store(&beatSettings{})
 	return p
 }
@@ -194,7 +199,9 @@ func (p *pinger) heartbeat(ctx context.Context) {
 	}
 }
 
-// pulse pings url once: alive, or failing with the store's error.
+// pulse pings url once: alive, or failing with the store's error. It
+// beats on through a shutdown's wait for the running jobs: the scheduler
+// is there, and stops cleanly.
 func (p *pinger) pulse(url string) {
 	signal, body := "", "jobctl scheduler "+p.s.cfg.Owner+" is running"
 	if err := p.s.health.err(); err != nil {

@@ -130,3 +130,14 @@ ping = "https:///abc"
 		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+func TestPingLint(t *testing.T) {
+	f := mustParse(t, "[scheduler]\nping_every = \"5m\"\n")
+	var got []string
+	for _, w := range Lint(f, now) {
+		got = append(got, w.Error())
+	}
+	if want := "jobs.toml: [scheduler] ping_every, but no ping: the scheduler pings nothing"; len(got) != 1 || got[0] != want {
+		t.Errorf("warnings %q; want %q", got, want)
+	}
+}

@@ -65,6 +65,7 @@ func (f *optionFlags) register(c *cobra.Command, db *database, withDefaults bool
 	fs.StringVar(&f.ping, "ping", "", `URL of a run monitor (healthchecks.io conventions) pinged as each run starts and ends; "" for none`)
 	_ = c.RegisterFlagCompletionFunc("executor", completeExecutors(db))
 	_ = c.RegisterFlagCompletionFunc("mail-on", cobra.FixedCompletions(store.MailOnNames, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("ping", cobra.NoFileCompletions)
 	_ = c.RegisterFlagCompletionFunc("misfire-grace", cobra.FixedCompletions([]string{"30s", "1m", "5m", "1h", "none"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.MarkFlagDirname("dir")
 }

@@ -32,6 +32,7 @@ type optionFlags struct {
 	policy       policyFlags
 	mailTo       string
 	mailOn       string
+	ping         string
 }
 
 // register wires the flags into c; the executors complete from the stored
@@ -61,8 +62,10 @@ func (f *optionFlags) register(c *cobra.Command, db *database, withDefaults bool
 	f.policy.register(c)
 	fs.StringVar(&f.mailTo, "mailto", "", `ADDRESSES (comma-separated) the runs' output is mailed to, as cron's MAILTO; "" for none (unset: the scheduler's [scheduler] mailto)`)
 	fs.StringVar(&f.mailOn, "mail-on", mailOn, "which runs are mailed: output (printed something, or did not succeed), failure, or always")
+	fs.StringVar(&f.ping, "ping", "", `URL of a run monitor (healthchecks.io conventions) pinged as each run starts and ends; "" for none`)
 	_ = c.RegisterFlagCompletionFunc("executor", completeExecutors(db))
 	_ = c.RegisterFlagCompletionFunc("mail-on", cobra.FixedCompletions(store.MailOnNames, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("ping", cobra.NoFileCompletions)
 	_ = c.RegisterFlagCompletionFunc("misfire-grace", cobra.FixedCompletions([]string{"30s", "1m", "5m", "1h", "none"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.MarkFlagDirname("dir")
 }
@@ -155,6 +158,12 @@ func (f *optionFlags) apply(fs *pflag.FlagSet, j *store.Job, all bool) error {
 			return usagef("--mail-on: %v", err)
 		}
 		o.MailOn = on
+	}
+	if set("ping") {
+		if err := store.CheckPing(f.ping); err != nil {
+			return usagef("--ping: %v", err)
+		}
+		o.Ping = f.ping
 	}
 	if err := store.CheckOptions(*o); err != nil {
 		return asUsage(err)

@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -78,7 +82,7 @@ func runScripts(t *testing.T, onPostgres bool) {
 			env.Setenv("GORACE", "atexit_sleep_ms=0")
 			return nil
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"status": status, "pgjoin": pgjoin},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"status": status, "pgjoin": pgjoin, "pingserver": pingserver},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
 			case "privategroup":
@@ -212,4 +216,43 @@ func pgjoin(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		return tx.AddRun(&store.Run{JobID: args[2], FireTime: now, Submitted: now, Outcome: store.Running, Owner: args[0]})
 	}))
+}
+
+// pingserver VAR starts a run monitor for the rest of the script, at the
+// URL it sets $VAR to, which records each request it gets in $WORK/VAR.log:
+// a line "METHOD PATH?QUERY", then the lines of the body, each after "> ".
+// It answers 200, and 500 to a path ending in /flaky the first time.
+func pingserver(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: pingserver VAR")
+	}
+	logPath := ts.MkAbs(args[0] + ".log")
+	ts.Check(os.WriteFile(logPath, nil, 0o644))
+	var mu sync.Mutex
+	flaked := map[string]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s %s\n", r.Method, r.URL.RequestURI())
+		for line := range strings.Lines(string(body)) {
+			b.WriteString("> " + strings.TrimSuffix(line, "\n") + "\n")
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		f, err := os.OpenFile(logPath, os.O_APPEND|os.O_WRONLY, 0)
+		if err == nil {
+			_, err = f.WriteString(b.String())
+			f.Close()
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		if strings.HasSuffix(r.URL.Path, "/flaky") && !flaked[r.URL.Path] {
+			flaked[r.URL.Path] = true
+			http.Error(w, "try again", http.StatusInternalServerError)
+		}
+	}))
+	ts.Defer(srv.Close)
+	ts.Setenv(args[0], srv.URL)
 }

@@ -157,6 +157,7 @@ func writeShow(w io.Writer, j *store.Job, set store.Settings, fires []time.Time,
 	}
 	field("Mail to", mailTo(o, set))
 	field("Mail on", o.MailOn.String())
+	field("Ping", orDash(o.Ping))
 	field("Anchor", at(j.Anchor))
 	field("Created", at(j.Created))
 	field("Updated", at(j.Updated))

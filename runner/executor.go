@@ -140,6 +140,7 @@ func (s *Scheduler) abandon(inst *instance, runs []*store.Run, reason string) {
 	for _, r := range runs {
 		s.untrack(r)
 		r.Outcome, r.Reason = store.Missed, reason
+		s.pings.ended(inst.job.Options.Ping, r)
 		s.w.put(r, Event{Name: store.EventJobMissed, JobID: r.JobID, Run: r}, afterRun{})
 	}
 }
@@ -200,6 +201,7 @@ func (s *Scheduler) execute(inst *instance) {
 		if !after.retry {
 			s.mail.post(j, r) // of an attempt to be retried, the last
 		}
+		s.pings.ended(j.Options.Ping, r) // a retry pending: a /log
 		if i == len(inst.runs)-1 {
 			// The instance ends: one of the job's buffered fire times may
 			// start (a job that buffers none reads no job to say so). Its

@@ -109,6 +109,7 @@ func (s *Scheduler) mayStart(inst *instance) bool {
 // takeOver is what a member found and did about dead members.
 type takeOver struct {
 	interrupted []*store.Run
+	pings       map[*store.Run]string // the interrupted runs' jobs' Ping
 	recovered   []*instance
 }
 
@@ -224,6 +225,9 @@ func (s *Scheduler) reap(ftx store.FleetTx, now time.Time, dead map[string]strin
 			return nil, err
 		}
 		t.interrupted = append(t.interrupted, r)
+		if t.pings, err = pingOf(ftx, r, t.pings); err != nil {
+			return nil, err
+		}
 		inst, err := s.recover(ftx, r, now)
 		if err != nil {
 			return nil, err
@@ -330,6 +334,7 @@ func (s *Scheduler) tookOver(t *takeOver) {
 	for _, r := range t.interrupted {
 		s.log.Warn("run interrupted", "job", r.JobID, "run", r.Seq, "fire_time", r.FireTime, "reason", r.Reason)
 		s.emit(Event{Name: store.EventJobError, JobID: r.JobID, Run: r})
+		s.pings.ended(t.pings[r], r)
 	}
 	if len(t.recovered) == 0 {
 		return

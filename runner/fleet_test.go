@@ -6,12 +6,15 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jobctl/jobctl/internal/pgtest"
+	"github.com/jobctl/jobctl/runner/ping"
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
 	"github.com/jobctl/jobctl/store/postgres"
@@ -183,6 +186,8 @@ func TestFleetTakeover(t *testing.T) {
 		t.Fatal(err)
 	}
 	j.Options.Recover = true
+	mon := newMonitor(t)
+	j.Options.Ping = mon.srv.URL + "/backup"
 	storetest.Put(t, admin, j)
 	waitFor(t, 5*time.Second, "the doomed scheduler starts the run", func() bool { return len(c.list()) == 1 })
 	deadStore.Close()
@@ -208,6 +213,17 @@ func TestFleetTakeover(t *testing.T) {
 	}
 	if runs[0].Owner != "survivor" || runs[0].Attempt != 2 {
 		t.Errorf("the recovered run: owner %s, attempt %d", runs[0].Owner, runs[0].Attempt)
+	}
+	// The monitor hears of the run the doomed scheduler started from the
+	// survivor, under the rid the doomed one started it with.
+	startRID, endRID := ping.RunID("backup", first.Seq), ping.RunID("backup", runs[0].Seq)
+	for _, want := range []string{"POST /backup/start?rid=" + startRID, "POST /backup/fail?rid=" + startRID + " jobctl: run " + strconv.FormatUint(first.Seq, 10) + " of backup interrupted: its scheduler doomed",
+		"POST /backup/start?rid=" + endRID, "POST /backup/0?rid=" + endRID} {
+		waitFor(t, 5*time.Second, want, func() bool {
+			mon.mu.Lock()
+			defer mon.mu.Unlock()
+			return slices.ContainsFunc(mon.got, func(g string) bool { return strings.HasPrefix(g, want) })
+		})
 	}
 	if took > lease+2*time.Second {
 		t.Errorf("taken over %v after the cut, want within the lease (%v) and a renewal", took, lease)

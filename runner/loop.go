@@ -135,6 +135,7 @@ func (s *Scheduler) act(d *decisions, now time.Time) {
 		s.emit(Event{Name: string(c.Kind), Time: c.Time, JobID: c.JobID})
 	}
 	s.mail.configure(d.settings)
+	s.pings.configure(d.settings)
 	if d.paused != s.paused {
 		s.paused = d.paused
 		s.pausedSeen.Store(d.paused)
@@ -158,6 +159,9 @@ func (s *Scheduler) act(d *decisions, now time.Time) {
 			s.log.Warn("run skipped", "job", r.JobID, "run", r.Seq, "fire_time", r.FireTime, "reason", r.Reason)
 		}
 		s.emit(e)
+	}
+	for _, m := range d.missed {
+		s.pings.ended(m.ping, m.run)
 	}
 	s.stopRuns(d.stops)
 	for _, id := range d.finished {

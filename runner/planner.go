@@ -31,6 +31,7 @@ type decisions struct {
 	paused   bool           // the scheduler is paused: nothing was planned
 	settings store.Settings // as read, for the mail settings
 	events   []Event        // missed and skipped runs
+	missed   []missedPing   // the missed runs of jobs with a Ping
 	submit   []*instance    // to hand to executors
 	finished []string       // jobs whose trigger has no more fire times
 	broken   []*store.Job
@@ -44,6 +45,12 @@ type decisions struct {
 	next    time.Time // the earliest next run time, zero: none
 	nextJob string    // the job due then, if asked for
 	more    bool      // a full batch was due: look again at once
+}
+
+// missedPing is a run missed by the planning, to ping j's check with.
+type missedPing struct {
+	ping string // its job's Options.Ping
+	run  *store.Run
 }
 
 // decide reads, in tx, the journal after entry since, the scheduler's
@@ -214,6 +221,9 @@ func (p *planner) plan(tx store.Tx, j *store.Job, at, now time.Time, inFlight in
 		}
 		if event != "" {
 			d.events = append(d.events, Event{Name: event, JobID: j.ID, Run: r})
+			if r.Outcome == store.Missed && j.Options.Ping != "" {
+				d.missed = append(d.missed, missedPing{ping: j.Options.Ping, run: r})
+			}
 			continue
 		}
 		if inst == nil {

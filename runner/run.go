@@ -34,6 +34,7 @@ func (s *Scheduler) runOne(inst *instance, r *store.Run, ctx context.Context) Ev
 			begun := *r
 			begun.Started = at
 			s.emit(Event{Name: store.EventJobStarted, Time: at, JobID: j.ID, Run: &begun})
+			s.pings.started(j.Options.Ping, &begun)
 		}
 	}
 	var e exit

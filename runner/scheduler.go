@@ -107,6 +107,7 @@ type Scheduler struct {
 	out      *lineWriter  // cfg.Output, serialised for the runs
 	ls       *listeners
 	mail     *mailer
+	pings    *pinger
 	children *children // the processes started, kept from the reaper; nil without ReapOrphans
 	launches *launches
 	planner  planner
@@ -260,6 +261,7 @@ func New(cfg Config) (*Scheduler, error) {
 	s.killing, s.kill = context.WithCancel(context.Background())
 	s.ls = newListeners(cfg.Listeners, s.log, s.runListener)
 	s.mail = newMailer(s)
+	s.pings = newPinger(s)
 	s.w = newWriter(s)
 	return s, nil
 }
@@ -279,6 +281,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	now := s.clock.Now()
 	s.session.Start = now
 	var interrupted []*store.Run
+	var interruptedPings map[*store.Run]string
 	var orphans map[*store.Run][]int
 	var paused bool
 	var joined renewal
@@ -286,7 +289,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	var fleetRunning bool
 	sent := time.Now()
 	err := s.cfg.Store.Update(ctx, func(tx store.Tx) error {
-		interrupted, orphans, paused = nil, nil, false
+		interrupted, interruptedPings, orphans, paused = nil, nil, nil, false
 		if ftx, ok := tx.(store.FleetTx); ok {
 			// In a fleet, the runs in progress are the others'.
 			s.fleet = newFleet(s.session, s.cfg.Lease)
@@ -311,6 +314,9 @@ func (s *Scheduler) Start(ctx context.Context) error {
 					return err
 				}
 				if err := store.RunEnded(tx, r, now); err != nil {
+					return err
+				}
+				if interruptedPings, err = pingOf(tx, r, interruptedPings); err != nil {
 					return err
 				}
 			}
@@ -352,6 +358,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	for _, r := range interrupted {
 		s.log.Warn("run interrupted", "job", r.JobID, "run", r.Seq, "fire_time", r.FireTime, "reason", r.Reason)
 		s.emit(Event{Name: store.EventJobError, JobID: r.JobID, Run: r})
+		s.pings.ended(interruptedPings[r], r)
 		if pids := orphans[r]; len(pids) > 0 {
 			s.mu.Lock()
 			s.instances[r.JobID]++ // before the first tick: watchOrphans keeps it
@@ -399,6 +406,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		next, more, err = s.tick(ctx)
 	}
 	s.looping.Store(true)
+	s.pings.startBeat()
 	go s.loop(life, watch, next, err)
 	go s.w.run()
 	return nil
@@ -510,7 +518,14 @@ func (s *Scheduler) finish(ctx context.Context) error {
 	s.kill()
 	<-s.idle()
 	err := s.w.close(ctx)
+	// Mail and pings have the same grace, not one after the other.
+	pinged := make(chan struct{})
+	go func() {
+		s.pings.close(ctx)
+		close(pinged)
+	}()
 	s.mail.close(ctx)
+	<-pinged
 	s.endSession()
 	if s.fleet != nil {
 		s.leave()

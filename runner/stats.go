@@ -21,6 +21,10 @@ type Stats struct {
 	// from their planning to their last run's record (jobs with none are
 	// absent).
 	Instances map[string]int
+	// PingFailures counts the run monitors' pings given up since the
+	// scheduler started (see pings.go): failed after their retries,
+	// refused, or dropped from a full queue or at shutdown. It only grows.
+	PingFailures uint64
 }
 
 // ExecutorStats is one executor's pool.
@@ -33,7 +37,7 @@ type ExecutorStats struct {
 // Stats returns what s is doing now. It may be called from any goroutine,
 // at any time.
 func (s *Scheduler) Stats() Stats {
-	st := Stats{Owner: s.cfg.Owner, Paused: s.pausedSeen.Load(), StoreError: s.health.err()}
+	st := Stats{Owner: s.cfg.Owner, Paused: s.pausedSeen.Load(), StoreError: s.health.err(), PingFailures: s.pings.sender.Failures()}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st.Fleet = s.fleet != nil && s.state != stateNew

@@ -126,7 +126,7 @@ func CheckOptions(o Options) error {
 	if _, err := ParseMailOn(o.MailOn.String()); err != nil {
 		return fmt.Errorf("mail_on: %w", err)
 	}
-	return nil
+	return CheckPing(o.Ping)
 }
 
 // CheckExecutorName reports whether name can name an executor: the rules

@@ -67,6 +67,12 @@ func (s Settings) Check() error {
 	if err := CheckMailTo(s.MailTo); err != nil {
 		return err
 	}
+	if err := CheckPing(s.Ping); err != nil {
+		return err
+	}
+	if err := CheckPingEvery(s.PingEvery); err != nil {
+		return err
+	}
 	return CheckSendmail(s.Sendmail)
 }
 

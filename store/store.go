@@ -87,6 +87,9 @@ type Options struct {
 	// (Settings.MailTo). MailOn says which runs (see mail.go).
 	MailTo *string `json:"mailto,omitempty"`
 	MailOn MailOn  `json:"mail_on,omitempty"`
+	// Ping is a run monitor's URL (healthchecks.io conventions): each run
+	// is pinged there as it starts and ends (see runner/ping.go); "": none.
+	Ping string `json:"ping,omitempty"`
 }
 
 // Equal reports whether o and p say the same, comparing every field,
@@ -350,6 +353,11 @@ type Settings struct {
 	// scheduler of a store mails alike, with or without the jobfile.
 	MailTo   string `json:"mailto,omitempty"`
 	Sendmail string `json:"sendmail,omitempty"`
+	// Ping is a run monitor's URL that every scheduler of the store pings
+	// each PingEvery while it runs, as a heartbeat ("": none): the
+	// jobfile's [scheduler] ping and ping_every (0: DefaultPingEvery).
+	Ping      string        `json:"ping,omitempty"`
+	PingEvery time.Duration `json:"ping_every,omitempty"`
 }
 
 // Executor is a named pool of workers that jobs run in.

@@ -27,6 +27,7 @@ import (
 
 	"github.com/jobctl/jobctl/cmd"
 	"github.com/jobctl/jobctl/runner"
+	"github.com/jobctl/jobctl/runner/ping"
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
 	"github.com/jobctl/jobctl/store/jobfile"
@@ -125,6 +126,10 @@ func jobfileData() any {
 		"Sendmail":     store.DefaultSendmail,
 		"MailTimeout":  schedule.FormatDuration(runner.MailTimeout),
 		"MaxSubject":   runner.MaxSubject,
+		"PingEvery":    schedule.FormatDuration(store.DefaultPingEvery),
+		"PingTimeout":  schedule.FormatDuration(ping.Timeout),
+		"PingMaxBody":  ping.MaxBody,
+		"PingRetries":  len(ping.DefaultBackoff),
 		"Example":      example,
 	}
 }

@@ -160,6 +160,7 @@ func applySettings(tx store.Tx, f *File) (bool, error) {
 		s.HistoryLimit = limit
 	}
 	s.MailTo, s.Sendmail = f.Scheduler.MailTo, f.Scheduler.Sendmail
+	s.Ping, s.PingEvery = f.Scheduler.Ping, f.Scheduler.PingEvery
 	s.Executors = slices.Clone(f.Executors)
 	s.Listeners = nil
 	for _, l := range f.Listeners {

@@ -25,7 +25,7 @@ var (
 	fieldKeys    = []string{"year", "month", "day", "week", "day_of_week", "hour", "minute", "second"}
 	jobKeys      = slices.Concat([]string{"id", "name", "command"}, triggerKinds, boundKeys, []string{
 		"misfire_grace_time", "coalesce", "max_instances", "executor", "timeout", "jitter", "dir", "env", "recover", "paused", "store",
-		"mailto", "mail_on"}, policyKeys)
+		"mailto", "mail_on", "ping"}, policyKeys)
 )
 
 type decoder struct {
@@ -134,7 +134,7 @@ func (d *decoder) file() *File {
 }
 
 func (d *decoder) scheduler(f *File, m map[string]any) {
-	d.unknown("scheduler", "scheduler", m, "timezone", "history_limit", "mailto", "sendmail")
+	d.unknown("scheduler", "scheduler", m, "timezone", "history_limit", "mailto", "sendmail", "ping", "ping_every")
 	if v, ok := m["timezone"]; ok {
 		if tz, ok := d.str("scheduler.timezone", "scheduler.timezone", v); ok {
 			if _, err := schedule.LoadLocation(tz); err != nil {
@@ -156,6 +156,20 @@ func (d *decoder) scheduler(f *File, m map[string]any) {
 	if v, ok := m["mailto"]; ok {
 		if to, ok := d.mailTo("scheduler.mailto", "scheduler", v); ok {
 			f.Scheduler.MailTo = to
+		}
+	}
+	if v, ok := m["ping"]; ok {
+		if u, ok := d.ping("scheduler.ping", "scheduler", v); ok {
+			f.Scheduler.Ping = u
+		}
+	}
+	if v, ok := m["ping_every"]; ok {
+		if every, ok := d.duration("scheduler.ping_every", "scheduler.ping_every", v); ok {
+			if err := store.CheckPingEvery(every); err != nil {
+				d.errorf("scheduler.ping_every", "scheduler", "%v", err)
+			} else {
+				f.Scheduler.PingEvery = every
+			}
 		}
 	}
 	if v, ok := m["sendmail"]; ok {
@@ -182,8 +196,21 @@ func (d *decoder) mailTo(path, label string, v any) (string, bool) {
 	return to, true
 }
 
+// ping reads a run monitor's URL, "" for none.
+func (d *decoder) ping(path, label string, v any) (string, bool) {
+	u, ok := d.str(path, label+": ping", v)
+	if !ok {
+		return "", false
+	}
+	if err := store.CheckPing(u); err != nil {
+		d.errorf(path, label, "%v", err)
+		return "", false
+	}
+	return u, true
+}
+
 func (d *decoder) defaults(f *File, m map[string]any) {
-	d.unknown("job_defaults", "job_defaults", m, slices.Concat([]string{"coalesce", "max_instances", "misfire_grace_time", "recover", "mailto", "mail_on"}, policyKeys)...)
+	d.unknown("job_defaults", "job_defaults", m, slices.Concat([]string{"coalesce", "max_instances", "misfire_grace_time", "recover", "mailto", "mail_on", "ping"}, policyKeys)...)
 	d.options("job_defaults", "job_defaults", m, &f.Defaults)
 }
 
@@ -217,6 +244,11 @@ func (d *decoder) options(path, label string, m map[string]any, o *store.Options
 	if v, ok := m["mailto"]; ok {
 		if to, ok := d.mailTo(path+".mailto", label, v); ok {
 			o.MailTo = &to
+		}
+	}
+	if v, ok := m["ping"]; ok {
+		if u, ok := d.ping(path+".ping", label, v); ok {
+			o.Ping = u
 		}
 	}
 	if v, ok := m["mail_on"]; ok {

@@ -25,7 +25,7 @@ import (
 func Export(settings store.Settings, jobs []*store.Job) ([]byte, error) {
 	var b strings.Builder
 	b.WriteString("# A jobctl jobfile, written by jobctl export. Apply it with: jobctl apply -f FILE\n")
-	if settings.HistoryLimit != 0 || settings.MailTo != "" || settings.Sendmail != "" {
+	if settings.HistoryLimit != 0 || settings.MailTo != "" || settings.Sendmail != "" || settings.Ping != "" || settings.PingEvery != 0 {
 		b.WriteString("\n[scheduler]\n")
 		if settings.HistoryLimit != 0 {
 			fmt.Fprintf(&b, "history_limit = %d\n", settings.HistoryLimit)
@@ -35,6 +35,12 @@ func Export(settings store.Settings, jobs []*store.Job) ([]byte, error) {
 		}
 		if settings.Sendmail != "" {
 			fmt.Fprintf(&b, "sendmail = %s\n", tomlString(settings.Sendmail))
+		}
+		if settings.Ping != "" {
+			fmt.Fprintf(&b, "ping = %s\n", tomlString(settings.Ping))
+		}
+		if settings.PingEvery != 0 {
+			fmt.Fprintf(&b, "ping_every = %s\n", tomlString(schedule.FormatDuration(settings.PingEvery)))
 		}
 	}
 	executors := map[string]int{}
@@ -117,6 +123,9 @@ func Export(settings store.Settings, jobs []*store.Job) ([]byte, error) {
 		}
 		if o.MailOn != def.MailOn {
 			kv("mail_on", tomlString(o.MailOn.String()))
+		}
+		if o.Ping != "" {
+			kv("ping", tomlString(o.Ping))
 		}
 		if j.State == store.Paused {
 			kv("paused", "true")

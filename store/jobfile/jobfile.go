@@ -6,6 +6,8 @@
 //	history_limit = 200              # finished runs kept per job
 //	mailto = "ops@example.com"       # mail runs' output here, as cron's MAILTO
 //	sendmail = "/usr/sbin/sendmail"  # default: sendmail on PATH
+//	ping = "https://hc-ping.com/UUID" # a run monitor each scheduler pings every ping_every
+//	ping_every = "1m"                # default 1m
 //
 //	[job_defaults]                   # optional; override the built-in defaults
 //	coalesce = true                  # default true
@@ -13,6 +15,7 @@
 //	misfire_grace_time = "1m"        # a duration, an integer of seconds, or "none"
 //	recover = false                  # default false; see store.Options.Recover
 //	mail_on = "output"               # output, failure or always; see store.MailOn
+//	ping = ""                        # a run monitor's URL; default none
 //
 //	[executors.slow]                 # a named pool; "default" always exists
 //	max_workers = 2
@@ -38,7 +41,8 @@
 // name, misfire_grace_time, coalesce, max_instances, executor, timeout,
 // jitter, dir (relative to the jobfile's directory), env (a table of
 // strings), recover, mailto ("" for no mail, though [scheduler] has a
-// mailto), mail_on and paused; and store, the [stores.NAME] it goes in.
+// mailto), mail_on, ping (a run monitor's URL, pinged as each run starts
+// and ends) and paused; and store, the [stores.NAME] it goes in.
 // Unknown keys are errors.
 //
 // Parse reports every error it finds, each with its line and column, not
@@ -81,6 +85,10 @@ type Scheduler struct {
 	HistoryLimit int    // 0: not set
 	MailTo       string // mail of the jobs that set no mailto goes here; "": none
 	Sendmail     string // the program mail is sent with; "": sendmail on PATH
+	// Ping is the scheduler's run monitor, pinged every PingEvery (0:
+	// store.DefaultPingEvery) by each scheduler; "": none.
+	Ping      string
+	PingEvery time.Duration
 }
 
 // Executor is a named pool of workers, as the store keeps it.

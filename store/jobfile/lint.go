@@ -54,6 +54,9 @@ func Lint(f *File, now time.Time) []*Error {
 		}
 	}
 	ws = append(ws, mailPitfalls(f)...)
+	if f.Scheduler.PingEvery != 0 && f.Scheduler.Ping == "" {
+		ws = append(ws, &Error{File: f.Name, Msg: "[scheduler] ping_every, but no ping: the scheduler pings nothing"})
+	}
 	slices.SortStableFunc(ws, func(a, b *Error) int { return cmp.Compare(a.Pos.Line, b.Pos.Line) })
 	return ws
 }

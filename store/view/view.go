@@ -44,6 +44,7 @@ type Job struct {
 	Buffered         []*string         `json:"buffered"`      // fire times waiting for an instance to end
 	MailTo           *string           `json:"mailto"`        // null: the scheduler's
 	MailOn           string            `json:"mail_on"`
+	Ping             string            `json:"ping"` // a run monitor's URL; "": none
 	Created          *string           `json:"created"`
 	Updated          *string           `json:"updated"`
 	Broken           string            `json:"broken,omitempty"`
@@ -57,7 +58,7 @@ func NewJob(j *store.Job) Job {
 		NextRunTime: Time(j.NextRun, loc), State: State(j), Paused: j.State == store.Paused,
 		Executor: j.Options.Executor, MaxInstances: j.Options.MaxInstances, Coalesce: j.Options.Coalesce,
 		Jitter: j.Options.Jitter.Seconds(), Dir: j.Options.Dir, Env: map[string]string{}, Recover: j.Options.Recover,
-		MailTo: j.Options.MailTo, MailOn: j.Options.MailOn.String(),
+		MailTo: j.Options.MailTo, MailOn: j.Options.MailOn.String(), Ping: j.Options.Ping,
 		Created: Time(j.Created, loc), Updated: Time(j.Updated, loc), Broken: j.Broken,
 	}
 	if j.Broken == "" {

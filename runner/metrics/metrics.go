@@ -15,7 +15,8 @@
 //     jobctl_runs_running, jobctl_missed_total, jobctl_skipped_total.
 //   - At each scrape, the board's latest snapshot (the store as read a
 //     moment ago, the whole fleet's) gives the jobs' next runs, pauses and
-//     last runs; the scheduler's Stats its executors and its pause.
+//     last runs; the scheduler's Stats its executors, its pause and its
+//     pings' failures.
 package metrics
 
 import (

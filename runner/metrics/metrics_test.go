@@ -337,3 +337,14 @@ func TestMetricsForgetARemovedJob(t *testing.T) {
 		return !runs && !paused
 	})
 }
+
+func TestMetricsPingFailures(t *testing.T) {
+	gone := httptest.NewServer(http.NotFoundHandler()) // a 404 is final: no retry
+	defer gone.Close()
+	w := newWorld(t, "", newJob(t, "ok", "ok", schedule.Spec{Cron: "0 * * * *", Timezone: "UTC"}, t0,
+		func(o *store.Options) { o.Ping = gone.URL + "/check" }))
+	w.waitFor("the start and end pings to fail", func() bool {
+		v, _ := value(w.scrape(), "jobctl_ping_failures_total", nil)
+		return v == 2
+	})
+}

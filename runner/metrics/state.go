@@ -26,12 +26,14 @@ var (
 		"Workers of the executor running a run now.", []string{"executor"}, nil)
 	schedulerPausedDesc = prometheus.NewDesc("jobctl_scheduler_paused",
 		"1 while the scheduler is paused (jobctl scheduler pause), else 0.", nil, nil)
+	pingFailuresDesc = prometheus.NewDesc("jobctl_ping_failures_total",
+		"Pings of run monitors given up after their retries (or dropped, their queue full).", nil, nil)
 	buildDesc = prometheus.NewDesc("jobctl_build_info",
 		"Always 1; the version of jobctl serving these metrics.", []string{"version"}, nil)
 )
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{runningDesc, nextRunDesc, lastRunDesc, lastSuccessDesc, jobPausedDesc, busyDesc, schedulerPausedDesc, buildDesc} {
+	for _, d := range []*prometheus.Desc{runningDesc, nextRunDesc, lastRunDesc, lastSuccessDesc, jobPausedDesc, busyDesc, schedulerPausedDesc, pingFailuresDesc, buildDesc} {
 		ch <- d
 	}
 }
@@ -43,6 +45,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(buildDesc, 1, c.cfg.Version)
 	st := c.cfg.Stats()
 	gauge(schedulerPausedDesc, bit(st.Paused))
+	ch <- prometheus.MustNewConstMetric(pingFailuresDesc, prometheus.CounterValue, float64(st.PingFailures))
 	for name, e := range st.Executors {
 		gauge(busyDesc, float64(e.Busy), name)
 	}

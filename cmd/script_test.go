@@ -78,7 +78,7 @@ func runScripts(t *testing.T, onPostgres bool) {
 			env.Setenv("GORACE", "atexit_sleep_ms=0")
 			return nil
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"status": status, "pgjoin": pgjoin},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"status": status, "pgjoin": pgjoin, "waitdash": waitdash, "httpget": httpget},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
 			case "privategroup":

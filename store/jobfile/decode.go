@@ -134,7 +134,12 @@ func (d *decoder) file() *File {
 }
 
 func (d *decoder) scheduler(f *File, m map[string]any) {
-	d.unknown("scheduler", "scheduler", m, "timezone", "history_limit", "mailto", "sendmail")
+	d.unknown("scheduler", "scheduler", m, "timezone", "history_limit", "mailto", "sendmail", "http")
+	if v, ok := m["http"]; ok {
+		if addr, ok := d.str("scheduler.http", "scheduler.http", v); ok {
+			f.Scheduler.HTTP = addr
+		}
+	}
 	if v, ok := m["timezone"]; ok {
 		if tz, ok := d.str("scheduler.timezone", "scheduler.timezone", v); ok {
 			if _, err := schedule.LoadLocation(tz); err != nil {

@@ -81,6 +81,10 @@ type Scheduler struct {
 	HistoryLimit int    // 0: not set
 	MailTo       string // mail of the jobs that set no mailto goes here; "": none
 	Sendmail     string // the program mail is sent with; "": sendmail on PATH
+	// HTTP is where jobctl run -f serves its dashboard ([HOST:]PORT, as
+	// --http, which cmd checks); "": nowhere. Not kept in the store: it is
+	// the running process's, not the jobs'.
+	HTTP string
 }
 
 // Executor is a named pool of workers, as the store keeps it.

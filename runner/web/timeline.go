@@ -19,20 +19,21 @@ import (
 // marks of their own shapes on a row beneath. Colours say the outcome; the
 // classes, titles and a summary say it in words too.
 const (
-	timelineWidth = 600.0 // the viewBox's; the SVG scales to the page
+	timelineWidth = 1000.0 // the viewBox's; the SVG scales to the page
 	laneHeight    = 12.0
 	laneGap       = 3.0
 	markRow       = 14.0
 	maxLanes      = 4
 	timelineRuns  = 20                 // newest runs of each job that set the axis
-	minSpan       = time.Minute        // the axis spans at least this
+	minSpan       = 20 * time.Second   // the axis spans at least this
 	maxSpan       = 7 * 24 * time.Hour // and at most this, back from now
 )
 
 // axis is the span of time the timelines of a page share.
 type axis struct {
 	Start, End time.Time
-	StartText  string // in words: "12m ago"
+	StartText  string   // in words: "12m ago"
+	Ticks      []string // five instants evenly spaced, start to end, in words
 }
 
 // x is where t falls, in the viewBox's units.
@@ -51,8 +52,13 @@ func newAxis(jobs []*board.Job, now time.Time) axis {
 			}
 		}
 	}
-	start = later(start, now.Add(-maxSpan))
-	return axis{Start: start, End: now, StartText: view.Relative(start, now)}
+	// A margin, so that the oldest run does not touch the edge.
+	start = later(start.Add(-now.Sub(start)/20), now.Add(-maxSpan))
+	a := axis{Start: start, End: now, StartText: view.Relative(start, now)}
+	for i := range 5 {
+		a.Ticks = append(a.Ticks, view.Relative(start.Add(now.Sub(start)*time.Duration(i)/4), now))
+	}
+	return a
 }
 
 func later(a, b time.Time) time.Time {
@@ -147,7 +153,10 @@ func newTimeline(j *board.Job, a axis, loc *time.Location) timeline {
 	for _, m := range marks { // on a row below the lanes
 		tl.Marks = append(tl.Marks, fireMark(m.x, top, m.kind, m.title))
 	}
-	tl.Height = top + markRow
+	tl.Height = top
+	if len(marks) > 0 {
+		tl.Height += markRow
+	}
 	tl.Summary = summary(j.ID, counts, a)
 	return tl
 }

@@ -339,7 +339,7 @@ func TestDashboard(t *testing.T) {
 		`data-relative>in 11h30m</time>`, // 02:30 Berlin (01:30 UTC) from 14:00 UTC
 		`<rect class="run success"`, `<rect class="run failed"`,
 		`<polygon class="mark missed"`, "run 1: missed, fire time 2026-03-01 14:00:00 &#43;01:00: later than its misfire grace",
-		"Runs of backup since 4h ago: 1 success, 1 failed",
+		"Runs of backup since 4h12m ago: 1 success, 1 failed",
 		"scheduler running",
 	} {
 		if !strings.Contains(dash, want) {

@@ -134,50 +134,48 @@ func (h *Handler) basePage(title string, now time.Time) (*page, *board.Snapshot)
 }
 
 func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
-	now := h.cfg.Now()
-	p, snap := h.basePage("jobctl", now)
-	if snap != nil {
-		p.Axis = newAxis(snap.Jobs, now)
-		for _, j := range snap.Jobs {
-			p.Jobs = append(p.Jobs, h.jobRow(j, p.Axis, now))
+	h.servePage(w, r, func(now time.Time) (int, string, *page) {
+		p, snap := h.basePage("jobctl", now)
+		if snap != nil {
+			p.Axis = newAxis(snap.Jobs, now)
+			for _, j := range snap.Jobs {
+				p.Jobs = append(p.Jobs, h.jobRow(j, p.Axis, now))
+			}
 		}
-	}
-	h.render(w, "dashboard.html", p)
+		return http.StatusOK, "dashboard.html", p
+	})
 }
 
 func (h *Handler) jobPage(w http.ResponseWriter, r *http.Request) {
-	now := h.cfg.Now()
-	id := r.PathValue("id")
-	p, snap := h.basePage("jobctl: "+id, now)
-	if snap == nil {
-		h.render(w, "job.html", p)
-		return
-	}
-	j := snap.Job(id)
-	if j == nil {
-		w.WriteHeader(http.StatusNotFound)
-		h.render(w, "notfound.html", p)
-		return
-	}
-	p.Axis = newAxis([]*board.Job{j}, now)
-	row := h.jobRow(j, p.Axis, now)
-	p.Job = &row
-	loc := j.Location()
-	runs := j.Runs
-	outputs := map[uint64]string{}
-	if withOutput, err := h.tails.get(r.Context(), j.ID); err != nil {
-		p.TailsErr = err.Error()
-	} else {
-		for _, o := range withOutput {
-			outputs[o.Seq] = o.Output
+	h.servePage(w, r, func(now time.Time) (int, string, *page) {
+		id := r.PathValue("id")
+		p, snap := h.basePage("jobctl: "+id, now)
+		if snap == nil {
+			return http.StatusOK, "job.html", p
 		}
-	}
-	for _, run := range runs {
-		rr := newRunRow(run, now, loc)
-		rr.Tail, rr.TailCut = tail(outputs[run.Seq])
-		p.Runs = append(p.Runs, rr)
-	}
-	h.render(w, "job.html", p)
+		j := snap.Job(id)
+		if j == nil {
+			return http.StatusNotFound, "notfound.html", p
+		}
+		p.Axis = newAxis([]*board.Job{j}, now)
+		row := h.jobRow(j, p.Axis, now)
+		p.Job = &row
+		outputs := map[uint64]string{}
+		if withOutput, err := h.tails.get(r.Context(), j.ID); err != nil {
+			p.TailsErr = err.Error()
+		} else {
+			for _, o := range withOutput {
+				outputs[o.Seq] = o.Output
+			}
+		}
+		loc := j.Location()
+		for _, run := range j.Runs {
+			rr := newRunRow(run, now, loc)
+			rr.Tail, rr.TailCut = tail(outputs[run.Seq])
+			p.Runs = append(p.Runs, rr)
+		}
+		return http.StatusOK, "job.html", p
+	})
 }
 
 func (h *Handler) jobRow(j *board.Job, a axis, now time.Time) jobRow {
@@ -238,18 +236,35 @@ func tail(out string) (string, bool) {
 	return out, cut
 }
 
-// render writes template name with p, whole or not at all: a template
-// that fails part way must not leave half a page.
-func (h *Handler) render(w http.ResponseWriter, name string, p *page) {
-	var b bytes.Buffer
-	if err := pages.ExecuteTemplate(&b, name, p); err != nil {
-		h.cfg.Logger.Error("dashboard: rendering a page failed", "page", name, "error", err)
-		http.Error(w, "rendering the page failed", http.StatusInternalServerError)
-		return
+// servePage serves the page build makes, from the page cache when it was
+// made from the same snapshot in the same second (its relative times are
+// to the second): clients polling the dashboard cost one rendering of each
+// page a second, whatever their number.
+func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, build func(now time.Time) (status int, name string, p *page)) {
+	now := h.cfg.Now()
+	var seq uint64
+	if snap := h.cfg.Board.Snapshot(); snap != nil {
+		seq = snap.Seq
+	}
+	key := pageKey{path: r.URL.Path, seq: seq, second: now.Unix()}
+	c, ok := h.pages.get(key)
+	if !ok {
+		status, name, p := build(now)
+		// Whole or not at all: a template that fails part way must not
+		// leave half a page.
+		var b bytes.Buffer
+		if err := pages.ExecuteTemplate(&b, name, p); err != nil {
+			h.cfg.Logger.Error("dashboard: rendering a page failed", "page", name, "error", err)
+			http.Error(w, "rendering the page failed", http.StatusInternalServerError)
+			return
+		}
+		c = cachedPage{status: status, body: b.Bytes()}
+		h.pages.put(key, c)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Write(b.Bytes())
+	w.WriteHeader(c.status)
+	w.Write(c.body)
 }
 
 // static serves the embedded CSS and JS.

@@ -45,6 +45,7 @@ type Handler struct {
 	mux    *http.ServeMux
 	health health
 	tails  tails
+	pages  pageCache
 	// closed ends the event streams (Close): an http.Server's Shutdown
 	// waits for its handlers, and a stream never ends by itself.
 	closed    chan struct{}

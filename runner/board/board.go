@@ -26,6 +26,11 @@ import (
 // DefaultRuns is a Config's Runs unless set.
 const DefaultRuns = 50
 
+// idleRefresh is the longest a board goes without a refresh: a fleet's
+// members renew their leases without a signal of the store's Watch, and
+// a lease that ends is news.
+const idleRefresh = 10 * time.Second
+
 // Config is what a Board reads and how often.
 type Config struct {
 	Store    store.Store
@@ -127,16 +132,19 @@ func (b *Board) Poke(jobID string) {
 }
 
 // Run refreshes at once, then whenever the store's Watch signals or Poke is
-// called, at most every Interval, until ctx is done; it returns ctx's
-// error. A refresh that fails keeps the last snapshot and is logged.
+// called, at most every Interval (and at least every 10s), until ctx is
+// done; it returns ctx's error. A refresh that fails keeps the last snapshot and is logged.
 func (b *Board) Run(ctx context.Context) error {
 	watch, err := b.cfg.Store.Watch(ctx)
 	if err != nil {
 		b.cfg.Logger.Warn("dashboard: not watching the store; refreshing on the scheduler's events only", "error", err)
 	}
+	idle := time.NewTimer(idleRefresh)
+	defer idle.Stop()
 	for {
 		last := time.Now()
 		b.refreshOnce(ctx)
+		idle.Reset(idleRefresh)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -145,6 +153,7 @@ func (b *Board) Run(ctx context.Context) error {
 				watch = nil // the store is closed: its reads fail from now on
 			}
 		case <-b.wake:
+		case <-idle.C:
 		}
 		// Commits come in bursts (a run's start, its end, the next fire
 		// time): one refresh per Interval answers them all.

@@ -13,7 +13,10 @@ import (
 	"github.com/jobctl/jobctl/store/memory"
 )
 
-var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+var (
+	t0       = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	cronSpec = schedule.Spec{Cron: "* * * * *", Timezone: "UTC"}
+)
 
 // countingStore counts the reads of each job's runs, and fails its Views
 // while fail is set.
@@ -216,11 +219,13 @@ func TestRefreshReadsOnlyChangedJobs(t *testing.T) {
 func TestRefreshAfterManyRuns(t *testing.T) {
 	f := newFixture(t, 2, "a", "b", "c")
 	f.refresh()
-	// More new runs than a refresh reads of all jobs' newest: it cannot
-	// tell which jobs the older ones belong to, so it re-reads every job.
+	// More new runs than a refresh reads of all jobs' newest (2 per job
+	// kept + 2 per job: 8): it cannot tell which jobs the older ones belong
+	// to, so it re-reads every job.
 	f.addRun("c", 0, store.Missed)
-	f.addRun("a", 1, store.Missed)
-	f.addRun("a", 2, store.Missed)
+	for i := range 8 {
+		f.addRun("a", 1+i, store.Missed)
+	}
 	wantReads(t, f.refresh(), "a", "b", "c")
 	if got := f.history("c"); got != "1:missed " {
 		t.Errorf("runs of c: %s", got)

@@ -130,8 +130,10 @@ func (b *Board) runsChanged(tx store.Tx, prev map[string]*Job, d *dirtySet) erro
 		}
 	}
 	// The newest runs of all jobs: those a job did not have yet, such as
-	// missed and skipped fire times, which never run.
-	recent, err := tx.Runs("", b.cfg.Runs)
+	// missed and skipped fire times, which never run. Read enough for a
+	// refresh's worth of runs of many jobs firing every second.
+	k := b.cfg.Runs + 2*len(prev)
+	recent, err := tx.Runs("", k)
 	if err != nil {
 		return err
 	}
@@ -143,7 +145,7 @@ func (b *Board) runsChanged(tx store.Tx, prev map[string]*Job, d *dirtySet) erro
 			unseen++
 		}
 	}
-	if len(prev) > 0 && len(recent) == b.cfg.Runs && unseen == len(recent) {
+	if len(prev) > 0 && len(recent) == k && unseen == len(recent) {
 		d.all = true // more new runs than it read: some may be older still
 	}
 	return nil

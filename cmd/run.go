@@ -13,10 +13,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jobctl/jobctl/internal/listen"
+
 	"github.com/spf13/cobra"
 
 	"github.com/jobctl/jobctl/runner"
-	"github.com/jobctl/jobctl/runner/web"
 	"github.com/jobctl/jobctl/store"
 	"github.com/jobctl/jobctl/store/jobfile"
 )
@@ -186,6 +187,7 @@ It does not wait for the retries of the runs that fail (see jobctl add
 	fs.StringVar(&o.http, "http", "", "serve a dashboard, its JSON API (/api/) and /healthz on [HOST:]PORT, read-only (a port alone: on 127.0.0.1)")
 	_ = c.MarkFlagFilename("file", "toml")
 	_ = c.MarkFlagDirname("log-dir")
+	_ = c.RegisterFlagCompletionFunc("http", cobra.NoFileCompletions)
 	_ = c.RegisterFlagCompletionFunc("log-format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("log-level", cobra.FixedCompletions([]string{"debug", "info", "warn", "error"}, cobra.ShellCompDirectiveNoFileComp))
 	return c
@@ -266,7 +268,7 @@ func (r *runCommand) check() (err error) {
 		return usagef("--shell: empty")
 	}
 	if r.http != "" {
-		if _, err := web.ListenAddr(r.http); err != nil {
+		if _, err := listen.Addr(r.http); err != nil {
 			return usagef("--http: %v", err) // before the database is opened
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/jobctl/jobctl/internal/listen"
+
 	"github.com/jobctl/jobctl/runner"
 	"github.com/jobctl/jobctl/runner/board"
 	"github.com/jobctl/jobctl/runner/web"
@@ -20,7 +22,7 @@ import (
 // there), events (into the scheduler's config), serve (once it has
 // started), stop (once it has shut down).
 type runHTTP struct {
-	addr  string // as ListenAddr gives it
+	addr  string // as listen.Addr gives it
 	ln    net.Listener
 	board *board.Board
 	web   *web.Handler
@@ -41,7 +43,7 @@ func (r *runCommand) httpAddr() (string, error) {
 	if len(r.stores) > 1 {
 		return "", usagef("%s: the dashboard shows one store's scheduler, and the jobfile names %d stores: choose one with --store NAME", from, len(r.stores))
 	}
-	a, err := web.ListenAddr(addr)
+	a, err := listen.Addr(addr)
 	if err != nil {
 		return "", usagef("%s: %v", from, err)
 	}
@@ -95,10 +97,17 @@ func (h *runHTTP) serve(r *runCommand, rs *runStore) {
 	ctx, cancel := context.WithCancel(context.Background())
 	h.stop, h.done = cancel, make(chan struct{})
 	boardDone := make(chan struct{})
+	firstRead := h.board.Updated()
 	go func() {
 		defer close(boardDone)
 		_ = h.board.Run(ctx)
 	}()
+	// The first clients find the jobs read (the API answers 503 before),
+	// unless the store takes longer than this.
+	select {
+	case <-firstRead:
+	case <-time.After(5 * time.Second):
+	}
 	go func() {
 		defer close(h.done)
 		defer func() { <-boardDone }()

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jobctl/jobctl/internal/listen"
+
 	"github.com/BurntSushi/toml"
 
 	"github.com/jobctl/jobctl/schedule"
@@ -137,7 +139,11 @@ func (d *decoder) scheduler(f *File, m map[string]any) {
 	d.unknown("scheduler", "scheduler", m, "timezone", "history_limit", "mailto", "sendmail", "http")
 	if v, ok := m["http"]; ok {
 		if addr, ok := d.str("scheduler.http", "scheduler.http", v); ok {
-			f.Scheduler.HTTP = addr
+			if _, err := listen.Addr(addr); err != nil {
+				d.errorf("scheduler.http", "scheduler.http", "%v", err)
+			} else {
+				f.Scheduler.HTTP = addr
+			}
 		}
 	}
 	if v, ok := m["timezone"]; ok {

@@ -82,7 +82,7 @@ type Scheduler struct {
 	MailTo       string // mail of the jobs that set no mailto goes here; "": none
 	Sendmail     string // the program mail is sent with; "": sendmail on PATH
 	// HTTP is where jobctl run -f serves its dashboard ([HOST:]PORT, as
-	// --http, which cmd checks); "": nowhere. Not kept in the store: it is
+	// --http: see listen.Addr); "": nowhere. Not kept in the store: it is
 	// the running process's, not the jobs'.
 	HTTP string
 }

@@ -1,4 +1,7 @@
-package web
+// Package listen reads the address jobctl run serves its dashboard on
+// (--http, a jobfile's [scheduler] http): one reading for the flag, the
+// jobfile's check and lint.
+package listen
 
 import (
 	"fmt"
@@ -7,12 +10,12 @@ import (
 	"strings"
 )
 
-// ListenAddr is the address jobctl run --http ADDR listens on: ADDR as
+// Addr is the address jobctl run --http ADDR listens on: ADDR as
 // host:port, or on the loopback interface when it gives a port only
 // ("8080", ":8080": 127.0.0.1:8080), so that the dashboard is not served to
 // the network unless a host says so ("0.0.0.0:8080", "[::]:8080"). Port 0
 // picks a free port.
-func ListenAddr(addr string) (string, error) {
+func Addr(addr string) (string, error) {
 	if addr == "" {
 		return "", fmt.Errorf("empty address (want [HOST:]PORT, such as 8080 or 0.0.0.0:8080)")
 	}

@@ -1,11 +1,11 @@
-package web
+package listen
 
 import (
 	"strings"
 	"testing"
 )
 
-func TestListenAddr(t *testing.T) {
+func TestAddr(t *testing.T) {
 	for in, want := range map[string]string{
 		"8080":           "127.0.0.1:8080",
 		":8080":          "127.0.0.1:8080",
@@ -15,8 +15,8 @@ func TestListenAddr(t *testing.T) {
 		"[::1]:9":        "[::1]:9",
 		"localhost:8080": "localhost:8080",
 	} {
-		if got, err := ListenAddr(in); err != nil || got != want {
-			t.Errorf("ListenAddr(%q) = %q, %v; want %q", in, got, err, want)
+		if got, err := Addr(in); err != nil || got != want {
+			t.Errorf("Addr(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
 	for in, says := range map[string]string{
@@ -28,8 +28,8 @@ func TestListenAddr(t *testing.T) {
 		"a b:80":      "is not a host name",
 		"example.com": `port "example.com"`,
 	} {
-		if got, err := ListenAddr(in); err == nil || !strings.Contains(err.Error(), says) {
-			t.Errorf("ListenAddr(%q) = %q, %v; want an error saying %q", in, got, err, says)
+		if got, err := Addr(in); err == nil || !strings.Contains(err.Error(), says) {
+			t.Errorf("Addr(%q) = %q, %v; want an error saying %q", in, got, err, says)
 		}
 	}
 }

@@ -107,14 +107,19 @@ func newFixture(t *testing.T) *fixture {
 	}
 	now := func() time.Time { return t0.Add(4 * time.Hour) }
 	f.board = board.New(board.Config{Store: f.st, Now: now, Interval: 10 * time.Millisecond})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { f.board.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	runBoard(t, f.board)
 	f.waitSnapshot()
 	f.h = New(Config{Board: f.board, Store: f.st, Stats: f.getStats, Now: now, Version: "v1.2.3"})
 	t.Cleanup(f.h.Close)
 	return f
+}
+
+// runBoard runs b until the test ends.
+func runBoard(t *testing.T, b *board.Board) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { b.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
 }
 
 func (f *fixture) getStats() runner.Stats {

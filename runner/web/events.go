@@ -8,7 +8,7 @@ import (
 
 // heartbeat is how often an idle event stream gets a comment, so that
 // proxies and browsers do not take it for dead.
-var heartbeat = 15 * time.Second
+const heartbeat = 15 * time.Second
 
 // events streams server-sent events: an "update" event, its data the
 // snapshot's Seq, at each refresh of the board, for the page to fetch its

@@ -53,7 +53,7 @@ func (hl *health) check(ctx context.Context) string {
 func (hl *health) readStore(ctx context.Context) error {
 	hl.mu.Lock()
 	defer hl.mu.Unlock()
-	if now := hl.now(); !hl.checked.IsZero() && now.Sub(hl.checked) < healthTTL && now.Sub(hl.checked) >= 0 {
+	if !hl.checked.IsZero() && time.Since(hl.checked) < healthTTL {
 		return hl.storeErr
 	}
 	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
@@ -62,7 +62,7 @@ func (hl *health) readStore(ctx context.Context) error {
 		_, err := tx.Settings()
 		return err
 	})
-	hl.checked = hl.now()
+	hl.checked = time.Now()
 	return hl.storeErr
 }
 

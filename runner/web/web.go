@@ -61,7 +61,7 @@ func New(cfg Config) *Handler {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	h := &Handler{cfg: cfg, mux: http.NewServeMux(), closed: make(chan struct{})}
-	h.health.store, h.health.stats, h.health.now = cfg.Store, cfg.Stats, cfg.Now
+	h.health.store, h.health.stats = cfg.Store, cfg.Stats
 	h.tails.store = cfg.Store
 	h.routes()
 	return h

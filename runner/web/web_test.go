@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -516,5 +517,19 @@ func TestTriggerWords(t *testing.T) {
 	}
 	if got := triggerWords(schedule.Spec{Every: "90s"}); got != "every 90s" {
 		t.Errorf("every 90s: %q", got)
+	}
+}
+
+func TestTail(t *testing.T) {
+	var b strings.Builder
+	for i := range 1000 {
+		fmt.Fprintf(&b, "line %04d\n", i) // 10 bytes each
+	}
+	got, cut := tail(b.String())
+	if !cut || len(got) > tailBytes || !strings.HasPrefix(got, "line ") || !strings.HasSuffix(got, "line 0999\n") {
+		t.Errorf("tail of 10,000 bytes: cut %v, %d bytes from %q; want at most %d, from a line's start to the end", cut, len(got), got[:20], tailBytes)
+	}
+	if got, cut := tail("short\xff\n"); cut || got != "short\uFFFD\n" {
+		t.Errorf("tail of a short output: %q, cut %v", got, cut)
 	}
 }

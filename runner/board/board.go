@@ -3,13 +3,14 @@
 // the dashboard and API of jobctl run --http, and its metrics. However many
 // clients ask, the store sees only the Board's refreshes.
 //
-// A refresh is one short read transaction (on bbolt a View holds a shared
-// file lock, which delays the scheduler's and the CLI's writes). It reads
-// every job record, the runs in progress and the newest runs of all jobs,
-// and re-reads the history of a job only when it is new, was Poked, or the
-// store says a run of it was added, started or ended, or the journal says a
-// command changed it: so its cost does not grow with the history of jobs
-// that did not change.
+// A refresh is a few short read transactions (on bbolt a View holds a
+// shared file lock, which delays the scheduler's and the CLI's writes). It
+// reads every job record, the runs in progress and the newest runs of all
+// jobs, and re-reads the history of a job only when it is new, was Poked,
+// or the store says a run of it was added, started or ended, or the journal
+// says a command changed it: so its cost does not grow with the history of
+// jobs that did not change. Those histories are read a hundred jobs a
+// transaction.
 package board
 
 import (

@@ -24,12 +24,14 @@ type countingStore struct {
 	store.Store
 	mu    sync.Mutex
 	reads map[string]int // Runs(id, n) calls by id
+	views int
 	fail  error
 }
 
 func (s *countingStore) View(ctx context.Context, fn func(store.Tx) error) error {
 	s.mu.Lock()
 	fail := s.fail
+	s.views++
 	s.mu.Unlock()
 	if fail != nil {
 		return fail
@@ -324,5 +326,25 @@ func waitUpdate(t *testing.T, ch <-chan struct{}) {
 	case <-ch:
 	case <-time.After(5 * time.Second):
 		t.Fatal("no refresh within 5s")
+	}
+}
+
+// TestFirstRefreshInBatches: a store's histories are read a hundred jobs a
+// transaction, none of them long.
+func TestFirstRefreshInBatches(t *testing.T) {
+	var ids []string
+	for i := range 250 {
+		ids = append(ids, fmt.Sprintf("j%03d", i))
+	}
+	f := newFixture(t, 0, ids...)
+	f.st.views = 0
+	if reads := f.refresh(); len(reads) != 250 {
+		t.Fatalf("runs of %d jobs read, want 250", len(reads))
+	}
+	if f.st.views != 4 {
+		t.Errorf("%d read transactions, want 4: one for the jobs, three for their runs", f.st.views)
+	}
+	if n := len(f.b.Snapshot().Jobs); n != 250 {
+		t.Errorf("%d jobs in the snapshot, want 250", n)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jobctl/jobctl/internal/listen"
+
 	"github.com/spf13/cobra"
 
 	"github.com/jobctl/jobctl/runner"
@@ -40,6 +42,7 @@ type runOptions struct {
 	logLevel        string
 	shell           string
 	logDir          string
+	http            string
 }
 
 func newRunCmd(f *Factory) *cobra.Command {
@@ -126,6 +129,29 @@ records them interrupted. A closed stdout
 (jobctl run | head) does not stop the scheduler: the jobs' output still goes
 to their run records and --log-dir.
 
+--http ADDR (or the jobfile's [scheduler] http; the flag wins) serves, read-only,
+on [HOST:]PORT (a port alone, 8080 or :8080, is on 127.0.0.1; 0.0.0.0:8080 or
+[::]:8080 serves the network):
+
+    /             a dashboard: every job, its trigger, state, next run, last
+                  outcome and a timeline of its recent runs; live in a
+                  browser with JavaScript, readable without
+    /jobs/ID      a job's page: its history and each run's output tail
+    /api/jobs     the jobs as jobctl list -o json gives them; /api/jobs/ID
+                  one job with its runs, /api/jobs/ID/runs/RUN one run with
+                  its output
+    /api/runs     the newest runs as jobctl history -o json gives them
+                  (?n=N), without their output
+    /api/scheduler this scheduler and its fleet
+    /healthz      200 while the scheduler's loop runs and the database
+                  answers, 503 and why otherwise: for probes
+
+The pages and the API read a picture of the database that is refreshed
+within a second of each change, in short reads: however many clients poll
+them, the scheduler's runs and other jobctl commands are not held up. On a
+PostgreSQL database each scheduler of a fleet serves the whole fleet's jobs
+and runs, with its members. With several stores, --http needs --store.
+
 --once runs the jobs due now, waits for them (those waiting for a worker
 too) and exits: for running jobctl from a systemd timer or from cron itself
 rather than as a service, and for scripts. The misfire grace, coalescing and
@@ -137,7 +163,8 @@ It does not wait for the retries of the runs that fail (see jobctl add
   jobctl run -f jobs.toml --log-format json
   jobctl run -f jobs.toml --store reports
   jobctl run -f jobs.toml --memory --log-level debug
-  jobctl run --once`,
+  jobctl run --once
+  jobctl run --http 8080`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			o.journal = os.Getenv("JOURNAL_STREAM")
@@ -157,8 +184,10 @@ It does not wait for the retries of the runs that fail (see jobctl add
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug (explains every decision), info, warn or error")
 	fs.StringVar(&o.shell, "shell", runner.DefaultShell[0], "the shell that runs commands, as SHELL -c COMMAND")
 	fs.StringVar(&o.logDir, "log-dir", "", "also append each job's output to DIR/ID.log")
+	fs.StringVar(&o.http, "http", "", "serve a dashboard, its JSON API (/api/) and /healthz on [HOST:]PORT, read-only (a port alone: on 127.0.0.1)")
 	_ = c.MarkFlagFilename("file", "toml")
 	_ = c.MarkFlagDirname("log-dir")
+	_ = c.RegisterFlagCompletionFunc("http", cobra.NoFileCompletions)
 	_ = c.RegisterFlagCompletionFunc("log-format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("log-level", cobra.FixedCompletions([]string{"debug", "info", "warn", "error"}, cobra.ShellCompDirectiveNoFileComp))
 	return c
@@ -182,6 +211,9 @@ func runRun(ctx context.Context, o *runOptions) error {
 	}
 	defer r.close() // what open opened, if it fails part way
 	if err := r.open(); err != nil {
+		return err
+	}
+	if err := r.listenHTTP(r.stores[0]); err != nil {
 		return err
 	}
 	if err := r.apply(ctx); err != nil {
@@ -213,6 +245,7 @@ type runCommand struct {
 	stopping, killing context.Context
 	stop, kill        context.CancelFunc
 	sigs              chan os.Signal
+	web               *runHTTP // set by listenHTTP, with --http; nil else
 }
 
 // check builds the logger and checks the flags.
@@ -233,6 +266,11 @@ func (r *runCommand) check() (err error) {
 		return usagef("--lease: %s is less than 1s", r.lease)
 	case r.shell == "":
 		return usagef("--shell: empty")
+	}
+	if r.http != "" {
+		if _, err := listen.Addr(r.http); err != nil {
+			return usagef("--http: %v", err) // before the database is opened
+		}
 	}
 	if r.logDir != "" {
 		if fi, err := os.Stat(r.logDir); err != nil || !fi.IsDir() {
@@ -320,6 +358,7 @@ func (r *runCommand) apply(ctx context.Context) error {
 
 // close releases the scheduler locks and closes the stores.
 func (r *runCommand) close() {
+	r.web.close()
 	for _, rs := range r.stores {
 		rs.unlock()
 		rs.store.Close()
@@ -383,6 +422,7 @@ func (r *runCommand) start(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		r.web.events(&cfg) // only one store has a dashboard
 		if rs.sched, err = runner.New(cfg); err != nil {
 			return storeErr(rs.name, r.named, err)
 		}
@@ -396,6 +436,7 @@ func (r *runCommand) start(ctx context.Context) error {
 			return storeErr(rs.name, r.named, err)
 		}
 	}
+	r.web.serve(r, r.stores[0])
 	return nil
 }
 

@@ -82,7 +82,7 @@ func runScripts(t *testing.T, onPostgres bool) {
 			env.Setenv("GORACE", "atexit_sleep_ms=0")
 			return nil
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"status": status, "pgjoin": pgjoin, "pingserver": pingserver},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"status": status, "pgjoin": pgjoin, "pingserver": pingserver, "waitdash": waitdash, "httpget": httpget},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
 			case "privategroup":

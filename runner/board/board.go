@@ -3,13 +3,14 @@
 // the dashboard and API of jobctl run --http, and its metrics. However many
 // clients ask, the store sees only the Board's refreshes.
 //
-// A refresh is one short read transaction (on bbolt a View holds a shared
-// file lock, which delays the scheduler's and the CLI's writes). It reads
-// every job record, the runs in progress and the newest runs of all jobs,
-// and re-reads the history of a job only when it is new, was Poked, or the
-// store says a run of it was added, started or ended, or the journal says a
-// command changed it: so its cost does not grow with the history of jobs
-// that did not change.
+// A refresh is a few short read transactions (on bbolt a View holds a
+// shared file lock, which delays the scheduler's and the CLI's writes). It
+// reads every job record, the runs in progress and the newest runs of all
+// jobs, and re-reads the history of a job only when it is new, was Poked,
+// or the store says a run of it was added, started or ended, or the journal
+// says a command changed it: so its cost does not grow with the history of
+// jobs that did not change. Those histories are read a hundred jobs a
+// transaction.
 package board
 
 import (
@@ -25,6 +26,11 @@ import (
 
 // DefaultRuns is a Config's Runs unless set.
 const DefaultRuns = 50
+
+// idleRefresh is the longest a board goes without a refresh: a fleet's
+// members renew their leases without a signal of the store's Watch, and
+// a lease that ends is news.
+const idleRefresh = 10 * time.Second
 
 // Config is what a Board reads and how often.
 type Config struct {
@@ -127,16 +133,19 @@ func (b *Board) Poke(jobID string) {
 }
 
 // Run refreshes at once, then whenever the store's Watch signals or Poke is
-// called, at most every Interval, until ctx is done; it returns ctx's
-// error. A refresh that fails keeps the last snapshot and is logged.
+// called, at most every Interval (and at least every 10s), until ctx is
+// done; it returns ctx's error. A refresh that fails keeps the last snapshot and is logged.
 func (b *Board) Run(ctx context.Context) error {
 	watch, err := b.cfg.Store.Watch(ctx)
 	if err != nil {
 		b.cfg.Logger.Warn("dashboard: not watching the store; refreshing on the scheduler's events only", "error", err)
 	}
+	idle := time.NewTimer(idleRefresh)
+	defer idle.Stop()
 	for {
 		last := time.Now()
 		b.refreshOnce(ctx)
+		idle.Reset(idleRefresh)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -145,6 +154,7 @@ func (b *Board) Run(ctx context.Context) error {
 				watch = nil // the store is closed: its reads fail from now on
 			}
 		case <-b.wake:
+		case <-idle.C:
 		}
 		// Commits come in bursts (a run's start, its end, the next fire
 		// time): one refresh per Interval answers them all.

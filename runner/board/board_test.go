@@ -13,7 +13,10 @@ import (
 	"github.com/jobctl/jobctl/store/memory"
 )
 
-var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+var (
+	t0       = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	cronSpec = schedule.Spec{Cron: "* * * * *", Timezone: "UTC"}
+)
 
 // countingStore counts the reads of each job's runs, and fails its Views
 // while fail is set.
@@ -21,12 +24,14 @@ type countingStore struct {
 	store.Store
 	mu    sync.Mutex
 	reads map[string]int // Runs(id, n) calls by id
+	views int
 	fail  error
 }
 
 func (s *countingStore) View(ctx context.Context, fn func(store.Tx) error) error {
 	s.mu.Lock()
 	fail := s.fail
+	s.views++
 	s.mu.Unlock()
 	if fail != nil {
 		return fail
@@ -216,11 +221,13 @@ func TestRefreshReadsOnlyChangedJobs(t *testing.T) {
 func TestRefreshAfterManyRuns(t *testing.T) {
 	f := newFixture(t, 2, "a", "b", "c")
 	f.refresh()
-	// More new runs than a refresh reads of all jobs' newest: it cannot
-	// tell which jobs the older ones belong to, so it re-reads every job.
+	// More new runs than a refresh reads of all jobs' newest (2 per job
+	// kept + 2 per job: 8): it cannot tell which jobs the older ones belong
+	// to, so it re-reads every job.
 	f.addRun("c", 0, store.Missed)
-	f.addRun("a", 1, store.Missed)
-	f.addRun("a", 2, store.Missed)
+	for i := range 8 {
+		f.addRun("a", 1+i, store.Missed)
+	}
 	wantReads(t, f.refresh(), "a", "b", "c")
 	if got := f.history("c"); got != "1:missed " {
 		t.Errorf("runs of c: %s", got)
@@ -319,5 +326,25 @@ func waitUpdate(t *testing.T, ch <-chan struct{}) {
 	case <-ch:
 	case <-time.After(5 * time.Second):
 		t.Fatal("no refresh within 5s")
+	}
+}
+
+// TestFirstRefreshInBatches: a store's histories are read a hundred jobs a
+// transaction, none of them long.
+func TestFirstRefreshInBatches(t *testing.T) {
+	var ids []string
+	for i := range 250 {
+		ids = append(ids, fmt.Sprintf("j%03d", i))
+	}
+	f := newFixture(t, 0, ids...)
+	f.st.views = 0
+	if reads := f.refresh(); len(reads) != 250 {
+		t.Fatalf("runs of %d jobs read, want 250", len(reads))
+	}
+	if f.st.views != 4 {
+		t.Errorf("%d read transactions, want 4: one for the jobs, three for their runs", f.st.views)
+	}
+	if n := len(f.b.Snapshot().Jobs); n != 250 {
+		t.Errorf("%d jobs in the snapshot, want 250", n)
 	}
 }

@@ -2,6 +2,7 @@ package board
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jobctl/jobctl/store"
@@ -10,9 +11,15 @@ import (
 // readTimeout bounds a refresh's wait for the store (a lock, a connection).
 const readTimeout = 5 * time.Second
 
-// refresh reads the next snapshot after old (nil: the first), in one read
-// transaction. poked are the jobs whose runs are re-read whatever the
-// store says.
+// runsPerRead bounds the jobs whose runs one read transaction re-reads: a
+// first refresh of a large store reads them all, in transactions short
+// enough not to delay the scheduler's writes.
+const runsPerRead = 100
+
+// refresh reads the next snapshot after old (nil: the first): the jobs, and
+// what says which of them have runs to re-read, in one read transaction;
+// then those runs, runsPerRead jobs a transaction. poked are the jobs whose
+// runs are re-read whatever the store says.
 func (b *Board) refresh(ctx context.Context, old *Snapshot, poked map[string]bool) (*Snapshot, error) {
 	ctx, cancel := context.WithTimeout(ctx, readTimeout)
 	defer cancel()
@@ -26,8 +33,9 @@ func (b *Board) refresh(ctx context.Context, old *Snapshot, poked map[string]boo
 	}
 	var next *Snapshot
 	var changeSeq uint64
+	var stale []*Job // whose runs are to be read
 	err := b.cfg.Store.View(ctx, func(tx store.Tx) error {
-		next = &Snapshot{Seq: seq}
+		next, stale = &Snapshot{Seq: seq}, nil
 		set, err := tx.Settings()
 		if err != nil {
 			return err
@@ -49,8 +57,8 @@ func (b *Board) refresh(ctx context.Context, old *Snapshot, poked map[string]boo
 			nj := &Job{Job: j}
 			if pj := prev[j.ID]; pj != nil && !dirty.has(j.ID) && !poked[j.ID] {
 				nj.Runs = pj.Runs // shared, read-only
-			} else if nj.Runs, err = b.runsOf(tx, j.ID); err != nil {
-				return err
+			} else {
+				stale = append(stale, nj)
 			}
 			next.Jobs = append(next.Jobs, nj)
 			return nil
@@ -58,6 +66,23 @@ func (b *Board) refresh(ctx context.Context, old *Snapshot, poked map[string]boo
 	})
 	if err != nil {
 		return nil, err
+	}
+	for len(stale) > 0 {
+		batch := stale[:min(len(stale), runsPerRead)]
+		stale = stale[len(batch):]
+		err := b.cfg.Store.View(ctx, func(tx store.Tx) error {
+			for _, j := range batch {
+				runs, err := b.runsOf(tx, j.ID)
+				if err != nil && !errors.Is(err, store.ErrNotFound) { // removed meanwhile: the next refresh drops it
+					return err
+				}
+				j.Runs = runs
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	b.changeSeq, b.seen = changeSeq, true
 	next.Taken = b.cfg.Now()
@@ -130,8 +155,10 @@ func (b *Board) runsChanged(tx store.Tx, prev map[string]*Job, d *dirtySet) erro
 		}
 	}
 	// The newest runs of all jobs: those a job did not have yet, such as
-	// missed and skipped fire times, which never run.
-	recent, err := tx.Runs("", b.cfg.Runs)
+	// missed and skipped fire times, which never run. Read enough for a
+	// refresh's worth of runs of many jobs firing every second.
+	k := b.cfg.Runs + 2*len(prev)
+	recent, err := tx.Runs("", k)
 	if err != nil {
 		return err
 	}
@@ -143,7 +170,7 @@ func (b *Board) runsChanged(tx store.Tx, prev map[string]*Job, d *dirtySet) erro
 			unseen++
 		}
 	}
-	if len(prev) > 0 && len(recent) == b.cfg.Runs && unseen == len(recent) {
+	if len(prev) > 0 && len(recent) == k && unseen == len(recent) {
 		d.all = true // more new runs than it read: some may be older still
 	}
 	return nil

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jobctl/jobctl/internal/listen"
+
 	"github.com/BurntSushi/toml"
 
 	"github.com/jobctl/jobctl/schedule"
@@ -134,7 +136,16 @@ func (d *decoder) file() *File {
 }
 
 func (d *decoder) scheduler(f *File, m map[string]any) {
-	d.unknown("scheduler", "scheduler", m, "timezone", "history_limit", "mailto", "sendmail", "ping", "ping_every")
+	d.unknown("scheduler", "scheduler", m, "timezone", "history_limit", "mailto", "sendmail", "ping", "ping_every", "http")
+	if v, ok := m["http"]; ok {
+		if addr, ok := d.str("scheduler.http", "scheduler.http", v); ok {
+			if _, err := listen.Addr(addr); err != nil {
+				d.errorf("scheduler.http", "scheduler.http", "%v", err)
+			} else {
+				f.Scheduler.HTTP = addr
+			}
+		}
+	}
 	if v, ok := m["timezone"]; ok {
 		if tz, ok := d.str("scheduler.timezone", "scheduler.timezone", v); ok {
 			if _, err := schedule.LoadLocation(tz); err != nil {

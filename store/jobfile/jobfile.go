@@ -89,6 +89,10 @@ type Scheduler struct {
 	// store.DefaultPingEvery) by each scheduler; "": none.
 	Ping      string
 	PingEvery time.Duration
+	// HTTP is where jobctl run -f serves its dashboard ([HOST:]PORT, as
+	// --http: see listen.Addr); "": nowhere. Not kept in the store: it is
+	// the running process's, not the jobs'.
+	HTTP string
 }
 
 // Executor is a named pool of workers, as the store keeps it.

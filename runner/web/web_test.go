@@ -1,0 +1,535 @@
+package web
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jobctl/jobctl/runner"
+	"github.com/jobctl/jobctl/runner/board"
+	"github.com/jobctl/jobctl/schedule"
+	"github.com/jobctl/jobctl/store"
+	"github.com/jobctl/jobctl/store/memory"
+	"github.com/jobctl/jobctl/store/view"
+)
+
+var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+
+// hostile is a job id, a command and an output that would run script in
+// a page that did not escape them.
+const (
+	hostileID  = `<b>"x'&?#%`
+	hostileCmd = `echo "<script>alert(1)</script>"`
+	hostileOut = "</pre><script>alert(2)</script>\xff\xfe done\n"
+)
+
+// countingStore counts Views and fails them while fail is set.
+type countingStore struct {
+	store.Store
+	views atomic.Int64
+	mu    sync.Mutex
+	fail  error
+}
+
+func (s *countingStore) View(ctx context.Context, fn func(store.Tx) error) error {
+	s.views.Add(1)
+	s.mu.Lock()
+	fail := s.fail
+	s.mu.Unlock()
+	if fail != nil {
+		return fail
+	}
+	return s.Store.View(ctx, fn)
+}
+
+func (s *countingStore) setFail(err error) {
+	s.mu.Lock()
+	s.fail = err
+	s.mu.Unlock()
+}
+
+type fixture struct {
+	t     *testing.T
+	st    *countingStore
+	board *board.Board
+	h     *Handler
+	mu    sync.Mutex
+	stats runner.Stats
+}
+
+// newFixture serves a store with jobs "backup" (two runs: success, then
+// failed), the hostile one (a run with hostile output) and "idle" (none).
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	mem, err := memory.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mem.Close() })
+	f := &fixture{t: t, st: &countingStore{Store: mem}, stats: runner.Stats{Owner: "host:1", Alive: true}}
+	err = mem.Update(t.Context(), func(tx store.Tx) error {
+		for _, j := range []struct{ id, cmd string }{{"backup", "backup.sh"}, {hostileID, hostileCmd}, {"idle", "true"}} {
+			job, err := store.NewJob(j.id, j.cmd, schedule.Spec{Cron: "30 2 * * *", Timezone: "Europe/Berlin"}, store.DefaultOptions(), t0)
+			if err != nil {
+				return err
+			}
+			if err := tx.PutJob(job); err != nil {
+				return err
+			}
+		}
+		zero, two := 0, 2
+		for _, r := range []*store.Run{
+			{JobID: "backup", FireTime: t0, Submitted: t0, Started: t0, Ended: t0.Add(time.Minute), Outcome: store.Success, ExitCode: &zero, Output: "backed up\n", Owner: "host:1"},
+			{JobID: "backup", FireTime: t0.Add(time.Hour), Submitted: t0.Add(time.Hour), Started: t0.Add(time.Hour), Ended: t0.Add(61 * time.Minute), Outcome: store.Failed, ExitCode: &two, Output: "disk full\n", Owner: "host:1"},
+			{JobID: hostileID, FireTime: t0.Add(2 * time.Hour), Submitted: t0.Add(2 * time.Hour), Started: t0.Add(2 * time.Hour), Ended: t0.Add(2*time.Hour + time.Second), Outcome: store.Success, ExitCode: &zero, Output: hostileOut},
+			{JobID: "idle", FireTime: t0.Add(3 * time.Hour), Submitted: t0.Add(3 * time.Hour), Outcome: store.Missed, Reason: "later than its misfire grace"},
+		} {
+			if err := tx.AddRun(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return t0.Add(4 * time.Hour) }
+	f.board = board.New(board.Config{Store: f.st, Now: now, Interval: 10 * time.Millisecond})
+	runBoard(t, f.board)
+	f.waitSnapshot()
+	f.h = New(Config{Board: f.board, Store: f.st, Stats: f.getStats, Now: now, Version: "v1.2.3"})
+	t.Cleanup(f.h.Close)
+	return f
+}
+
+// runBoard runs b until the test ends.
+func runBoard(t *testing.T, b *board.Board) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { b.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+func (f *fixture) getStats() runner.Stats {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.stats
+}
+
+func (f *fixture) setStats(fn func(*runner.Stats)) {
+	f.mu.Lock()
+	fn(&f.stats)
+	f.mu.Unlock()
+}
+
+func (f *fixture) waitSnapshot() {
+	deadline := time.After(5 * time.Second)
+	for f.board.Snapshot() == nil {
+		select {
+		case <-f.board.Updated():
+		case <-deadline:
+			f.t.Fatal("no snapshot within 5s")
+		}
+	}
+}
+
+// get serves a GET of target and returns the response and its body.
+func (f *fixture) get(target string) (*http.Response, string) {
+	f.t.Helper()
+	return f.do(httptest.NewRequest(http.MethodGet, target, nil))
+}
+
+func (f *fixture) do(req *http.Request) (*http.Response, string) {
+	f.t.Helper()
+	rec := httptest.NewRecorder()
+	f.h.ServeHTTP(rec, req)
+	resp := rec.Result()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func (f *fixture) getJSON(target string, v any) {
+	f.t.Helper()
+	resp, body := f.get(target)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" {
+		f.t.Fatalf("GET %s: %s %s: %s", target, resp.Status, resp.Header.Get("Content-Type"), body)
+	}
+	if err := json.Unmarshal([]byte(body), v); err != nil {
+		f.t.Fatalf("GET %s: %v", target, err)
+	}
+}
+
+// fromStore is what jobctl list and history -o json give: view's shapes of
+// the store's jobs and runs (the API drops the runs' output).
+func (f *fixture) fromStore() (jobs []view.Job, runs []view.Run) {
+	f.t.Helper()
+	err := f.st.Store.View(f.t.Context(), func(tx store.Tx) error {
+		zones := map[string]*time.Location{}
+		err := tx.Jobs(func(j *store.Job) error {
+			jobs = append(jobs, view.NewJob(j))
+			zones[j.ID] = j.Location()
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		all, err := tx.Runs("", 0)
+		for _, r := range all {
+			r.Output = ""
+			runs = append(runs, view.NewRun(r, zones[r.JobID]))
+		}
+		return err
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return jobs, runs
+}
+
+// roundTrip is v as a client decodes it.
+func roundTrip[T any](t *testing.T, v T) T {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out T
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestAPIShapes(t *testing.T) {
+	f := newFixture(t)
+	wantJobs, wantRuns := f.fromStore()
+
+	var jobs []view.Job
+	f.getJSON("/api/jobs", &jobs)
+	if !reflect.DeepEqual(jobs, roundTrip(t, wantJobs)) {
+		t.Errorf("/api/jobs:\n%+v\nwant list -o json's:\n%+v", jobs, wantJobs)
+	}
+
+	var runs []view.Run
+	f.getJSON("/api/runs", &runs)
+	if !reflect.DeepEqual(runs, roundTrip(t, wantRuns)) {
+		t.Errorf("/api/runs:\n%+v\nwant history -o json's:\n%+v", runs, wantRuns)
+	}
+	f.getJSON("/api/runs?n=1", &runs)
+	if len(runs) != 1 || runs[0].JobID != "idle" {
+		t.Errorf("/api/runs?n=1: %+v, want the newest run, idle's", runs)
+	}
+
+	var job jobJSON
+	f.getJSON("/api/jobs/backup", &job)
+	if !reflect.DeepEqual(job.Job, roundTrip(t, wantJobs[1])) || len(job.Runs) != 2 || job.Runs[0].Seq != 2 || job.Runs[0].Outcome != "failed" {
+		t.Errorf("/api/jobs/backup: %+v", job)
+	}
+	f.getJSON("/api/jobs/backup/runs?n=1", &runs)
+	if len(runs) != 1 || runs[0].Seq != 2 {
+		t.Errorf("/api/jobs/backup/runs?n=1: %+v, want run 2 only", runs)
+	}
+	var run view.Run
+	f.getJSON("/api/jobs/"+url.PathEscape(hostileID)+"/runs/1", &run)
+	if raw, _ := base64.StdEncoding.DecodeString(run.OutputBase64); string(raw) != hostileOut {
+		t.Errorf("the hostile job's run 1: output %q (base64 %q), want it with its bytes in base64", run.Output, run.OutputBase64)
+	}
+
+	var sched schedulerJSON
+	f.getJSON("/api/scheduler", &sched)
+	if sched.Owner != "host:1" || !sched.Alive || sched.StoreError != nil || sched.Members == nil || sched.SnapshotTime == nil {
+		t.Errorf("/api/scheduler: %+v", sched)
+	}
+}
+
+func TestAPIErrors(t *testing.T) {
+	f := newFixture(t)
+	for _, c := range []struct {
+		target string
+		status int
+		says   string
+	}{
+		{"/api/jobs/nope", 404, `no job \"nope\"`},
+		{"/api/jobs/nope/runs", 404, `no job \"nope\"`},
+		{"/api/jobs/backup/runs/9", 404, `job \"backup\" has no run 9`},
+		{"/api/jobs/backup/runs/x", 400, `run \"x\": not a run number`},
+		{"/api/runs?n=-1", 400, `n=\"-1\": not a count`},
+		{"/api/jobs/backup/runs?n=many", 400, `n=\"many\"`},
+		{"/jobs/nope", 404, "No such job"},
+		{"/metrics", 404, ""},
+		{"/static/nope.js", 404, ""},
+	} {
+		resp, body := f.get(c.target)
+		if resp.StatusCode != c.status || !strings.Contains(body, c.says) {
+			t.Errorf("GET %s: %d %q, want %d saying %q", c.target, resp.StatusCode, body, c.status, c.says)
+		}
+	}
+	resp, _ := f.do(httptest.NewRequest(http.MethodPost, "/api/jobs", strings.NewReader("{}")))
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, HEAD" {
+		t.Errorf("POST: %s, Allow %q; want 405, GET, HEAD", resp.Status, resp.Header.Get("Allow"))
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	f := newFixture(t)
+	for _, target := range []string{"/", "/api/jobs", "/jobs/backup", "/healthz"} {
+		resp, _ := f.get(target)
+		csp := resp.Header.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe") {
+			t.Errorf("GET %s: Content-Security-Policy %q, want scripts from self only", target, csp)
+		}
+		if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("GET %s: X-Content-Type-Options %q", target, got)
+		}
+	}
+	for target, ctype := range map[string]string{"/static/style.css": "text/css", "/static/live.js": "javascript"} {
+		resp, body := f.get(target)
+		if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Type"), ctype) || body == "" {
+			t.Errorf("GET %s: %s %q", target, resp.Status, resp.Header.Get("Content-Type"))
+		}
+	}
+}
+
+func TestPagesEscape(t *testing.T) {
+	f := newFixture(t)
+	resp, dash := f.get("/")
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET /: %s", resp.Status)
+	}
+	resp, page := f.get("/jobs/" + url.PathEscape(hostileID))
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET the hostile job's page: %s: %s", resp.Status, page)
+	}
+	for name, body := range map[string]string{"dashboard": dash, "job page": page} {
+		for _, raw := range []string{"<script>alert", "<b>\"x", "</pre><script>"} {
+			if strings.Contains(body, raw) {
+				t.Errorf("%s: %q not escaped", name, raw)
+			}
+		}
+		if !strings.Contains(body, "&lt;b&gt;&#34;x&#39;&amp;?#%") {
+			t.Errorf("%s: the hostile id not shown escaped", name)
+		}
+		if strings.Contains(body, "<script>") && !strings.Contains(body, `<script src="/static/live.js" defer></script>`) {
+			t.Errorf("%s: a script element other than live.js", name)
+		}
+	}
+	if !strings.Contains(page, "&lt;/pre&gt;&lt;script&gt;alert(2)&lt;/script&gt;\uFFFD done") {
+		t.Errorf("job page: the output tail not shown escaped, with U+FFFD for its bad bytes:\n%s", page)
+	}
+	if !strings.Contains(dash, `href="/jobs/%3Cb%3E%22x%27&amp;%3F%23%25"`) {
+		t.Errorf("dashboard: no link to the hostile job's page, escaped as a path")
+	}
+}
+
+func TestDashboard(t *testing.T) {
+	f := newFixture(t)
+	_, dash := f.get("/")
+	for _, want := range []string{
+		`<meta name="viewport"`,
+		`<a href="/jobs/backup"><strong>backup</strong></a>`,
+		"every day at 02:30", "<code>cron 30 2 * * * tz=Europe/Berlin</code>", "Europe/Berlin",
+		`<span class="pill failed">failed (exit 2)</span>`,
+		`<span class="ok">1 ok</span> · <span class="bad">1 failed</span> <span class="muted">of 2</span>`,
+		`data-relative>in 11h30m</time>`, // 02:30 Berlin (01:30 UTC) from 14:00 UTC
+		`<rect class="run success"`, `<rect class="run failed"`,
+		`<polygon class="mark missed"`, "run 1: missed, fire time 2026-03-01 14:00:00 &#43;01:00: later than its misfire grace",
+		"Runs of backup since 4h12m ago: 1 success, 1 failed",
+		"scheduler running",
+	} {
+		if !strings.Contains(dash, want) {
+			t.Errorf("dashboard: no %q", want)
+		}
+	}
+	_, page := f.get("/jobs/backup")
+	for _, want := range []string{"backup.sh", "run 2", "run 1", "disk full", "backed up", "took 1m", "on <code>host:1</code>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("job page: no %q", want)
+		}
+	}
+}
+
+func TestTimelineLanes(t *testing.T) {
+	a := axis{Start: t0, End: t0.Add(10 * time.Minute)}
+	j := &board.Job{Job: &store.Job{ID: "j"}, Runs: []*store.Run{ // newest first
+		{Seq: 3, FireTime: t0.Add(6 * time.Minute), Started: t0.Add(6 * time.Minute), Ended: t0.Add(7 * time.Minute), Outcome: store.Success, Coalesced: 2},
+		{Seq: 2, FireTime: t0.Add(2 * time.Minute), Started: t0.Add(2 * time.Minute), Ended: t0.Add(3 * time.Minute), Outcome: store.Failed},
+		{Seq: 1, FireTime: t0, Started: t0, Ended: t0.Add(5 * time.Minute), Outcome: store.Success},
+	}}
+	tl := newTimeline(j, a, time.UTC)
+	if len(tl.Bars) != 3 {
+		t.Fatalf("bars %+v, want 3", tl.Bars)
+	}
+	// Run 2 overlaps run 1: a lane of its own; run 3 follows run 1 on the first.
+	if tl.Bars[0].Y != 0 || tl.Bars[1].Y == 0 || tl.Bars[2].Y != 0 {
+		t.Errorf("lanes of runs 1, 2, 3 at y %v, %v, %v; want 0, below, 0", tl.Bars[0].Y, tl.Bars[1].Y, tl.Bars[2].Y)
+	}
+	if tl.Bars[0].X != 0 || tl.Bars[0].W != timelineWidth/2 {
+		t.Errorf("run 1 at x %v width %v, want 0, half the axis", tl.Bars[0].X, tl.Bars[0].W)
+	}
+	if len(tl.Marks) != 1 || tl.Marks[0].Kind != "coalesced" {
+		t.Errorf("marks %+v, want one coalesced", tl.Marks)
+	}
+	if want := "Runs of j since : 2 success, 1 failed, 2 coalesced"; tl.Summary != want {
+		t.Errorf("summary %q, want %q", tl.Summary, want)
+	}
+}
+
+func TestHealthz(t *testing.T) {
+	f := newFixture(t)
+	resp, body := f.get("/healthz")
+	if resp.StatusCode != 200 || body != "ok\n" {
+		t.Errorf("healthz: %s %q, want 200 ok", resp.Status, body)
+	}
+
+	// Probes storming it read the store once a second at most.
+	before := f.st.views.Load()
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() { f.get("/healthz") })
+	}
+	wg.Wait()
+	if n := f.st.views.Load() - before; n > 1 {
+		t.Errorf("50 probes read the store %d times, want at most once", n)
+	}
+
+	f.setStats(func(s *runner.Stats) { s.Alive = false })
+	if resp, body := f.get("/healthz"); resp.StatusCode != 503 || !strings.Contains(body, "loop is not running") {
+		t.Errorf("healthz of a dead loop: %s %q", resp.Status, body)
+	}
+	f.setStats(func(s *runner.Stats) { s.Alive, s.StoreError = true, errors.New("no space left on device") })
+	if resp, body := f.get("/healthz"); resp.StatusCode != 503 || !strings.Contains(body, "no space left on device") {
+		t.Errorf("healthz with a store error: %s %q", resp.Status, body)
+	}
+	f.setStats(func(s *runner.Stats) { s.StoreError = nil })
+
+	// A store that stops answering: 503 once the kept answer is older than a second.
+	f.st.setFail(errors.New("connection refused"))
+	f.h.health.mu.Lock()
+	f.h.health.checked = time.Time{}
+	f.h.health.mu.Unlock()
+	if resp, body := f.get("/healthz"); resp.StatusCode != 503 || !strings.Contains(body, "the store does not answer: connection refused") {
+		t.Errorf("healthz of a failing store: %s %q", resp.Status, body)
+	}
+}
+
+func TestEvents(t *testing.T) {
+	f := newFixture(t)
+	srv := httptest.NewServer(f.h)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/events", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("content type %q", ct)
+	}
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	f.board.Poke("backup")
+	for found := false; !found; {
+		select {
+		case l := <-lines:
+			found = l == "event: update"
+		case <-ctx.Done():
+			t.Fatal("no update event within 10s of a refresh")
+		}
+	}
+	// Close ends the stream at once.
+	f.h.Close()
+	for {
+		select {
+		case _, ok := <-lines:
+			if !ok {
+				return
+			}
+		case <-ctx.Done():
+			t.Fatal("the stream did not end within 10s of Close")
+		}
+	}
+}
+
+// TestEventsClientGone: a stream whose client goes away ends its handler.
+func TestEventsClientGone(t *testing.T) {
+	f := newFixture(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/events", nil)
+	done := make(chan struct{})
+	go func() {
+		f.h.ServeHTTP(httptest.NewRecorder(), req)
+		close(done)
+	}()
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the handler of a stream whose client went did not return within 5s")
+	}
+}
+
+func TestMetricsHandler(t *testing.T) {
+	f := newFixture(t)
+	f.h = New(Config{Board: f.board, Store: f.st, Stats: f.getStats,
+		Metrics: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "jobctl_up 1\n") })})
+	if resp, body := f.get("/metrics"); resp.StatusCode != 200 || body != "jobctl_up 1\n" {
+		t.Errorf("/metrics: %s %q", resp.Status, body)
+	}
+}
+
+func TestTriggerWords(t *testing.T) {
+	for expr, want := range map[string]string{
+		"30 2 * * *":   "every day at 02:30",
+		"*/15 * * * *": "every 15 minutes",
+		"* * * * *":    "every minute",
+		"5 * * * *":    "every hour at minute 5",
+		"0 */6 * * *":  "every 6 hours at minute 0",
+		"0 9 * * 1-5":  "every Monday to Friday at 09:00",
+		"0 9 * * 0,6":  "every Sunday, Saturday at 09:00",
+		"0 3 1 * *":    "on day 1 of every month at 03:00",
+		"@daily":       "every day at 00:00",
+		"0 9 1-7 * 1":  "",
+		"0 9 * 1 *":    "",
+	} {
+		if got := triggerWords(schedule.Spec{Cron: expr}); got != want {
+			t.Errorf("cron %q: %q, want %q", expr, got, want)
+		}
+	}
+	if got := triggerWords(schedule.Spec{Every: "90s"}); got != "every 90s" {
+		t.Errorf("every 90s: %q", got)
+	}
+}
+
+func TestTail(t *testing.T) {
+	var b strings.Builder
+	for i := range 1000 {
+		fmt.Fprintf(&b, "line %04d\n", i) // 10 bytes each
+	}
+	got, cut := tail(b.String())
+	if !cut || len(got) > tailBytes || !strings.HasPrefix(got, "line ") || !strings.HasSuffix(got, "line 0999\n") {
+		t.Errorf("tail of 10,000 bytes: cut %v, %d bytes from %q; want at most %d, from a line's start to the end", cut, len(got), got[:20], tailBytes)
+	}
+	if got, cut := tail("short\xff\n"); cut || got != "short\uFFFD\n" {
+		t.Errorf("tail of a short output: %q, cut %v", got, cut)
+	}
+}

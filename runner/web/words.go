@@ -1,0 +1,117 @@
+package web
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jobctl/jobctl/schedule"
+)
+
+// triggerWords says when a trigger fires in plain words, for the common
+// forms ("every day at 02:30", "every 15 minutes"); "" for the others,
+// which the page shows as written only.
+func triggerWords(s schedule.Spec) string {
+	switch {
+	case s.Every != "":
+		return "every " + s.Every
+	case s.At != "":
+		return "once, at " + s.At
+	case s.OnStart != "":
+		return s.String() // in words already
+	case s.Cron != "":
+		return cronWords(s.Cron)
+	}
+	return ""
+}
+
+var cronMacros = map[string]string{
+	"@yearly": "every year on 1 January at 00:00", "@annually": "every year on 1 January at 00:00",
+	"@monthly": "on day 1 of every month at 00:00", "@weekly": "every Sunday at 00:00",
+	"@daily": "every day at 00:00", "@midnight": "every day at 00:00", "@hourly": "every hour at minute 0",
+}
+
+var dayNames = []string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
+
+// cronWords reads a five-field crontab line whose fields are *, */N, a
+// number, or (the day of the week) numbers separated by commas.
+func cronWords(expr string) string {
+	if w, ok := cronMacros[strings.ToLower(strings.TrimSpace(expr))]; ok {
+		return w
+	}
+	f := strings.Fields(expr)
+	if len(f) != 5 || f[3] != "*" {
+		return ""
+	}
+	minute, hour, dom, dow := f[0], f[1], f[2], f[4]
+	m, mOK := number(minute, 59)
+	h, hOK := number(hour, 23)
+	var when string
+	switch {
+	case minute == "*" && hour == "*":
+		when = "every minute"
+	case every(minute) > 0 && hour == "*":
+		when = fmt.Sprintf("every %d minutes", every(minute))
+	case mOK && hour == "*":
+		when = fmt.Sprintf("every hour at minute %d", m)
+	case mOK && every(hour) > 0:
+		when = fmt.Sprintf("every %d hours at minute %d", every(hour), m)
+	case mOK && hOK:
+		when = fmt.Sprintf("at %02d:%02d", h, m)
+	default:
+		return ""
+	}
+	if mOK && hOK {
+		switch d, ok := number(dom, 31); {
+		case dom == "*" && dow == "*":
+			return "every day " + when
+		case ok && dow == "*":
+			return fmt.Sprintf("on day %d of every month %s", d, when)
+		case dom == "*":
+			if days := dayList(dow); days != "" {
+				return "every " + days + " " + when
+			}
+		}
+		return ""
+	}
+	if dom != "*" || dow != "*" {
+		return ""
+	}
+	return when
+}
+
+// number reads a field that is one number from 0 to most.
+func number(field string, most int) (int, bool) {
+	n, err := strconv.Atoi(field)
+	return n, err == nil && n >= 0 && n <= most
+}
+
+// every is N of a field */N, or 0.
+func every(field string) int {
+	n, ok := strings.CutPrefix(field, "*/")
+	if !ok {
+		return 0
+	}
+	v, err := strconv.Atoi(n)
+	if err != nil || v <= 0 {
+		return 0
+	}
+	return v
+}
+
+// dayList names the days of a day-of-week field of numbers ("1,3"; 1-5
+// too); "" for any other.
+func dayList(field string) string {
+	if field == "1-5" {
+		return "Monday to Friday"
+	}
+	var names []string
+	for _, d := range strings.Split(field, ",") {
+		n, ok := number(d, 7)
+		if !ok {
+			return ""
+		}
+		names = append(names, dayNames[n])
+	}
+	return strings.Join(names, ", ")
+}

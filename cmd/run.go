@@ -145,12 +145,17 @@ on [HOST:]PORT (a port alone, 8080 or :8080, is on 127.0.0.1; 0.0.0.0:8080 or
     /api/scheduler this scheduler and its fleet
     /healthz      200 while the scheduler's loop runs and the database
                   answers, 503 and why otherwise: for probes
+    /metrics      Prometheus metrics: runs by job and outcome, their
+                  durations, start lateness, runs running, each job's next
+                  run, last run and last success, pauses, busy workers,
+                  pings given up, and Go's process metrics
 
 The pages and the API read a picture of the database that is refreshed
 within a second of each change, in short reads: however many clients poll
 them, the scheduler's runs and other jobctl commands are not held up. On a
 PostgreSQL database each scheduler of a fleet serves the whole fleet's jobs
-and runs, with its members. With several stores, --http needs --store.
+and runs, with its members, and metrics of the runs it made itself,
+labelled scheduler="HOST:PID". With several stores, --http needs --store.
 
 --once runs the jobs due now, waits for them (those waiting for a worker
 too) and exits: for running jobctl from a systemd timer or from cron itself
@@ -184,7 +189,7 @@ It does not wait for the retries of the runs that fail (see jobctl add
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug (explains every decision), info, warn or error")
 	fs.StringVar(&o.shell, "shell", runner.DefaultShell[0], "the shell that runs commands, as SHELL -c COMMAND")
 	fs.StringVar(&o.logDir, "log-dir", "", "also append each job's output to DIR/ID.log")
-	fs.StringVar(&o.http, "http", "", "serve a dashboard, its JSON API (/api/) and /healthz on [HOST:]PORT, read-only (a port alone: on 127.0.0.1)")
+	fs.StringVar(&o.http, "http", "", "serve a dashboard, its JSON API (/api/), /metrics and /healthz on [HOST:]PORT, read-only (a port alone: on 127.0.0.1)")
 	_ = c.MarkFlagFilename("file", "toml")
 	_ = c.MarkFlagDirname("log-dir")
 	_ = c.RegisterFlagCompletionFunc("http", cobra.NoFileCompletions)
@@ -426,6 +431,9 @@ func (r *runCommand) start(ctx context.Context) error {
 		if rs.sched, err = runner.New(cfg); err != nil {
 			return storeErr(rs.name, r.named, err)
 		}
+	}
+	if err := r.web.instrument(ctx, r.stores[0], shortVersion(r.buildInfo())); err != nil {
+		return storeErr(r.stores[0].name, r.named, err)
 	}
 	r.signals()
 	for i, rs := range r.stores {

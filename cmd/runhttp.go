@@ -9,25 +9,28 @@ import (
 	"time"
 
 	"github.com/jobctl/jobctl/internal/listen"
-
 	"github.com/jobctl/jobctl/runner"
 	"github.com/jobctl/jobctl/runner/board"
+	"github.com/jobctl/jobctl/runner/metrics"
 	"github.com/jobctl/jobctl/runner/web"
+	"github.com/jobctl/jobctl/store"
 )
 
 // runHTTP is the HTTP side of jobctl run (--http, [scheduler] http): the
-// dashboard, the API and the probes of its one store, served from the
-// scheduler's start to its end. runCommand calls, in order: httpAddr
-// (check), listen (before the scheduler starts: a port in use stops jobctl
-// there), events (into the scheduler's config), serve (once it has
-// started), stop (once it has shut down).
+// dashboard, the API, the metrics and the probes of its one store, served
+// from the scheduler's start to its end. runCommand calls, in order:
+// httpAddr (check), listen (before the scheduler starts: a port in use
+// stops jobctl there), events (into the scheduler's config), instrument
+// (once the scheduler exists), serve (once it has started), stop (once it
+// has shut down).
 type runHTTP struct {
-	addr  string // as listen.Addr gives it
-	ln    net.Listener
-	board *board.Board
-	web   *web.Handler
-	stop  context.CancelFunc // ends the board and the server
-	done  chan struct{}      // closed once both have ended
+	addr    string // as listen.Addr gives it
+	ln      net.Listener
+	board   *board.Board
+	metrics *metrics.Metrics // set by instrument, before the first event
+	web     *web.Handler
+	stop    context.CancelFunc // ends the board and the server
+	done    chan struct{}      // closed once both have ended
 }
 
 // httpAddr is the address the dashboard is served on: --http's, else the
@@ -65,8 +68,9 @@ func (r *runCommand) listenHTTP(rs *runStore) error {
 	return nil
 }
 
-// events is cfg.Events, with the board poked by every event of a job: its
-// runs are read again at the next refresh.
+// events is cfg.Events, with every event counted by the metrics, and the
+// board poked by every event of a job: its runs are read again at the
+// next refresh.
 func (h *runHTTP) events(cfg *runner.Config) {
 	if h == nil {
 		return
@@ -76,8 +80,31 @@ func (h *runHTTP) events(cfg *runner.Config) {
 		if prev != nil {
 			prev(e)
 		}
+		h.metrics.Observe(e)
 		h.board.Poke(e.JobID)
 	}
+}
+
+// instrument makes the metrics of the scheduler of rs, which has not
+// started yet. On a store a fleet shares, they are labelled with its name.
+func (h *runHTTP) instrument(ctx context.Context, rs *runStore, version string) error {
+	if h == nil {
+		return nil
+	}
+	var fleet bool
+	err := rs.store.View(ctx, func(tx store.Tx) error {
+		_, fleet = tx.(store.FleetTx)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	cfg := metrics.Config{Stats: rs.sched.Stats, Snapshot: h.board.Snapshot, Version: version}
+	if fleet {
+		cfg.Scheduler = rs.sched.Stats().Owner
+	}
+	h.metrics = metrics.New(cfg)
+	return nil
 }
 
 // serve starts the board and the server on the scheduler of rs.
@@ -89,7 +116,7 @@ func (h *runHTTP) serve(r *runCommand, rs *runStore) {
 		Board:   h.board,
 		Store:   rs.store,
 		Stats:   rs.sched.Stats,
-		Metrics: nil, // runner/metrics' handler goes here
+		Metrics: h.metrics.Handler(),
 		Now:     r.now,
 		Logger:  rs.log,
 		Version: shortVersion(r.buildInfo()),

@@ -102,9 +102,10 @@ func New(cfg Config) *Metrics {
 	return m
 }
 
-// Handler serves the metrics in the format the scraper asks for.
+// Handler serves the metrics in the format the scraper asks for: the
+// text format, or OpenMetrics.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg, EnableOpenMetrics: true})
 }
 
 // Observe counts an event of the scheduler. It returns at once, as the

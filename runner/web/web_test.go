@@ -510,6 +510,8 @@ func TestTriggerWords(t *testing.T) {
 		"@daily":       "every day at 00:00",
 		"0 9 1-7 * 1":  "",
 		"0 9 * 1 *":    "",
+		"*/7 * * * *":  "", // :56, then :00 four minutes later
+		"0 */5 * * *":  "",
 	} {
 		if got := triggerWords(schedule.Spec{Cron: expr}); got != want {
 			t.Errorf("cron %q: %q, want %q", expr, got, want)

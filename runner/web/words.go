@@ -50,12 +50,12 @@ func cronWords(expr string) string {
 	switch {
 	case minute == "*" && hour == "*":
 		when = "every minute"
-	case every(minute) > 0 && hour == "*":
-		when = fmt.Sprintf("every %d minutes", every(minute))
+	case every(minute, 60) > 0 && hour == "*":
+		when = fmt.Sprintf("every %d minutes", every(minute, 60))
 	case mOK && hour == "*":
 		when = fmt.Sprintf("every hour at minute %d", m)
-	case mOK && every(hour) > 0:
-		when = fmt.Sprintf("every %d hours at minute %d", every(hour), m)
+	case mOK && every(hour, 24) > 0:
+		when = fmt.Sprintf("every %d hours at minute %d", every(hour, 24), m)
 	case mOK && hOK:
 		when = fmt.Sprintf("at %02d:%02d", h, m)
 	default:
@@ -86,14 +86,16 @@ func number(field string, most int) (int, bool) {
 	return n, err == nil && n >= 0 && n <= most
 }
 
-// every is N of a field */N, or 0.
-func every(field string) int {
+// every is N of a field */N, or 0; and 0 unless N divides span, the
+// field's range (60 minutes, 24 hours): */7 minutes fires at :56 and then
+// :00, four minutes later, which "every 7 minutes" would not say.
+func every(field string, span int) int {
 	n, ok := strings.CutPrefix(field, "*/")
 	if !ok {
 		return 0
 	}
 	v, err := strconv.Atoi(n)
-	if err != nil || v <= 0 {
+	if err != nil || v <= 0 || span%v != 0 {
 		return 0
 	}
 	return v

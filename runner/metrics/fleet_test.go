@@ -15,6 +15,7 @@ import (
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
 	"github.com/jobctl/jobctl/store/postgres"
+	"github.com/jobctl/jobctl/store/storetest"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -28,20 +29,12 @@ func TestFleetMetrics(t *testing.T) {
 	admin := openPG(t, url)
 	now := time.Now()
 	start := now.Truncate(time.Second).Add(time.Second)
-	err := admin.Update(t.Context(), func(tx store.Tx) error {
-		for _, id := range []string{"j1", "j2", "j3", "j4"} {
-			j, err := store.NewJob(id, runner.FuncPrefix+"f", schedule.Spec{Every: "1s", Start: start.Format(time.RFC3339Nano)}, store.DefaultOptions(), now)
-			if err != nil {
-				return err
-			}
-			if err := tx.PutJob(j); err != nil {
-				return err
-			}
+	for _, id := range []string{"j1", "j2", "j3", "j4"} {
+		j, err := store.NewJob(id, runner.FuncPrefix+"f", schedule.Spec{Every: "1s", Start: start.Format(time.RFC3339Nano)}, store.DefaultOptions(), now)
+		if err != nil {
+			t.Fatal(err)
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+		storetest.Put(t, admin, j)
 	}
 	a, b := newMember(t, url, "a"), newMember(t, url, "b")
 	time.Sleep(time.Until(start.Add(3500 * time.Millisecond))) // fire times at +0s, +1s, +2s, +3s
@@ -53,7 +46,7 @@ func TestFleetMetrics(t *testing.T) {
 		cancel()
 	}
 	var runs []*store.Run
-	err = admin.View(t.Context(), func(tx store.Tx) (err error) {
+	err := admin.View(t.Context(), func(tx store.Tx) (err error) {
 		runs, err = tx.Runs("", 0)
 		return err
 	})

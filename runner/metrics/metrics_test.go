@@ -22,6 +22,7 @@ import (
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
 	"github.com/jobctl/jobctl/store/memory"
+	"github.com/jobctl/jobctl/store/storetest"
 )
 
 var t0 = time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
@@ -53,17 +54,7 @@ func newWorld(t *testing.T, label string, jobs ...*store.Job) *world {
 	}
 	t.Cleanup(func() { st.Close() })
 	w.st = st
-	err = st.Update(t.Context(), func(tx store.Tx) error {
-		for _, j := range jobs {
-			if err := tx.PutJob(j); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.Put(t, st, jobs...)
 	w.board = board.New(board.Config{Store: st, Now: w.clock.Now, Interval: time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	boardDone := make(chan struct{})

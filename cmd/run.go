@@ -13,10 +13,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jobctl/jobctl/internal/listen"
-
 	"github.com/spf13/cobra"
 
+	"github.com/jobctl/jobctl/internal/listen"
 	"github.com/jobctl/jobctl/runner"
 	"github.com/jobctl/jobctl/store"
 	"github.com/jobctl/jobctl/store/jobfile"

@@ -9,10 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jobctl/jobctl/internal/listen"
-
 	"github.com/BurntSushi/toml"
 
+	"github.com/jobctl/jobctl/internal/listen"
 	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
 )

@@ -53,7 +53,7 @@ func TestExample(t *testing.T) {
 	if !reflect.DeepEqual(b.Trigger, schedule.Spec{Cron: "30 2 * * *", Timezone: "Europe/Berlin"}) ||
 		b.Options.MisfireGrace != schedule.NoGrace || b.Options.Executor != "heavy" || b.Options.Timeout != 2*time.Hour ||
 		!reflect.DeepEqual(b.Options.Env, []string{"RESTIC_PASSWORD_FILE=/etc/restic.pass", "RESTIC_REPOSITORY=/srv/restic"}) ||
-		b.Pos != (Position{34, 1}) || b.TriggerPos != (Position{38, 1}) {
+		b.Pos != (Position{36, 1}) || b.TriggerPos != (Position{40, 1}) {
 		t.Errorf("backup: %+v", b)
 	}
 	m := byID["market-report"]

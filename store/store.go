@@ -206,6 +206,12 @@ type Stop struct {
 	Reason   string    `json:"reason,omitempty"` // what the stopped run's record is to say
 }
 
+// RunKey names a run: its job and its seq.
+type RunKey struct {
+	JobID string
+	Seq   uint64
+}
+
 // AttemptNumber is which attempt at its fire time r is, from 1.
 func (r *Run) AttemptNumber() int { return max(r.Attempt, 1) }
 
@@ -286,6 +292,10 @@ type Tx interface {
 	// (by seq; ErrNotFound if there is no such job) or, with jobID "", of
 	// all jobs (by Submitted time).
 	Runs(jobID string, n int) ([]*Run, error)
+	// RunKeys returns which runs Runs("", n) would return, in its order,
+	// without reading them: for a reader that looks for the runs it has not
+	// seen, at a cost that does not grow with their output.
+	RunKeys(n int) ([]RunKey, error)
 	// Run returns one run; ErrNotFound if absent.
 	Run(jobID string, seq uint64) (*Run, error)
 	// RunningRuns returns every run whose outcome is Running.

@@ -119,6 +119,25 @@ func (t *tx) runsOfAll(n int) ([]*store.Run, error) {
 	return out, nil
 }
 
+// RunKeys reads runsOfAll's keys from the history index, and of the
+// runs only whether they are there.
+func (t *tx) RunKeys(n int) ([]store.RunKey, error) {
+	var out []store.RunKey
+	all := t.bucket(bucketRuns)
+	c := t.bucket(bucketHistory).Cursor()
+	for k, _ := c.Last(); k != nil && (n <= 0 || len(out) < n); k, _ = c.Prev() {
+		id, seq, ok := parseHistoryKey(k)
+		if !ok {
+			continue
+		}
+		if runs := all.Bucket([]byte(id)); runs == nil || runs.Get(u64(seq)) == nil {
+			continue // as runsOfAll: the index outlived its run
+		}
+		out = append(out, store.RunKey{JobID: id, Seq: seq})
+	}
+	return out, nil
+}
+
 // upgradeHistory brings a schema 1 file to schema 2: it indexes every
 // stored run and counts each job's finished runs, in the transaction that
 // first writes to the file.

@@ -160,6 +160,26 @@ func (t *tx) Runs(jobID string, n int) ([]*store.Run, error) {
 	return t.queryRuns("SELECT job_id, seq, doc FROM jobctl_runs WHERE job_id = $2 ORDER BY seq DESC LIMIT $1", lim, jobID)
 }
 
+func (t *tx) RunKeys(n int) ([]store.RunKey, error) {
+	var lim *int
+	if n > 0 {
+		lim = &n
+	}
+	rows, err := t.tx.Query(t.ctx, "SELECT job_id, seq FROM jobctl_runs ORDER BY submitted DESC, job_id DESC, seq DESC LIMIT $1", lim)
+	if err != nil {
+		return nil, err
+	}
+	out := []store.RunKey{}
+	var k store.RunKey
+	var seq int64
+	_, err = pgx.ForEachRow(rows, []any{&k.JobID, &seq}, func() error {
+		k.Seq = uint64(seq)
+		out = append(out, k)
+		return nil
+	})
+	return out, err
+}
+
 func (t *tx) RunningRuns() ([]*store.Run, error) {
 	return t.queryRuns("SELECT job_id, seq, doc FROM jobctl_runs WHERE outcome = 'running' ORDER BY seq, job_id")
 }

@@ -122,26 +122,27 @@ func testRunsOfAllJobs(t *testing.T, s store.Store) {
 	Put(t, s, Job("a", 0), Job("b", 0), Job("c", 0))
 	AddRuns(t, s, RunOf("a", 1, store.Success), RunOf("b", 2, store.Success), RunOf("a", 3, store.Failed),
 		RunOf("c", 0, store.Missed), RunOf("b", 4, store.Success))
-	type ref struct {
-		id  string
-		seq uint64
-	}
-	refs := func(runs []*store.Run) []ref {
-		var out []ref
+	refs := func(runs []*store.Run) []store.RunKey {
+		var out []store.RunKey
 		for _, r := range runs {
-			out = append(out, ref{r.JobID, r.Seq})
+			out = append(out, store.RunKey{JobID: r.JobID, Seq: r.Seq})
 		}
 		return out
 	}
-	got := refs(View(t, s, func(tx store.Tx) ([]*store.Run, error) { return tx.Runs("", 0) }))
-	want := []ref{{"b", 2}, {"a", 2}, {"b", 1}, {"a", 1}, {"c", 1}}
-	if !slices.Equal(got, want) {
-		t.Errorf("Runs(\"\", 0) = %v, want %v", got, want)
+	key := func(id string, seq uint64) store.RunKey { return store.RunKey{JobID: id, Seq: seq} }
+	// RunKeys names the runs Runs("", n) returns, in its order.
+	check := func(when string, n int, want []store.RunKey) {
+		t.Helper()
+		if got := refs(View(t, s, func(tx store.Tx) ([]*store.Run, error) { return tx.Runs("", n) })); !slices.Equal(got, want) {
+			t.Errorf("%sRuns(\"\", %d) = %v, want %v", when, n, got, want)
+		}
+		if got := View(t, s, func(tx store.Tx) ([]store.RunKey, error) { return tx.RunKeys(n) }); !slices.Equal(got, want) {
+			t.Errorf("%sRunKeys(%d) = %v, want %v", when, n, got, want)
+		}
 	}
-	got = refs(View(t, s, func(tx store.Tx) ([]*store.Run, error) { return tx.Runs("", 3) }))
-	if !slices.Equal(got, want[:3]) {
-		t.Errorf("Runs(\"\", 3) = %v, want %v", got, want[:3])
-	}
+	want := []store.RunKey{key("b", 2), key("a", 2), key("b", 1), key("a", 1), key("c", 1)}
+	check("", 0, want)
+	check("", 3, want[:3])
 
 	// Runs submitted at one instant are ordered by job id, then seq; a run
 	// rewritten keeps its place, and may not move it; a removed job's runs
@@ -168,11 +169,7 @@ func testRunsOfAllJobs(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got = refs(View(t, s, func(tx store.Tx) ([]*store.Run, error) { return tx.Runs("", 0) }))
-	want = []ref{{"c", 2}, {"a", 4}, {"a", 3}, {"a", 2}, {"a", 1}, {"c", 1}}
-	if !slices.Equal(got, want) {
-		t.Errorf("after ties, a rewrite and a removal: Runs(\"\", 0) = %v, want %v", got, want)
-	}
+	check("after ties, a rewrite and a removal: ", 0, []store.RunKey{key("c", 2), key("a", 4), key("a", 3), key("a", 2), key("a", 1), key("c", 1)})
 }
 
 func testPutRunAndRunning(t *testing.T, s store.Store) {

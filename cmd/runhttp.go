@@ -81,7 +81,7 @@ func (h *runHTTP) events(cfg *runner.Config) {
 			prev(e)
 		}
 		h.metrics.Observe(e)
-		h.board.Poke(e.JobID)
+		h.board.Poke()
 	}
 }
 

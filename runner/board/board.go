@@ -5,12 +5,12 @@
 //
 // A refresh is a few short read transactions (on bbolt a View holds a
 // shared file lock, which delays the scheduler's and the CLI's writes). It
-// reads every job record, the runs in progress and the newest runs of all
-// jobs, and re-reads the history of a job only when it is new, was Poked,
-// or the store says a run of it was added, started or ended, or the journal
-// says a command changed it: so its cost does not grow with the history of
-// jobs that did not change. Those histories are read a hundred jobs a
-// transaction.
+// reads every job record, the runs in progress and the keys of the newest
+// runs of all jobs; then, of a job it has seen, only the runs that are new
+// or have ended since (a run's output can be 64 KiB: its cost grows with
+// what changed, not with the histories). It reads a job's whole window of
+// runs when it has not seen it, or the journal says a command changed it, a
+// hundred jobs a transaction.
 package board
 
 import (
@@ -75,9 +75,8 @@ type Board struct {
 	wake chan struct{} // a pending Poke (capacity 1)
 
 	mu      sync.Mutex
-	poked   map[string]bool // jobs Poked since the last refresh began
-	updated chan struct{}   // closed at the next refresh
-	err     error           // the last refresh's
+	updated chan struct{} // closed at the next refresh
+	err     error         // the last refresh's
 
 	// Owned by Run's goroutine.
 	changeSeq uint64 // the journal entry the last refresh saw last
@@ -98,7 +97,7 @@ func New(cfg Config) *Board {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Board{cfg: cfg, wake: make(chan struct{}, 1), poked: map[string]bool{}, updated: make(chan struct{})}
+	return &Board{cfg: cfg, wake: make(chan struct{}, 1), updated: make(chan struct{})}
 }
 
 // Snapshot returns the latest snapshot, nil before the first refresh.
@@ -118,14 +117,9 @@ func (b *Board) Err() error {
 	return b.err
 }
 
-// Poke says that something happened to job jobID ("": to some job): the
-// next refresh, soon, re-reads its runs. It never blocks.
-func (b *Board) Poke(jobID string) {
-	if jobID != "" {
-		b.mu.Lock()
-		b.poked[jobID] = true
-		b.mu.Unlock()
-	}
+// Poke says that something happened (an event of the scheduler): a
+// refresh follows soon. It never blocks.
+func (b *Board) Poke() {
 	select {
 	case b.wake <- struct{}{}:
 	default:
@@ -173,23 +167,15 @@ func (b *Board) Run(ctx context.Context) error {
 // refreshOnce reads a new snapshot, publishes it and wakes the waiters of
 // Updated.
 func (b *Board) refreshOnce(ctx context.Context) {
-	b.mu.Lock()
-	poked := b.poked
-	b.poked = map[string]bool{}
-	b.mu.Unlock()
-	next, err := b.refresh(ctx, b.snap.Load(), poked)
+	next, err := b.refresh(ctx, b.snap.Load())
 	if err != nil {
 		if ctx.Err() == nil {
 			b.cfg.Logger.Warn("dashboard: reading the store failed; showing the last picture", "error", err)
 		}
-		b.mu.Lock()
-		for id := range poked { // they are still to be re-read
-			b.poked[id] = true
-		}
 	} else {
 		b.snap.Store(next)
-		b.mu.Lock()
 	}
+	b.mu.Lock()
 	b.err = err
 	close(b.updated)
 	b.updated = make(chan struct{})

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,14 +20,21 @@ var (
 	cronSpec = schedule.Spec{Cron: "* * * * *", Timezone: "UTC"}
 )
 
-// countingStore counts the reads of each job's runs, and fails its Views
-// while fail is set.
+// countingStore counts, by job, the reads of a job's window of runs
+// (Runs(id, n)) and the run records read (decoded, outputs and all) by
+// Runs and Run; and fails its Views while fail is set.
 type countingStore struct {
 	store.Store
 	mu    sync.Mutex
-	reads map[string]int // Runs(id, n) calls by id
+	reads reads
 	views int
 	fail  error
+}
+
+// reads are what a refresh read, by job.
+type reads struct {
+	whole   map[string]int // Runs(id, n) calls
+	records map[string]int // run records read, by any of Runs and Run
 }
 
 func (s *countingStore) View(ctx context.Context, fn func(store.Tx) error) error {
@@ -40,12 +49,23 @@ func (s *countingStore) View(ctx context.Context, fn func(store.Tx) error) error
 }
 
 // reset returns the reads counted so far and starts counting again.
-func (s *countingStore) reset() map[string]int {
+func (s *countingStore) reset() reads {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.reads
-	s.reads = map[string]int{}
+	s.reads = reads{whole: map[string]int{}, records: map[string]int{}}
 	return r
+}
+
+func (s *countingStore) count(id string, whole bool, runs ...*store.Run) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if whole {
+		s.reads.whole[id]++
+	}
+	for _, r := range runs {
+		s.reads.records[r.JobID]++
+	}
 }
 
 type countingTx struct {
@@ -54,12 +74,17 @@ type countingTx struct {
 }
 
 func (tx countingTx) Runs(id string, n int) ([]*store.Run, error) {
-	if id != "" {
-		tx.s.mu.Lock()
-		tx.s.reads[id]++
-		tx.s.mu.Unlock()
+	runs, err := tx.Tx.Runs(id, n)
+	tx.s.count(id, id != "", runs...)
+	return runs, err
+}
+
+func (tx countingTx) Run(id string, seq uint64) (*store.Run, error) {
+	r, err := tx.Tx.Run(id, seq)
+	if err == nil {
+		tx.s.count(id, false, r)
 	}
-	return tx.Tx.Runs(id, n)
+	return r, err
 }
 
 type fixture struct {
@@ -75,7 +100,8 @@ func newFixture(t *testing.T, runs int, ids ...string) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { mem.Close() })
-	f := &fixture{t: t, st: &countingStore{Store: mem, reads: map[string]int{}}}
+	f := &fixture{t: t, st: &countingStore{Store: mem}}
+	f.st.reset()
 	f.b = New(Config{Store: f.st, Now: func() time.Time { return t0 }, Runs: runs})
 	f.update(func(tx store.Tx) error {
 		for _, id := range ids {
@@ -114,9 +140,8 @@ func (f *fixture) addRun(id string, minute int, o store.Outcome) *store.Run {
 	return r
 }
 
-// refresh refreshes the board once, as Run does, and returns the jobs
-// whose runs it read.
-func (f *fixture) refresh() map[string]int {
+// refresh refreshes the board once, as Run does, and returns what it read.
+func (f *fixture) refresh() reads {
 	f.t.Helper()
 	f.st.reset()
 	f.b.refreshOnce(f.t.Context())
@@ -142,15 +167,30 @@ func (f *fixture) history(id string) string {
 	return s
 }
 
-func wantReads(t *testing.T, got map[string]int, want ...string) {
+// wantReads checks that a refresh read the whole window of runs of the
+// jobs whole, once each, and no other, and that many run records of each
+// job (records: "a:2 b:1"; "" none).
+func wantReads(t *testing.T, got reads, records string, whole ...string) {
 	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("runs read of %v, want of %v", got, want)
+	if len(got.whole) != len(whole) {
+		t.Fatalf("whole windows read of %v, want of %v", got.whole, whole)
 	}
-	for _, id := range want {
-		if got[id] != 1 {
-			t.Fatalf("runs read of %v, want once of each of %v", got, want)
+	for _, id := range whole {
+		if got.whole[id] != 1 {
+			t.Fatalf("whole windows read of %v, want once of each of %v", got.whole, whole)
 		}
+	}
+	var ids []string
+	for id := range got.records {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var have []string
+	for _, id := range ids {
+		have = append(have, fmt.Sprintf("%s:%d", id, got.records[id]))
+	}
+	if h := strings.Join(have, " "); h != records {
+		t.Fatalf("run records read %q, want %q", h, records)
 	}
 }
 
@@ -162,7 +202,7 @@ func TestFirstSnapshot(t *testing.T) {
 	f.addRun("a", 0, store.Success)
 	f.addRun("a", 1, store.Failed)
 	f.update(func(tx store.Tx) error { _, err := store.SetPaused(tx, true, t0); return err })
-	wantReads(t, f.refresh(), "a", "b")
+	wantReads(t, f.refresh(), "a:2", "a", "b")
 	s := f.b.Snapshot()
 	if s.Seq != 1 || !s.Taken.Equal(t0) || !s.Paused || s.Members != nil {
 		t.Errorf("snapshot seq %d, taken %v, paused %v, members %v; want 1, %v, true, nil", s.Seq, s.Taken, s.Paused, s.Members, t0)
@@ -183,13 +223,14 @@ func TestRefreshReadsOnlyChangedJobs(t *testing.T) {
 	f.refresh()
 	aRuns := f.b.Snapshot().Job("a").Runs
 
-	wantReads(t, f.refresh()) // nothing happened
+	wantReads(t, f.refresh(), "") // nothing happened
 	if f.b.Snapshot().Seq != 2 || &f.b.Snapshot().Job("a").Runs[0] != &aRuns[0] {
 		t.Error("an unchanged job's runs not shared with the last snapshot")
 	}
 
+	// A new run of b: that run is read, not b's window.
 	f.addRun("b", 10, store.Missed)
-	wantReads(t, f.refresh(), "b")
+	wantReads(t, f.refresh(), "b:1")
 	if got := f.history("b"); got != "1:missed " {
 		t.Errorf("runs of b: %s", got)
 	}
@@ -197,14 +238,22 @@ func TestRefreshReadsOnlyChangedJobs(t *testing.T) {
 		t.Errorf("runs of a: %s, want its newest 3", got)
 	}
 
+	// A run in progress, as the runs in progress give it: no record more
+	// is read; then its end, which reads that run.
 	r := f.addRun("c", 11, store.Running)
-	wantReads(t, f.refresh(), "c")
+	wantReads(t, f.refresh(), "")
+	if got := f.history("c"); got != "1:running " {
+		t.Errorf("runs of c: %s", got)
+	}
 	r.Started = r.Started.Add(time.Second) // the process started after a wait for a worker
 	f.update(func(tx store.Tx) error { return tx.PutRun(r) })
-	wantReads(t, f.refresh(), "c")
+	wantReads(t, f.refresh(), "")
+	if got := f.b.Snapshot().Job("c").Runs[0].Started; !got.Equal(r.Started) {
+		t.Errorf("c started %v, want %v", got, r.Started)
+	}
 	r.Outcome, r.Ended = store.Success, r.Started.Add(time.Second)
 	f.update(func(tx store.Tx) error { return tx.PutRun(r) })
-	wantReads(t, f.refresh(), "c")
+	wantReads(t, f.refresh(), "c:1")
 	if got := f.history("c"); got != "1:success " {
 		t.Errorf("runs of c: %s", got)
 	}
@@ -212,10 +261,15 @@ func TestRefreshReadsOnlyChangedJobs(t *testing.T) {
 	f.update(func(tx store.Tx) error {
 		return tx.RecordChange(store.Change{Time: t0, Kind: store.JobModified, JobID: "a"})
 	})
-	wantReads(t, f.refresh(), "a")
+	wantReads(t, f.refresh(), "a:3", "a")
 
-	f.b.Poke("b")
-	wantReads(t, f.refresh(), "b")
+	// New runs beyond the window push the oldest out.
+	f.addRun("a", 20, store.Failed)
+	f.addRun("a", 21, store.Success)
+	wantReads(t, f.refresh(), "a:2")
+	if got := f.history("a"); got != "7:success 6:failed 5:success " {
+		t.Errorf("runs of a: %s, want its newest 3", got)
+	}
 }
 
 func TestRefreshAfterManyRuns(t *testing.T) {
@@ -228,7 +282,7 @@ func TestRefreshAfterManyRuns(t *testing.T) {
 	for i := range 8 {
 		f.addRun("a", 1+i, store.Missed)
 	}
-	wantReads(t, f.refresh(), "a", "b", "c")
+	wantReads(t, f.refresh(), "a:2 c:1", "a", "b", "c")
 	if got := f.history("c"); got != "1:missed " {
 		t.Errorf("runs of c: %s", got)
 	}
@@ -247,7 +301,7 @@ func TestJobsComeAndGo(t *testing.T) {
 		}
 		return tx.DeleteJob("a")
 	})
-	wantReads(t, f.refresh(), "new")
+	wantReads(t, f.refresh(), "", "new")
 	if s := f.b.Snapshot(); len(s.Jobs) != 1 || s.Jobs[0].ID != "new" {
 		t.Errorf("jobs %v, want new only", s.Jobs)
 	}
@@ -259,7 +313,7 @@ func TestFailedRefreshKeepsTheLastSnapshot(t *testing.T) {
 	first := f.b.Snapshot()
 	updated := f.b.Updated()
 	f.st.fail = errors.New("disk on fire")
-	f.b.Poke("a")
+	f.b.Poke()
 	f.b.refreshOnce(t.Context())
 	if err := f.b.Err(); err == nil || err.Error() != "disk on fire" {
 		t.Errorf("Err %v, want disk on fire", err)
@@ -273,8 +327,8 @@ func TestFailedRefreshKeepsTheLastSnapshot(t *testing.T) {
 		t.Error("Updated not closed by a failed refresh")
 	}
 	f.st.fail = nil
-	f.addRun("a", 0, store.Success) // the journal says nothing, but a was poked: still to read
-	wantReads(t, f.refresh(), "a")
+	f.addRun("a", 0, store.Success) // not read by the refresh that failed: read now
+	wantReads(t, f.refresh(), "a:1")
 	if f.b.Err() != nil || f.b.Snapshot().Seq != 2 {
 		t.Errorf("after recovery: err %v, seq %d; want nil, 2", f.b.Err(), f.b.Snapshot().Seq)
 	}
@@ -303,7 +357,7 @@ func TestRun(t *testing.T) {
 
 	seq := f.b.Snapshot().Seq
 	updated = f.b.Updated()
-	f.b.Poke("")
+	f.b.Poke()
 	waitUpdate(t, updated)
 	if got := f.b.Snapshot().Seq; got <= seq {
 		t.Errorf("seq %d after a Poke, want more than %d", got, seq)
@@ -338,8 +392,8 @@ func TestFirstRefreshInBatches(t *testing.T) {
 	}
 	f := newFixture(t, 0, ids...)
 	f.st.views = 0
-	if reads := f.refresh(); len(reads) != 250 {
-		t.Fatalf("runs of %d jobs read, want 250", len(reads))
+	if reads := f.refresh(); len(reads.whole) != 250 {
+		t.Fatalf("runs of %d jobs read, want 250", len(reads.whole))
 	}
 	if f.st.views != 4 {
 		t.Errorf("%d read transactions, want 4: one for the jobs, three for their runs", f.st.views)

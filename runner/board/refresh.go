@@ -1,8 +1,11 @@
 package board
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/jobctl/jobctl/store"
@@ -16,11 +19,14 @@ const readTimeout = 5 * time.Second
 // enough not to delay the scheduler's writes.
 const runsPerRead = 100
 
-// refresh reads the next snapshot after old (nil: the first): the jobs, and
-// what says which of them have runs to re-read, in one read transaction;
-// then those runs, runsPerRead jobs a transaction. poked are the jobs whose
-// runs are re-read whatever the store says.
-func (b *Board) refresh(ctx context.Context, old *Snapshot, poked map[string]bool) (*Snapshot, error) {
+// refresh reads the next snapshot after old (nil: the first). One read
+// transaction reads the jobs and what says which runs changed: the
+// journal, the runs in progress, the keys of the newest runs. Then the runs
+// to read are read, runsPerRead jobs a transaction: a job's whole window
+// (DefaultRuns) when the board has not seen it, or the journal names it;
+// else only its runs that are new or have ended since, so that a refresh
+// reads in proportion to what changed, not to the jobs' histories.
+func (b *Board) refresh(ctx context.Context, old *Snapshot) (*Snapshot, error) {
 	ctx, cancel := context.WithTimeout(ctx, readTimeout)
 	defer cancel()
 	prev := map[string]*Job{}
@@ -33,9 +39,9 @@ func (b *Board) refresh(ctx context.Context, old *Snapshot, poked map[string]boo
 	}
 	var next *Snapshot
 	var changeSeq uint64
-	var stale []*Job // whose runs are to be read
+	var reads []*update
 	err := b.cfg.Store.View(ctx, func(tx store.Tx) error {
-		next, stale = &Snapshot{Seq: seq}, nil
+		next, reads = &Snapshot{Seq: seq}, nil
 		set, err := tx.Settings()
 		if err != nil {
 			return err
@@ -46,19 +52,25 @@ func (b *Board) refresh(ctx context.Context, old *Snapshot, poked map[string]boo
 				return err
 			}
 		}
-		var dirty dirtySet
-		if changeSeq, err = b.changed(tx, &dirty); err != nil {
+		var whole dirtySet
+		if changeSeq, err = b.changed(tx, &whole); err != nil {
 			return err
 		}
-		if err := b.runsChanged(tx, prev, &dirty); err != nil {
+		changes, err := b.runsChanged(tx, prev, &whole)
+		if err != nil {
 			return err
 		}
 		return tx.Jobs(func(j *store.Job) error {
 			nj := &Job{Job: j}
-			if pj := prev[j.ID]; pj != nil && !dirty.has(j.ID) && !poked[j.ID] {
+			pj := prev[j.ID]
+			switch u := changes[j.ID]; {
+			case pj == nil || whole.has(j.ID):
+				reads = append(reads, &update{job: nj, whole: true})
+			case u != nil:
+				u.job, u.shown = nj, pj.Runs
+				reads = append(reads, u)
+			default:
 				nj.Runs = pj.Runs // shared, read-only
-			} else {
-				stale = append(stale, nj)
 			}
 			next.Jobs = append(next.Jobs, nj)
 			return nil
@@ -67,16 +79,14 @@ func (b *Board) refresh(ctx context.Context, old *Snapshot, poked map[string]boo
 	if err != nil {
 		return nil, err
 	}
-	for len(stale) > 0 {
-		batch := stale[:min(len(stale), runsPerRead)]
-		stale = stale[len(batch):]
+	for len(reads) > 0 {
+		batch := reads[:min(len(reads), runsPerRead)]
+		reads = reads[len(batch):]
 		err := b.cfg.Store.View(ctx, func(tx store.Tx) error {
-			for _, j := range batch {
-				runs, err := b.runsOf(tx, j.ID)
-				if err != nil && !errors.Is(err, store.ErrNotFound) { // removed meanwhile: the next refresh drops it
+			for _, u := range batch {
+				if err := b.read(tx, u); err != nil && !errors.Is(err, store.ErrNotFound) { // removed meanwhile: the next refresh drops it
 					return err
 				}
-				j.Runs = runs
 			}
 			return nil
 		})
@@ -87,6 +97,49 @@ func (b *Board) refresh(ctx context.Context, old *Snapshot, poked map[string]boo
 	b.changeSeq, b.seen = changeSeq, true
 	next.Taken = b.cfg.Now()
 	return next, nil
+}
+
+// update is what a refresh reads of one job's runs.
+type update struct {
+	job   *Job
+	whole bool         // its newest runs, all of them; else:
+	shown []*store.Run // the runs the last snapshot showed, newest first
+	read  []uint64     // the seqs of its runs to read: new, or ended since
+	fresh []*store.Run // its runs in progress, as the store has them now
+}
+
+// read sets u.job's runs.
+func (b *Board) read(tx store.Tx, u *update) error {
+	if u.whole {
+		runs, err := tx.Runs(u.job.ID, b.cfg.Runs)
+		for _, r := range runs {
+			r.Output = ""
+		}
+		u.job.Runs = runs
+		return err
+	}
+	byseq := make(map[uint64]*store.Run, len(u.shown)+len(u.read))
+	for _, r := range u.shown {
+		byseq[r.Seq] = r
+	}
+	for _, r := range u.fresh {
+		byseq[r.Seq] = r
+	}
+	for _, seq := range u.read {
+		r, err := tx.Run(u.job.ID, seq)
+		if errors.Is(err, store.ErrNotFound) {
+			delete(byseq, seq) // trimmed from the history meanwhile
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		r.Output = ""
+		byseq[seq] = r
+	}
+	runs := slices.SortedFunc(maps.Values(byseq), func(a, b *store.Run) int { return cmp.Compare(b.Seq, a.Seq) })
+	u.job.Runs = runs[:min(len(runs), b.cfg.Runs)]
+	return nil
 }
 
 // dirtySet is the jobs whose runs a refresh re-reads; all: every job's.
@@ -127,58 +180,66 @@ func (b *Board) changed(tx store.Tx, d *dirtySet) (uint64, error) {
 	return changes[len(changes)-1].Seq, nil
 }
 
-// runsChanged adds to d the jobs of prev (the last snapshot's) that have a
-// run it did not show (newer than its newest), one that started or ended
-// since, or one in progress it did not show.
-func (b *Board) runsChanged(tx store.Tx, prev map[string]*Job, d *dirtySet) error {
+// runsChanged says, for each job of prev (the last snapshot's) whose runs
+// changed since, what changed: a run it did not show (newer than its
+// newest), one that ended, one in progress that started or that it did not
+// show. It adds to whole every job when more runs are new than it looked
+// at.
+func (b *Board) runsChanged(tx store.Tx, prev map[string]*Job, whole *dirtySet) (map[string]*update, error) {
+	changes := map[string]*update{}
+	of := func(id string) *update {
+		if changes[id] == nil {
+			changes[id] = &update{}
+		}
+		return changes[id]
+	}
 	running, err := tx.RunningRuns()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	isRunning := make(map[runKey]*store.Run, len(running))
+	isRunning := make(map[store.RunKey]bool, len(running))
 	for _, r := range running {
-		isRunning[runKey{r.JobID, r.Seq}] = r
+		isRunning[store.RunKey{JobID: r.JobID, Seq: r.Seq}] = true
 		pj := prev[r.JobID]
 		if pj == nil {
-			continue // new: read anyway
+			continue // new: read whole
 		}
 		if shown := pj.run(r.Seq); shown == nil || shown.Outcome != store.Running || !shown.Started.Equal(r.Started) {
-			d.add(r.JobID)
+			r.Output = ""
+			of(r.JobID).fresh = append(of(r.JobID).fresh, r)
 		}
 	}
 	for id, pj := range prev {
 		for _, r := range pj.Runs {
-			if r.Outcome == store.Running && isRunning[runKey{id, r.Seq}] == nil {
-				d.add(id) // it ended
-				break
+			if r.Outcome == store.Running && !isRunning[store.RunKey{JobID: id, Seq: r.Seq}] {
+				of(id).read = append(of(id).read, r.Seq) // it ended
 			}
 		}
 	}
 	// The newest runs of all jobs: those a job did not have yet, such as
-	// missed and skipped fire times, which never run. Read enough for a
-	// refresh's worth of runs of many jobs firing every second.
+	// missed and skipped fire times, which never run. Look at enough for a
+	// refresh's worth of runs of many jobs firing every second; their keys
+	// only, as they cost nothing to read.
 	k := b.cfg.Runs + 2*len(prev)
-	recent, err := tx.Runs("", k)
+	recent, err := tx.RunKeys(k)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	unseen := 0
-	for _, r := range recent {
-		pj := prev[r.JobID]
-		if pj == nil || len(pj.Runs) == 0 || r.Seq > pj.Runs[0].Seq {
-			d.add(r.JobID)
+	for _, key := range recent {
+		pj := prev[key.JobID]
+		if pj == nil || isRunning[key] {
+			continue // read whole, or in progress: fresh above
+		}
+		if len(pj.Runs) == 0 || key.Seq > pj.Runs[0].Seq {
+			of(key.JobID).read = append(of(key.JobID).read, key.Seq)
 			unseen++
 		}
 	}
 	if len(prev) > 0 && len(recent) == k && unseen == len(recent) {
-		d.all = true // more new runs than it read: some may be older still
+		whole.all = true // more new runs than it looked at: some may be older still
 	}
-	return nil
-}
-
-type runKey struct {
-	job string
-	seq uint64
+	return changes, nil
 }
 
 // run returns j's run of that seq among those shown, or nil.
@@ -189,17 +250,4 @@ func (j *Job) run(seq uint64) *store.Run {
 		}
 	}
 	return nil
-}
-
-// runsOf reads the newest runs of job id, their Output dropped: readers
-// that want a run's output read that run.
-func (b *Board) runsOf(tx store.Tx, id string) ([]*store.Run, error) {
-	runs, err := tx.Runs(id, b.cfg.Runs)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range runs {
-		r.Output = ""
-	}
-	return runs, nil
 }

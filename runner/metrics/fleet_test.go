@@ -64,7 +64,7 @@ func TestFleetMetrics(t *testing.T) {
 	}
 	var total float64
 	for _, m := range []*member{a, b} {
-		m.board.Poke("") // after the last runs, so both see them all
+		m.board.Poke() // after the last runs, so both see them all
 		deadline := time.Now().Add(10 * time.Second)
 		for snap := m.board.Snapshot(); snap == nil || !sawAll(snap, runs); snap = m.board.Snapshot() {
 			if time.Now().After(deadline) {
@@ -122,7 +122,7 @@ func newMember(t *testing.T, url, name string) *member {
 	s, err := runner.New(runner.Config{
 		Store: st, Owner: name,
 		Funcs:  map[string]runner.Func{"f": func(context.Context, runner.Call, io.Writer) error { return nil }},
-		Events: func(e runner.Event) { m.m.Observe(e); m.board.Poke(e.JobID) },
+		Events: func(e runner.Event) { m.m.Observe(e); m.board.Poke() },
 	})
 	if err != nil {
 		t.Fatal(err)

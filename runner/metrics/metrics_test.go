@@ -83,7 +83,7 @@ func newWorld(t *testing.T, label string, jobs ...*store.Job) *world {
 		},
 		Events: func(e runner.Event) {
 			w.m.Observe(e)
-			w.board.Poke(e.JobID)
+			w.board.Poke()
 			w.mu.Lock()
 			defer w.mu.Unlock()
 			switch e.Name {

@@ -77,7 +77,7 @@ func benchLateness(b *testing.B, clients int, static bool) {
 		return nil
 	}
 	sched, err := runner.New(runner.Config{Store: st, Logger: log, Funcs: map[string]runner.Func{"work": work},
-		Events: func(e runner.Event) { bd.Poke(e.JobID) }})
+		Events: func(e runner.Event) { bd.Poke() }})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -73,7 +73,7 @@ func startLive(t *testing.T) *liveScheduler {
 	}
 	log := slog.New(slog.DiscardHandler) // the jobs fail and are skipped on purpose
 	b := board.New(board.Config{Store: st, Logger: log})
-	sched, err := runner.New(runner.Config{Store: st, Logger: log, Owner: "ci-host:4242", Events: func(e runner.Event) { b.Poke(e.JobID) }})
+	sched, err := runner.New(runner.Config{Store: st, Logger: log, Owner: "ci-host:4242", Events: func(e runner.Event) { b.Poke() }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -447,7 +447,7 @@ func TestEvents(t *testing.T) {
 		}
 		close(lines)
 	}()
-	f.board.Poke("backup")
+	f.board.Poke()
 	for found := false; !found; {
 		select {
 		case l := <-lines:

@@ -19,7 +19,7 @@ var (
 	lastRunDesc = prometheus.NewDesc("jobctl_job_last_run_timestamp_seconds",
 		"When the job's newest run of each outcome ended (or was decided, for one not run), in Unix seconds, whichever scheduler made it.", []string{"job", "outcome"}, nil)
 	lastSuccessDesc = prometheus.NewDesc("jobctl_job_last_success_timestamp_seconds",
-		"When the job's newest successful run ended, in Unix seconds, whichever scheduler made it.", []string{"job"}, nil)
+		"When the job's newest successful run ended, in Unix seconds, whichever scheduler made it; absent when none of its newest runs (50) succeeded.", []string{"job"}, nil)
 	jobPausedDesc = prometheus.NewDesc("jobctl_job_paused",
 		"1 while the job is paused, else 0.", []string{"job"}, nil)
 	busyDesc = prometheus.NewDesc("jobctl_executor_busy_workers",

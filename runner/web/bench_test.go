@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -21,7 +22,8 @@ import (
 )
 
 // BenchmarkLateness is a scheduler on a bbolt file (the real engine, with
-// its file locks) running 20 jobs that fire every second, and a CLI-like
+// its file locks) running 20 jobs that fire every second, each printing
+// 64 KiB, and a CLI-like
 // command (a job modified, in an Update of its own) each op, with the
 // dashboard served and 0 or 10 clients polling it and its API as fast as
 // they can. It reports the runs' start lateness (Started - FireTime) and
@@ -72,9 +74,12 @@ func benchLateness(b *testing.B, clients int, static bool) {
 	}
 	log := slog.New(slog.DiscardHandler)
 	bd := board.New(board.Config{Store: st, Logger: log})
+	// Each run prints 64 KiB, the most of a run's output its record keeps:
+	// what a board that read the runs' records would decode.
+	output := bytes.Repeat([]byte("0123456789abcdef"), 4096)
 	work := func(ctx context.Context, c runner.Call, out io.Writer) error {
-		fmt.Fprintf(out, "run %d of %s\n", c.Run, c.JobID)
-		return nil
+		_, err := out.Write(output)
+		return err
 	}
 	sched, err := runner.New(runner.Config{Store: st, Logger: log, Funcs: map[string]runner.Func{"work": work},
 		Events: func(e runner.Event) { bd.Poke() }})

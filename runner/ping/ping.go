@@ -8,10 +8,20 @@
 // A Sender sends them off its callers' path: Send queues and returns at
 // once. Pings of one key (a job) are sent one at a time, in the order they
 // were queued, so that a run's start reaches the monitor before its end;
-// a slow monitor holds up only the keys that share its worker. Each
-// attempt is bounded by a timeout; network errors, timeouts, 429 and 5xx
-// are tried again after a backoff, other answers are final. A ping given up
-// is logged and counted (Failures), never its run's failure.
+// keys never wait for each other: a monitor that never answers costs a
+// ping of its key about 47s (4 attempts of 10s, and the backoff between),
+// and holds up that key's pings alone. Each attempt is bounded by a
+// timeout; network errors, timeouts, 429 and 5xx are tried again after a
+// backoff, other answers are final. A ping given up is logged and counted
+// (Failures), never its run's failure.
+//
+// What a Sender holds is bounded: Queue pings waiting over all keys,
+// KeyQueue for any one key (so that one dead monitor cannot fill the
+// queue of all), and InFlight keys sent at once, each by a goroutine of
+// its own. Keys beyond InFlight wait their turn, which comes round after
+// each ping of those sending (round robin, not behind one slow key). The
+// key "" (the scheduler's heartbeat) stands outside Queue and InFlight: it
+// never waits behind the pings of jobs.
 //
 // The package knows nothing of jobs or schedulers: runner builds the pings.
 package ping
@@ -21,7 +31,6 @@ import (
 	"crypto/sha1"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -42,10 +51,17 @@ const (
 	// limit (hosted healthchecks.io takes 100 kB). A longer one keeps its
 	// end, where a failure's cause is printed.
 	MaxBody = 10_000
-	// Queue bounds the pings waiting to be sent, over all workers: a ping
-	// that finds its worker's queue full is dropped and counted.
-	Queue   = 256
-	workers = 4
+	// Queue bounds the pings waiting to be sent, over all keys but "": a
+	// ping beyond it is dropped and counted.
+	Queue = 256
+	// KeyQueue bounds the pings of one key waiting to be sent (a run has
+	// two; a healthy monitor takes them as they come); a ping beyond it is
+	// dropped and counted.
+	KeyQueue = 32
+	// InFlight bounds the keys whose pings are sent at once, each holding
+	// a connection up to Timeout: a thousand jobs pinging a dead monitor
+	// hold InFlight sockets, not a thousand.
+	InFlight = 64
 )
 
 // DefaultBackoff are the waits before each retry of a ping: three
@@ -64,6 +80,7 @@ type Ping struct {
 	URL  string // complete: the signal and rid already in it (see Endpoint)
 	Body string
 	// Key orders the pings: those of one key are sent in the order given.
+	// "" is the scheduler's own, which never waits for other keys' turn.
 	Key string
 	// Job and Run name the ping in the log; "" and 0 for the scheduler's
 	// own.
@@ -142,26 +159,40 @@ type Config struct {
 	Jitter    func(d time.Duration) time.Duration
 	UserAgent string // "": jobctl
 	Queue     int    // 0: Queue
+	KeyQueue  int    // 0: KeyQueue
+	InFlight  int    // 0: InFlight
 }
 
-// A Sender sends pings from a bounded queue. Its methods may be called
-// from any goroutine.
+// A Sender sends pings from bounded queues, one per key. Its methods may
+// be called from any goroutine.
 type Sender struct {
 	cfg      Config
 	log      *slog.Logger
 	failures atomic.Uint64
 
-	mu     sync.Mutex // held to send on queues and to close them
+	mu     sync.Mutex // guards the fields below; held by Send, Close and the workers between pings
 	closed bool
-	queues []chan Ping
-	wg     sync.WaitGroup
+	// keys holds the pings waiting, by key: a key is in it while a worker
+	// holds it or it waits in turn, never both, so that one goroutine at a
+	// time sends its pings, in order. A worker deletes its key once its
+	// pings are sent.
+	keys map[string][]Ping
+	// turn are the keys (never "") whose pings wait for a worker; there
+	// are some only while workers == cfg.InFlight.
+	turn []string
+	// waiting counts the pings in keys, those of "" apart; workers the
+	// goroutines sending the other keys'.
+	waiting, workers int
+
+	wg sync.WaitGroup // the workers, that of "" too
 	// ctx is done, by cancel, once the pings still queued are to be
 	// dropped and those under way abandoned.
 	ctx    context.Context
 	cancel context.CancelFunc
 }
 
-// New starts a Sender's workers; Close stops them.
+// New makes a Sender, which starts workers as pings come; Close stops
+// them.
 func New(cfg Config) *Sender {
 	if cfg.Client == nil {
 		cfg.Client = http.DefaultClient
@@ -184,21 +215,18 @@ func New(cfg Config) *Sender {
 	if cfg.Queue <= 0 {
 		cfg.Queue = Queue
 	}
+	if cfg.KeyQueue <= 0 {
+		cfg.KeyQueue = KeyQueue
+	}
+	if cfg.InFlight <= 0 {
+		cfg.InFlight = InFlight
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Sender{cfg: cfg, log: log}
+	s := &Sender{cfg: cfg, log: log, keys: map[string][]Ping{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	for range workers {
-		q := make(chan Ping, max(1, cfg.Queue/workers))
-		s.queues = append(s.queues, q)
-		s.wg.Go(func() {
-			for p := range q {
-				s.send(p)
-			}
-		})
-	}
 	return s
 }
 
@@ -217,22 +245,81 @@ func sleep(ctx context.Context, d time.Duration) error {
 // refused, dropped from a full queue or at Close.
 func (s *Sender) Failures() uint64 { return s.failures.Load() }
 
-// Send queues p, and never blocks: when p's queue is full, or the Sender
-// closed, p is dropped, logged and counted.
+// Send queues p, and never blocks: when the queue or p's key's is full,
+// or the Sender closed, p is dropped, logged and counted.
 func (s *Sender) Send(p Ping) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	queued, held := s.keys[p.Key]
+	switch {
+	case s.closed:
 		s.giveUp(p, errors.New("the scheduler has shut down"))
 		return
+	case len(queued) >= s.cfg.KeyQueue:
+		s.giveUp(p, fmt.Errorf("%d pings before it wait still (its monitor is slow or unreachable)", len(queued)))
+		return
+	case p.Key != "" && s.waiting >= s.cfg.Queue:
+		s.giveUp(p, errors.New("the ping queue is full (monitors are slow or unreachable)"))
+		return
 	}
-	h := fnv.New32a()
-	h.Write([]byte(p.Key))
-	select {
-	case s.queues[h.Sum32()%uint32(len(s.queues))] <- p:
+	s.keys[p.Key] = append(queued, p)
+	if p.Key != "" {
+		s.waiting++
+	}
+	switch {
+	case held: // its worker, or its turn, will come to p
+	case p.Key == "":
+		s.wg.Go(func() { s.work("") })
+	case s.workers < s.cfg.InFlight:
+		s.workers++
+		s.wg.Go(func() { s.work(p.Key) })
 	default:
-		s.giveUp(p, errors.New("the ping queue is full (the monitor is slow or unreachable)"))
+		s.turn = append(s.turn, p.Key)
 	}
+}
+
+// work sends the pings of key, then those of the keys whose turn comes,
+// until none wait.
+func (s *Sender) work(key string) {
+	for {
+		s.mu.Lock()
+		p, ok := s.next(&key)
+		s.mu.Unlock()
+		if !ok {
+			return
+		}
+		s.send(p)
+	}
+}
+
+// next, with mu held, takes the next ping to send for the worker holding
+// *key: its own, or, when other keys wait for their turn, the first
+// waiting's, *key going to the end of the turns if it has pings left. ok
+// is false when none is left to this worker, which then ends.
+func (s *Sender) next(key *string) (p Ping, ok bool) {
+	if *key != "" && len(s.turn) > 0 {
+		if len(s.keys[*key]) > 0 {
+			s.turn = append(s.turn, *key)
+		} else {
+			delete(s.keys, *key)
+		}
+		*key, s.turn = s.turn[0], s.turn[1:]
+	}
+	queued := s.keys[*key]
+	if len(queued) == 0 {
+		delete(s.keys, *key)
+		if *key != "" {
+			s.workers--
+		}
+		return Ping{}, false
+	}
+	p = queued[0]
+	queued[0] = Ping{} // its body goes with it
+	s.keys[*key] = queued[1:]
+	if *key != "" {
+		s.waiting--
+	}
+	return p, true
 }
 
 // giveUp logs and counts p as failed.
@@ -312,12 +399,7 @@ func (s *Sender) attempt(p Ping) (retry bool, err error) {
 // counted), and returns once the workers have ended.
 func (s *Sender) Close(ctx context.Context) {
 	s.mu.Lock()
-	if !s.closed {
-		s.closed = true
-		for _, q := range s.queues {
-			close(q)
-		}
-	}
+	s.closed = true // no worker starts after: Wait follows every Go
 	s.mu.Unlock()
 	done := make(chan struct{})
 	go func() {

@@ -163,7 +163,8 @@ func (h *Handler) apiScheduler(w http.ResponseWriter, r *http.Request) {
 		if snap.Members != nil {
 			out.Members = snap.Members
 		}
-		out.SnapshotTime = view.Time(snap.Taken, time.Local)
+		// In UTC: the server's zone means nothing to a client.
+		out.SnapshotTime = view.Time(snap.Taken, time.UTC)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -252,6 +252,12 @@ func TestAPIShapes(t *testing.T) {
 	if sched.Owner != "host:1" || !sched.Alive || sched.StoreError != nil || sched.Members == nil || sched.SnapshotTime == nil {
 		t.Errorf("/api/scheduler: %+v", sched)
 	}
+	// With an explicit zone, UTC, whatever the server's time.Local.
+	// (TZ=Europe/Berlin go test shows it.)
+	if want := f.board.Snapshot().Taken.UTC().Format(time.RFC3339Nano); sched.SnapshotTime == nil || *sched.SnapshotTime != want {
+		b, _ := json.Marshal(sched.SnapshotTime)
+		t.Errorf("/api/scheduler: snapshot_time %s, want %q", b, want)
+	}
 }
 
 func TestAPIErrors(t *testing.T) {
@@ -442,10 +448,16 @@ func TestEvents(t *testing.T) {
 	lines := make(chan string)
 	go func() {
 		sc := bufio.NewScanner(resp.Body)
+		defer close(lines)
 		for sc.Scan() {
-			lines <- sc.Text()
+			// After a t.Fatal nobody reads lines: the request's context,
+			// cancelled as the test ends, lets this goroutine end too.
+			select {
+			case lines <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
 		}
-		close(lines)
 	}()
 	f.board.Poke("backup")
 	for found := false; !found; {

@@ -101,6 +101,9 @@ func New(cfg Config) *Board {
 	return &Board{cfg: cfg, wake: make(chan struct{}, 1), poked: map[string]bool{}, updated: make(chan struct{})}
 }
 
+// Runs is how many of each job's newest runs a snapshot keeps.
+func (b *Board) Runs() int { return b.cfg.Runs }
+
 // Snapshot returns the latest snapshot, nil before the first refresh.
 func (b *Board) Snapshot() *Snapshot { return b.snap.Load() }
 

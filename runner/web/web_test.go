@@ -260,6 +260,34 @@ func TestAPIShapes(t *testing.T) {
 	}
 }
 
+// TestAPIRunOlderThanTheBoard: a run older than the runs the board keeps
+// is read from the store all the same.
+func TestAPIRunOlderThanTheBoard(t *testing.T) {
+	f := newFixture(t)
+	const runs = board.DefaultRuns + 5
+	err := f.st.Store.Update(t.Context(), func(tx store.Tx) error {
+		for i := range runs {
+			at := t0.Add(time.Duration(i) * time.Minute)
+			if err := tx.AddRun(&store.Run{JobID: "idle", FireTime: at, Submitted: at, Outcome: store.Missed}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// idle's run 1 is the fixture's, the oldest of them.
+	var run view.Run
+	f.getJSON("/api/jobs/idle/runs/1", &run)
+	if run.JobID != "idle" || run.Seq != 1 || run.Reason != "later than its misfire grace" {
+		t.Errorf("/api/jobs/idle/runs/1: %+v, want the fixture's missed run", run)
+	}
+	if resp, body := f.get(fmt.Sprintf("/api/jobs/idle/runs/%d", runs+2)); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("a run after the newest: %s %s, want 404", resp.Status, body)
+	}
+}
+
 func TestAPIErrors(t *testing.T) {
 	f := newFixture(t)
 	for _, c := range []struct {
@@ -270,6 +298,7 @@ func TestAPIErrors(t *testing.T) {
 		{"/api/jobs/nope", 404, `no job \"nope\"`},
 		{"/api/jobs/nope/runs", 404, `no job \"nope\"`},
 		{"/api/jobs/backup/runs/9", 404, `job \"backup\" has no run 9`},
+		{"/api/jobs/nope/runs/1", 404, `no job \"nope\"`},
 		{"/api/jobs/backup/runs/x", 400, `run \"x\": not a run number`},
 		{"/api/runs?n=-1", 400, `n=\"-1\": not a count`},
 		{"/api/jobs/backup/runs?n=many", 400, `n=\"many\"`},

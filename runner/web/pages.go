@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jobctl/jobctl/runner/board"
+	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
 	"github.com/jobctl/jobctl/store/view"
 )
@@ -78,13 +79,15 @@ type jobRow struct {
 }
 
 type runRow struct {
-	Seq                                  uint64
-	Outcome, Result, Owner, Reason, Note string
-	Fire, Started                        when
-	Duration                             string
-	Tail                                 string // the end of its output, as text
-	TailCut                              bool   // the output is longer than Tail
-	Attempt, Coalesced                   int
+	Seq                            uint64
+	Outcome, Result, Owner, Reason string
+	Fire                           when
+	Started                        *when  // nil: it did not start
+	Late                           string // how long after its fire time it started ("+1.2s"); "": on time
+	Duration                       string
+	Tail                           string // the end of its output, as text
+	TailCut                        bool   // the output is longer than Tail
+	Attempt, Coalesced             int
 }
 
 func newWhen(t, now time.Time, loc *time.Location) *when {
@@ -213,10 +216,27 @@ func newRunRow(r *store.Run, now time.Time, loc *time.Location) runRow {
 	if w := newWhen(r.FireTime, now, loc); w != nil {
 		rr.Fire = *w
 	}
-	if w := newWhen(r.Started, now, loc); w != nil {
-		rr.Started = *w
+	rr.Started = newWhen(r.Started, now, loc)
+	// A retry starts when its delay ends, long after the fire time it
+	// shares with the first attempt: only a first attempt can be late.
+	if rr.Started != nil && rr.Attempt == 1 {
+		rr.Late = lateness(r.Started.Sub(r.FireTime))
 	}
 	return rr
+}
+
+// lateness writes how late a run started ("+1.2s", "+3m4s"), to the tenth
+// of a second under a minute; "" for less than a tenth.
+func lateness(d time.Duration) string {
+	if d < time.Minute {
+		d = d.Round(100 * time.Millisecond)
+	} else {
+		d = d.Round(time.Second)
+	}
+	if d <= 0 {
+		return ""
+	}
+	return "+" + schedule.FormatDuration(d)
 }
 
 // tail is the end of a run's output as text: at most tailBytes, from the

@@ -395,6 +395,92 @@ func TestDashboard(t *testing.T) {
 	}
 }
 
+// addJob adds job id (cron 30 2 * * *, Europe/Berlin) and its runs to the
+// store, and waits for the board to show them.
+func (f *fixture) addJob(id string, runs ...*store.Run) {
+	f.t.Helper()
+	err := f.st.Store.Update(f.t.Context(), func(tx store.Tx) error {
+		job, err := store.NewJob(id, "true", schedule.Spec{Cron: "30 2 * * *", Timezone: "Europe/Berlin"}, store.DefaultOptions(), t0)
+		if err != nil {
+			return err
+		}
+		if err := tx.PutJob(job); err != nil {
+			return err
+		}
+		for _, r := range runs {
+			r.JobID = id
+			if err := tx.AddRun(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	deadline := time.After(5 * time.Second)
+	for {
+		updated := f.board.Updated()
+		if j := f.board.Snapshot().Job(id); j != nil && len(j.Runs) == len(runs) {
+			return
+		}
+		f.board.Poke(id)
+		select {
+		case <-updated:
+		case <-deadline:
+			f.t.Fatalf("job %q not on the board within 5s", id)
+		}
+	}
+}
+
+// TestJobPageStarts: the history says when each run started, and how late
+// a first attempt started after its fire time.
+func TestJobPageStarts(t *testing.T) {
+	f := newFixture(t)
+	zero := 0
+	f.addJob("late",
+		&store.Run{FireTime: t0, Submitted: t0, Started: t0.Add(1200 * time.Millisecond), Ended: t0.Add(time.Minute), Outcome: store.Success, ExitCode: &zero},
+		&store.Run{FireTime: t0.Add(time.Hour), Submitted: t0.Add(time.Hour), Started: t0.Add(time.Hour + 20*time.Millisecond), Ended: t0.Add(61 * time.Minute), Outcome: store.Success, ExitCode: &zero},
+		&store.Run{FireTime: t0.Add(2 * time.Hour), Submitted: t0.Add(2 * time.Hour), Outcome: store.Missed},
+	)
+	_, page := f.get("/jobs/late")
+	runs := strings.Split(page, `<li class="run-item"`)
+	if len(runs) != 4 {
+		t.Fatalf("job page: %d runs, want 3:\n%s", len(runs)-1, page)
+	}
+	for _, c := range []struct {
+		html      string
+		seq       int
+		want, not []string
+	}{
+		{runs[3], 1, []string{`started <time datetime="2026-03-01T10:00:01.2Z" title="2026-03-01 11:00:01 &#43;01:00"`, `&#43;1.2s late`}, nil},
+		{runs[2], 2, []string{`started <time datetime="2026-03-01T11:00:00.02Z"`}, []string{" late<"}},
+		{runs[1], 3, nil, []string{"started"}},
+	} {
+		for _, w := range c.want {
+			if !strings.Contains(c.html, w) {
+				t.Errorf("run %d: no %q in\n%s", c.seq, w, c.html)
+			}
+		}
+		for _, n := range c.not {
+			if strings.Contains(c.html, n) {
+				t.Errorf("run %d: %q in\n%s", c.seq, n, c.html)
+			}
+		}
+	}
+}
+
+func TestLateness(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0: "", 40 * time.Millisecond: "", -time.Second: "", 1249 * time.Millisecond: "+1.2s",
+		59960 * time.Millisecond: "+1m", 3*time.Minute + 4400*time.Millisecond: "+3m4s",
+	} {
+		if got := lateness(d); got != want {
+			t.Errorf("lateness(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
 func TestTimelineLanes(t *testing.T) {
 	a := axis{Start: t0, End: t0.Add(10 * time.Minute)}
 	j := &board.Job{Job: &store.Job{ID: "j"}, Runs: []*store.Run{ // newest first

@@ -25,8 +25,20 @@ var assets embed.FS
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"f1":         func(v float64) string { return fmt.Sprintf("%.1f", v) },
-	"pathEscape": url.PathEscape,
+	"jobPath": jobPath,
 }).ParseFS(assets, "assets/*.html"))
+
+// jobPath is the address of job id's page, for every link to it:
+// /jobs/ID, ID one escaped path segment. But browsers resolve a segment
+// "." or ".." (%2E and %2E%2E too, as the URL standard says) before they
+// send a request, so those two ids are given in the query:
+// /jobs/?id=.. (jobID reads both forms).
+func jobPath(id string) string {
+	if id == "." || id == ".." {
+		return "/jobs/?id=" + url.QueryEscape(id)
+	}
+	return "/jobs/" + url.PathEscape(id)
+}
 
 // tailBytes is how much of each run's output the job page shows: the
 // end of it (the stored output is its last 64 KiB; the API has it all).
@@ -149,9 +161,17 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// jobID is the job a page's address names (see jobPath).
+func jobID(r *http.Request) string {
+	if id := r.PathValue("id"); id != "" {
+		return id
+	}
+	return r.URL.Query().Get("id")
+}
+
 func (h *Handler) jobPage(w http.ResponseWriter, r *http.Request) {
 	h.servePage(w, r, func(now time.Time) (int, string, *page) {
-		id := r.PathValue("id")
+		id := jobID(r)
 		p, snap := h.basePage("jobctl: "+id, now)
 		if snap == nil {
 			return http.StatusOK, "job.html", p
@@ -266,7 +286,9 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, build func(n
 	if snap := h.cfg.Board.Snapshot(); snap != nil {
 		seq = snap.Seq
 	}
-	key := pageKey{path: r.URL.Path, seq: seq, second: now.Unix()}
+	// The query's id is part of a page's address (jobPath); nothing else
+	// in a query is.
+	key := pageKey{path: r.URL.Path, id: r.URL.Query().Get("id"), seq: seq, second: now.Unix()}
 	c, ok := h.pages.get(key)
 	if !ok {
 		status, name, p := build(now)

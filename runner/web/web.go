@@ -71,6 +71,7 @@ func New(cfg Config) *Handler {
 func (h *Handler) routes() {
 	h.mux.HandleFunc("GET /{$}", h.dashboard)
 	h.mux.HandleFunc("GET /jobs/{id}", h.jobPage)
+	h.mux.HandleFunc("GET /jobs/{$}", h.jobPage) // ?id=: jobPath
 	h.mux.HandleFunc("GET /static/{file}", h.static)
 	h.mux.HandleFunc("GET /events", h.events)
 	h.mux.HandleFunc("GET /healthz", h.healthz)

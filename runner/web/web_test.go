@@ -481,6 +481,39 @@ func TestLateness(t *testing.T) {
 	}
 }
 
+// TestDotIDs: jobs "." and ".." (store.CheckID allows them) have pages
+// that links reach. A browser resolves href="/jobs/.." (and "/jobs/%2E%2E")
+// to "/" before it asks (TestDashboardInBrowser follows such a link): the
+// links give those ids in the query. Clients that send the path as it is
+// (Go's, curl's) reach them at /jobs/%2E%2E and /api/jobs/%2E%2E too.
+func TestDotIDs(t *testing.T) {
+	f := newFixture(t)
+	f.addJob(".", &store.Run{FireTime: t0, Submitted: t0, Outcome: store.Missed})
+	f.addJob("..", &store.Run{FireTime: t0, Submitted: t0, Outcome: store.Missed})
+	_, dash := f.get("/")
+	for _, want := range []string{`href="/jobs/?id=."`, `href="/jobs/?id=.."`, `href="/jobs/backup"`} {
+		if !strings.Contains(dash, want) {
+			t.Errorf("dashboard: no link %s", want)
+		}
+	}
+	for id, escaped := range map[string]string{".": "%2E", "..": "%2E%2E"} {
+		for _, target := range []string{"/jobs/?id=" + id, "/jobs/" + escaped, "/api/jobs/" + escaped, "/api/jobs/" + escaped + "/runs", "/api/jobs/" + escaped + "/runs/1"} {
+			resp, body := f.get(target)
+			if resp.StatusCode != http.StatusOK || !strings.Contains(body, id) {
+				t.Errorf("GET %s: %s, want 200 showing job %q:\n%s", target, resp.Status, id, body)
+			}
+		}
+		// Its own page, not the other's from the page cache.
+		_, page := f.get("/jobs/?id=" + id)
+		if want := `<h2 id="job-h">` + id + " "; !strings.Contains(page, want) {
+			t.Errorf("/jobs/?id=%s: no %q:\n%s", id, want, page)
+		}
+	}
+	if resp, _ := f.get("/jobs/"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /jobs/: %s, want 404", resp.Status)
+	}
+}
+
 func TestTimelineLanes(t *testing.T) {
 	a := axis{Start: t0, End: t0.Add(10 * time.Minute)}
 	j := &board.Job{Job: &store.Job{ID: "j"}, Runs: []*store.Run{ // newest first

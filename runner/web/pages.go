@@ -24,7 +24,7 @@ import (
 var assets embed.FS
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"f1":         func(v float64) string { return fmt.Sprintf("%.1f", v) },
+	"f1":      func(v float64) string { return fmt.Sprintf("%.1f", v) },
 	"jobPath": jobPath,
 }).ParseFS(assets, "assets/*.html"))
 

@@ -59,6 +59,7 @@ type page struct {
 	Runs      []runRow // the job page's
 	TailsErr  string   // the job page could not read the output
 	TailBytes int
+	Missing   string // the not-found page's job id
 }
 
 type schedRow struct {
@@ -178,6 +179,7 @@ func (h *Handler) jobPage(w http.ResponseWriter, r *http.Request) {
 		}
 		j := snap.Job(id)
 		if j == nil {
+			p.Missing = id
 			return http.StatusNotFound, "notfound.html", p
 		}
 		p.Axis = newAxis([]*board.Job{j}, now)

@@ -302,7 +302,7 @@ func TestAPIErrors(t *testing.T) {
 		{"/api/jobs/backup/runs/x", 400, `run \"x\": not a run number`},
 		{"/api/runs?n=-1", 400, `n=\"-1\": not a count`},
 		{"/api/jobs/backup/runs?n=many", 400, `n=\"many\"`},
-		{"/jobs/nope", 404, "No such job"},
+		{"/jobs/nope", 404, `No job <code>nope</code>`},
 		{"/metrics", 404, ""},
 		{"/static/nope.js", 404, ""},
 	} {

@@ -86,6 +86,7 @@ type when struct {
 type jobRow struct {
 	ID, Name, Command, Words, Written, Zone, State, Broken string
 	Next                                                   *when
+	NextWords                                              string // without a Next: view.NextRun's words
 	Last                                                   *runRow
 	Successes, Failures, Kept, Running                     int
 	Timeline                                               timeline
@@ -209,9 +210,8 @@ func (h *Handler) jobRow(j *board.Job, a axis, now time.Time) jobRow {
 		ID: j.ID, Name: j.Name, Command: j.Command, Words: triggerWords(j.Trigger), Written: j.Trigger.String(),
 		Zone: loc.String(), State: view.State(j.Job), Broken: j.Broken, Kept: len(j.Runs),
 	}
-	if j.Broken == "" && j.State == store.Active {
-		row.Next = newWhen(j.NextRun, now, loc)
-	}
+	at, words := view.NextRun(j.Job)
+	row.Next, row.NextWords = newWhen(at, now, loc), words
 	for i, r := range j.Runs {
 		switch r.Outcome {
 		case store.Success:

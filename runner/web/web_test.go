@@ -399,8 +399,14 @@ func TestDashboard(t *testing.T) {
 // store, and waits for the board to show them.
 func (f *fixture) addJob(id string, runs ...*store.Run) {
 	f.t.Helper()
+	f.addJobSpec(id, schedule.Spec{Cron: "30 2 * * *", Timezone: "Europe/Berlin"}, runs...)
+}
+
+// addJobSpec is addJob with the trigger spec.
+func (f *fixture) addJobSpec(id string, spec schedule.Spec, runs ...*store.Run) {
+	f.t.Helper()
 	err := f.st.Store.Update(f.t.Context(), func(tx store.Tx) error {
-		job, err := store.NewJob(id, "true", schedule.Spec{Cron: "30 2 * * *", Timezone: "Europe/Berlin"}, store.DefaultOptions(), t0)
+		job, err := store.NewJob(id, "true", spec, store.DefaultOptions(), t0)
 		if err != nil {
 			return err
 		}
@@ -429,6 +435,19 @@ func (f *fixture) addJob(id string, runs ...*store.Run) {
 		case <-updated:
 		case <-deadline:
 			f.t.Fatalf("job %q not on the board within 5s", id)
+		}
+	}
+}
+
+// TestNextRunAtStart: a job that fires at each scheduler start says so
+// where jobctl list does, not "–".
+func TestNextRunAtStart(t *testing.T) {
+	f := newFixture(t)
+	f.addJobSpec("warmup", schedule.Spec{OnStart: "0s", Timezone: "UTC"})
+	for _, target := range []string{"/", "/jobs/warmup"} {
+		_, page := f.get(target)
+		if !strings.Contains(page, "next start") {
+			t.Errorf("%s: the on-start job's next run is not \"next start\"", target)
 		}
 	}
 }

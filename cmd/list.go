@@ -96,10 +96,10 @@ func runList(ctx context.Context, o *listOptions) error {
 	for _, l := range jobs {
 		j := l.job
 		next := "-"
-		if !j.NextRun.IsZero() && j.Broken == "" {
-			next = view.WhenRelative(j.NextRun, now, j.Location())
-		} else if j.State == store.Active && j.FiresAtStart() {
-			next = "next start"
+		if at, words := view.NextRun(j); !at.IsZero() {
+			next = view.WhenRelative(at, now, j.Location())
+		} else if words != "" {
+			next = words
 		}
 		last := "-"
 		if l.last != nil {

@@ -27,6 +27,14 @@ var macros = map[string]string{
 	"@hourly":   "0 * * * *",
 }
 
+// ExpandMacro returns the five fields (minute hour day-of-month month
+// day-of-week) that a crontab macro such as @daily stands for, in any case
+// and surrounding space; ok is false for any other text.
+func ExpandMacro(expr string) (fields string, ok bool) {
+	fields, ok = macros[strings.ToLower(strings.TrimSpace(expr))]
+	return fields, ok
+}
+
 // ParseCrontab parses a crontab expression: 5 fields (minute hour
 // day-of-month month day-of-week), 6 with seconds first, or a macro such as
 // @daily. The trigger matches wall-clock time in loc.
@@ -36,7 +44,7 @@ func ParseCrontab(expr string, loc *time.Location) (Trigger, error) {
 	}
 	text := strings.TrimSpace(expr)
 	if strings.HasPrefix(text, "@") {
-		m, ok := macros[strings.ToLower(text)]
+		m, ok := ExpandMacro(text)
 		if !ok {
 			return nil, fmt.Errorf("unknown macro %q (want @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly)", text)
 		}

@@ -324,3 +324,18 @@ func TestLoadLocation(t *testing.T) {
 		}
 	}
 }
+
+func TestExpandMacro(t *testing.T) {
+	for expr, want := range map[string]string{
+		"@daily": "0 0 * * *", " @Yearly ": "0 0 1 1 *", "@weekly": "0 0 * * 0", "@hourly": "0 * * * *",
+	} {
+		if got, ok := ExpandMacro(expr); !ok || got != want {
+			t.Errorf("ExpandMacro(%q) = %q, %v; want %q", expr, got, ok, want)
+		}
+	}
+	for _, expr := range []string{"@reboot", "0 0 * * *", ""} {
+		if got, ok := ExpandMacro(expr); ok {
+			t.Errorf("ExpandMacro(%q) = %q, want none", expr, got)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -84,30 +85,26 @@ func (h *Handler) apiJobRuns(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, runsJSON(runs, j.Location()))
 }
 
-// apiRun is one run with its output: the only answer of the API read from
-// the store (a short read of that job's runs, shared; see tails).
+// apiRun is one run with its output, however old: the only answer of the
+// API read from the store (one short read, one at a time; see tails).
 func (h *Handler) apiRun(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
 	seq, err := strconv.ParseUint(r.PathValue("seq"), 10, 64)
 	if err != nil || seq == 0 {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("run %q: not a run number", r.PathValue("seq")))
 		return
 	}
-	j := h.job(w, r)
-	if j == nil {
-		return
+	job, run, err := h.tails.run(r.Context(), id, seq)
+	switch {
+	case errors.Is(err, store.ErrNotFound) && job == nil:
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no job %q", id))
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, fmt.Sprintf("job %q has no run %d", id, seq))
+	case err != nil:
+		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("reading run %d of job %q: %v", seq, id, err))
+	default:
+		writeJSON(w, http.StatusOK, view.NewRun(run, job.Location()))
 	}
-	runs, err := h.tails.get(r.Context(), j.ID)
-	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("reading the runs of job %q: %v", j.ID, err))
-		return
-	}
-	for _, run := range runs {
-		if run.Seq == seq {
-			writeJSON(w, http.StatusOK, view.NewRun(run, j.Location()))
-			return
-		}
-	}
-	writeError(w, http.StatusNotFound, fmt.Sprintf("job %q has no run %d", j.ID, seq))
 }
 
 func (h *Handler) apiRuns(w http.ResponseWriter, r *http.Request) {
@@ -163,7 +160,8 @@ func (h *Handler) apiScheduler(w http.ResponseWriter, r *http.Request) {
 		if snap.Members != nil {
 			out.Members = snap.Members
 		}
-		out.SnapshotTime = view.Time(snap.Taken, time.Local)
+		// In UTC: the server's zone means nothing to a client.
+		out.SnapshotTime = view.Time(snap.Taken, time.UTC)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -158,6 +158,32 @@ func (l *liveScheduler) runNow(t *testing.T, id string) {
 	}
 }
 
+// putJob adds job id (a job that never fires by itself) or removes it, as
+// jobctl add and remove do.
+func (l *liveScheduler) putJob(t *testing.T, id string, add bool) {
+	t.Helper()
+	err := l.st.Update(t.Context(), func(tx store.Tx) error {
+		now := time.Now()
+		if !add {
+			if err := tx.DeleteJob(id); err != nil {
+				return err
+			}
+			return tx.RecordChange(store.Change{Time: now, Kind: store.JobRemoved, JobID: id})
+		}
+		j, err := store.NewJob(id, "true", schedule.Spec{Cron: "0 3 1 1 *", Timezone: "UTC"}, store.DefaultOptions(), now)
+		if err != nil {
+			return err
+		}
+		if err := tx.PutJob(j); err != nil {
+			return err
+		}
+		return tx.RecordChange(store.Change{Time: now, Kind: store.JobAdded, JobID: id})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // browser starts headless Chromium, or skips the test (fails it when
 // CI=true) saying why it cannot.
 func browser(t *testing.T) context.Context {
@@ -287,6 +313,40 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	if !strings.Contains(tail, "report: 3 pages") || !strings.Contains(tail, "smtp: connection refused") {
 		t.Errorf("report's output tail %q, want its stdout and stderr", tail)
+	}
+
+	// Job ".." has a page that its link reaches (a link "/jobs/.." would
+	// be resolved to "/"), and when the job is removed the page says so
+	// without a reload.
+	live.putJob(t, "..", true)
+	err = doFor(ctx, 20*time.Second,
+		chromedp.Navigate(live.url+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-job=".."] a`)),
+		chromedp.Click(chromedp.CSS(`tr[data-job=".."] a`)),
+		chromedp.WaitVisible(chromedp.CSS(`#job-h`)),
+		chromedp.WaitVisible(chromedp.CSS(`#live-status.on`)),
+		chromedp.Evaluate[chromedp.Void](`window.jobctlNotReloaded = true`),
+	)
+	if err != nil {
+		t.Fatalf("following the link to job ..: %v", err)
+	}
+	heading, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#job-h`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(heading, "..") {
+		t.Errorf("the link to job .. led to a page headed %q", heading)
+	}
+	live.putJob(t, "..", false)
+	if err := doFor(ctx, 20*time.Second, chromedp.WaitVisible(chromedp.CSS(`#gone`))); err != nil {
+		t.Fatalf("the removed job's page did not say it is gone within 20s: %v", err)
+	}
+	notReloaded, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`window.jobctlNotReloaded === true`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !notReloaded {
+		t.Error("the page was reloaded: the removal should have come by server-sent events")
 	}
 
 	// On a phone, nothing scrolls sideways.

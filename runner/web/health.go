@@ -24,7 +24,6 @@ const (
 type health struct {
 	store store.Store
 	stats func() runner.Stats
-	now   func() time.Time
 
 	mu       sync.Mutex // held through a probe's read: one at a time
 	checked  time.Time  // when storeErr was read; zero: never

@@ -14,6 +14,7 @@ type pageCache struct {
 
 type pageKey struct {
 	path   string
+	id     string // the query's (jobPath)
 	seq    uint64 // the snapshot's
 	second int64  // Unix time
 }

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jobctl/jobctl/runner/board"
+	"github.com/jobctl/jobctl/schedule"
 	"github.com/jobctl/jobctl/store"
 	"github.com/jobctl/jobctl/store/view"
 )
@@ -23,9 +24,21 @@ import (
 var assets embed.FS
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"f1":         func(v float64) string { return fmt.Sprintf("%.1f", v) },
-	"pathEscape": url.PathEscape,
+	"f1":      func(v float64) string { return fmt.Sprintf("%.1f", v) },
+	"jobPath": jobPath,
 }).ParseFS(assets, "assets/*.html"))
+
+// jobPath is the address of job id's page, for every link to it:
+// /jobs/ID, ID one escaped path segment. But browsers resolve a segment
+// "." or ".." (%2E and %2E%2E too, as the URL standard says) before they
+// send a request, so those two ids are given in the query:
+// /jobs/?id=.. (jobID reads both forms).
+func jobPath(id string) string {
+	if id == "." || id == ".." {
+		return "/jobs/?id=" + url.QueryEscape(id)
+	}
+	return "/jobs/" + url.PathEscape(id)
+}
 
 // tailBytes is how much of each run's output the job page shows: the
 // end of it (the stored output is its last 64 KiB; the API has it all).
@@ -46,6 +59,7 @@ type page struct {
 	Runs      []runRow // the job page's
 	TailsErr  string   // the job page could not read the output
 	TailBytes int
+	Missing   string // the not-found page's job id
 }
 
 type schedRow struct {
@@ -72,19 +86,22 @@ type when struct {
 type jobRow struct {
 	ID, Name, Command, Words, Written, Zone, State, Broken string
 	Next                                                   *when
+	NextWords                                              string // without a Next: view.NextRun's words
 	Last                                                   *runRow
 	Successes, Failures, Kept, Running                     int
 	Timeline                                               timeline
 }
 
 type runRow struct {
-	Seq                                  uint64
-	Outcome, Result, Owner, Reason, Note string
-	Fire, Started                        when
-	Duration                             string
-	Tail                                 string // the end of its output, as text
-	TailCut                              bool   // the output is longer than Tail
-	Attempt, Coalesced                   int
+	Seq                            uint64
+	Outcome, Result, Owner, Reason string
+	Fire                           when
+	Started                        *when  // nil: it did not start
+	Late                           string // how long after its fire time it started ("+1.2s"); "": on time
+	Duration                       string
+	Tail                           string // the end of its output, as text
+	TailCut                        bool   // the output is longer than Tail
+	Attempt, Coalesced             int
 }
 
 func newWhen(t, now time.Time, loc *time.Location) *when {
@@ -146,15 +163,24 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// jobID is the job a page's address names (see jobPath).
+func jobID(r *http.Request) string {
+	if id := r.PathValue("id"); id != "" {
+		return id
+	}
+	return r.URL.Query().Get("id")
+}
+
 func (h *Handler) jobPage(w http.ResponseWriter, r *http.Request) {
 	h.servePage(w, r, func(now time.Time) (int, string, *page) {
-		id := r.PathValue("id")
+		id := jobID(r)
 		p, snap := h.basePage("jobctl: "+id, now)
 		if snap == nil {
 			return http.StatusOK, "job.html", p
 		}
 		j := snap.Job(id)
 		if j == nil {
+			p.Missing = id
 			return http.StatusNotFound, "notfound.html", p
 		}
 		p.Axis = newAxis([]*board.Job{j}, now)
@@ -184,9 +210,8 @@ func (h *Handler) jobRow(j *board.Job, a axis, now time.Time) jobRow {
 		ID: j.ID, Name: j.Name, Command: j.Command, Words: triggerWords(j.Trigger), Written: j.Trigger.String(),
 		Zone: loc.String(), State: view.State(j.Job), Broken: j.Broken, Kept: len(j.Runs),
 	}
-	if j.Broken == "" && j.State == store.Active {
-		row.Next = newWhen(j.NextRun, now, loc)
-	}
+	at, words := view.NextRun(j.Job)
+	row.Next, row.NextWords = newWhen(at, now, loc), words
 	for i, r := range j.Runs {
 		switch r.Outcome {
 		case store.Success:
@@ -213,10 +238,27 @@ func newRunRow(r *store.Run, now time.Time, loc *time.Location) runRow {
 	if w := newWhen(r.FireTime, now, loc); w != nil {
 		rr.Fire = *w
 	}
-	if w := newWhen(r.Started, now, loc); w != nil {
-		rr.Started = *w
+	rr.Started = newWhen(r.Started, now, loc)
+	// A retry starts when its delay ends, long after the fire time it
+	// shares with the first attempt: only a first attempt can be late.
+	if rr.Started != nil && rr.Attempt == 1 {
+		rr.Late = lateness(r.Started.Sub(r.FireTime))
 	}
 	return rr
+}
+
+// lateness writes how late a run started ("+1.2s", "+3m4s"), to the tenth
+// of a second under a minute; "" for less than a tenth.
+func lateness(d time.Duration) string {
+	if d < time.Minute {
+		d = d.Round(100 * time.Millisecond)
+	} else {
+		d = d.Round(time.Second)
+	}
+	if d <= 0 {
+		return ""
+	}
+	return "+" + schedule.FormatDuration(d)
 }
 
 // tail is the end of a run's output as text: at most tailBytes, from the
@@ -246,7 +288,9 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, build func(n
 	if snap := h.cfg.Board.Snapshot(); snap != nil {
 		seq = snap.Seq
 	}
-	key := pageKey{path: r.URL.Path, seq: seq, second: now.Unix()}
+	// The query's id is part of a page's address (jobPath); nothing else
+	// in a query is.
+	key := pageKey{path: r.URL.Path, id: r.URL.Query().Get("id"), seq: seq, second: now.Unix()}
 	c, ok := h.pages.get(key)
 	if !ok {
 		status, name, p := build(now)

@@ -14,15 +14,14 @@ const (
 	// tailsTTL is how long such a read is kept: clients reloading a job's
 	// page cost the store one read of it a second at most.
 	tailsTTL = time.Second
-	// tailsRuns is how many of a job's newest runs the read takes, as the
-	// board keeps.
-	tailsRuns = 50
 )
 
-// tails reads the runs of one job with their output (the board drops it),
-// one read at a time, keeping the last answer a short while.
+// tails reads runs with their output (the board drops it), one read at a
+// time: a job's newest runs, as many as the board keeps (get), the last
+// answer kept a short while; or one run (run).
 type tails struct {
 	store store.Store
+	runs  int // how many of a job's newest runs get reads: the board's count
 
 	mu   sync.Mutex // held through a read: one at a time
 	kept map[string]keptRuns
@@ -45,11 +44,9 @@ func (t *tails) get(ctx context.Context, id string) ([]*store.Run, error) {
 	if k, ok := t.kept[id]; ok {
 		return k.runs, nil
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tailsTimeout)
-	defer cancel()
 	var runs []*store.Run
-	err := t.store.View(ctx, func(tx store.Tx) (err error) {
-		runs, err = tx.Runs(id, tailsRuns)
+	err := t.view(ctx, func(tx store.Tx) (err error) {
+		runs, err = tx.Runs(id, t.runs)
 		return err
 	})
 	if err != nil {
@@ -60,4 +57,30 @@ func (t *tails) get(ctx context.Context, id string) ([]*store.Run, error) {
 	}
 	t.kept[id] = keptRuns{time.Now(), runs}
 	return runs, nil
+}
+
+// run returns run seq of job id with its output, and the job (for its
+// zone). An error wrapping store.ErrNotFound comes with a nil job when
+// the job is missing, with the job when the run is.
+func (t *tails) run(ctx context.Context, id string, seq uint64) (*store.Job, *store.Run, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var job *store.Job
+	var run *store.Run
+	err := t.view(ctx, func(tx store.Tx) (err error) {
+		if job, err = tx.Job(id); err != nil {
+			return err
+		}
+		run, err = tx.Run(id, seq)
+		return err
+	})
+	return job, run, err
+}
+
+// view reads the store, bounded by tailsTimeout; t.mu is held. A client
+// that gave up does not cancel a read that others may be waiting behind.
+func (t *tails) view(ctx context.Context, fn func(store.Tx) error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tailsTimeout)
+	defer cancel()
+	return t.store.View(ctx, fn)
 }

@@ -252,6 +252,40 @@ func TestAPIShapes(t *testing.T) {
 	if sched.Owner != "host:1" || !sched.Alive || sched.StoreError != nil || sched.Members == nil || sched.SnapshotTime == nil {
 		t.Errorf("/api/scheduler: %+v", sched)
 	}
+	// With an explicit zone, UTC, whatever the server's time.Local.
+	// (TZ=Europe/Berlin go test shows it.)
+	if want := f.board.Snapshot().Taken.UTC().Format(time.RFC3339Nano); sched.SnapshotTime == nil || *sched.SnapshotTime != want {
+		b, _ := json.Marshal(sched.SnapshotTime)
+		t.Errorf("/api/scheduler: snapshot_time %s, want %q", b, want)
+	}
+}
+
+// TestAPIRunOlderThanTheBoard: a run older than the runs the board keeps
+// is read from the store all the same.
+func TestAPIRunOlderThanTheBoard(t *testing.T) {
+	f := newFixture(t)
+	const runs = board.DefaultRuns + 5
+	err := f.st.Store.Update(t.Context(), func(tx store.Tx) error {
+		for i := range runs {
+			at := t0.Add(time.Duration(i) * time.Minute)
+			if err := tx.AddRun(&store.Run{JobID: "idle", FireTime: at, Submitted: at, Outcome: store.Missed}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// idle's run 1 is the fixture's, the oldest of them.
+	var run view.Run
+	f.getJSON("/api/jobs/idle/runs/1", &run)
+	if run.JobID != "idle" || run.Seq != 1 || run.Reason != "later than its misfire grace" {
+		t.Errorf("/api/jobs/idle/runs/1: %+v, want the fixture's missed run", run)
+	}
+	if resp, body := f.get(fmt.Sprintf("/api/jobs/idle/runs/%d", runs+2)); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("a run after the newest: %s %s, want 404", resp.Status, body)
+	}
 }
 
 func TestAPIErrors(t *testing.T) {
@@ -264,10 +298,11 @@ func TestAPIErrors(t *testing.T) {
 		{"/api/jobs/nope", 404, `no job \"nope\"`},
 		{"/api/jobs/nope/runs", 404, `no job \"nope\"`},
 		{"/api/jobs/backup/runs/9", 404, `job \"backup\" has no run 9`},
+		{"/api/jobs/nope/runs/1", 404, `no job \"nope\"`},
 		{"/api/jobs/backup/runs/x", 400, `run \"x\": not a run number`},
 		{"/api/runs?n=-1", 400, `n=\"-1\": not a count`},
 		{"/api/jobs/backup/runs?n=many", 400, `n=\"many\"`},
-		{"/jobs/nope", 404, "No such job"},
+		{"/jobs/nope", 404, `No job <code>nope</code>`},
 		{"/metrics", 404, ""},
 		{"/static/nope.js", 404, ""},
 	} {
@@ -360,6 +395,144 @@ func TestDashboard(t *testing.T) {
 	}
 }
 
+// addJob adds job id (cron 30 2 * * *, Europe/Berlin) and its runs to the
+// store, and waits for the board to show them.
+func (f *fixture) addJob(id string, runs ...*store.Run) {
+	f.t.Helper()
+	f.addJobSpec(id, schedule.Spec{Cron: "30 2 * * *", Timezone: "Europe/Berlin"}, runs...)
+}
+
+// addJobSpec is addJob with the trigger spec.
+func (f *fixture) addJobSpec(id string, spec schedule.Spec, runs ...*store.Run) {
+	f.t.Helper()
+	err := f.st.Store.Update(f.t.Context(), func(tx store.Tx) error {
+		job, err := store.NewJob(id, "true", spec, store.DefaultOptions(), t0)
+		if err != nil {
+			return err
+		}
+		if err := tx.PutJob(job); err != nil {
+			return err
+		}
+		for _, r := range runs {
+			r.JobID = id
+			if err := tx.AddRun(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	deadline := time.After(5 * time.Second)
+	for {
+		updated := f.board.Updated()
+		if j := f.board.Snapshot().Job(id); j != nil && len(j.Runs) == len(runs) {
+			return
+		}
+		f.board.Poke(id)
+		select {
+		case <-updated:
+		case <-deadline:
+			f.t.Fatalf("job %q not on the board within 5s", id)
+		}
+	}
+}
+
+// TestNextRunAtStart: a job that fires at each scheduler start says so
+// where jobctl list does, not "–".
+func TestNextRunAtStart(t *testing.T) {
+	f := newFixture(t)
+	f.addJobSpec("warmup", schedule.Spec{OnStart: "0s", Timezone: "UTC"})
+	for _, target := range []string{"/", "/jobs/warmup"} {
+		_, page := f.get(target)
+		if !strings.Contains(page, "next start") {
+			t.Errorf("%s: the on-start job's next run is not \"next start\"", target)
+		}
+	}
+}
+
+// TestJobPageStarts: the history says when each run started, and how late
+// a first attempt started after its fire time.
+func TestJobPageStarts(t *testing.T) {
+	f := newFixture(t)
+	zero := 0
+	f.addJob("late",
+		&store.Run{FireTime: t0, Submitted: t0, Started: t0.Add(1200 * time.Millisecond), Ended: t0.Add(time.Minute), Outcome: store.Success, ExitCode: &zero},
+		&store.Run{FireTime: t0.Add(time.Hour), Submitted: t0.Add(time.Hour), Started: t0.Add(time.Hour + 20*time.Millisecond), Ended: t0.Add(61 * time.Minute), Outcome: store.Success, ExitCode: &zero},
+		&store.Run{FireTime: t0.Add(2 * time.Hour), Submitted: t0.Add(2 * time.Hour), Outcome: store.Missed},
+	)
+	_, page := f.get("/jobs/late")
+	runs := strings.Split(page, `<li class="run-item"`)
+	if len(runs) != 4 {
+		t.Fatalf("job page: %d runs, want 3:\n%s", len(runs)-1, page)
+	}
+	for _, c := range []struct {
+		html      string
+		seq       int
+		want, not []string
+	}{
+		{runs[3], 1, []string{`started <time datetime="2026-03-01T10:00:01.2Z" title="2026-03-01 11:00:01 &#43;01:00"`, `&#43;1.2s late`}, nil},
+		{runs[2], 2, []string{`started <time datetime="2026-03-01T11:00:00.02Z"`}, []string{" late<"}},
+		{runs[1], 3, nil, []string{"started"}},
+	} {
+		for _, w := range c.want {
+			if !strings.Contains(c.html, w) {
+				t.Errorf("run %d: no %q in\n%s", c.seq, w, c.html)
+			}
+		}
+		for _, n := range c.not {
+			if strings.Contains(c.html, n) {
+				t.Errorf("run %d: %q in\n%s", c.seq, n, c.html)
+			}
+		}
+	}
+}
+
+func TestLateness(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0: "", 40 * time.Millisecond: "", -time.Second: "", 1249 * time.Millisecond: "+1.2s",
+		59960 * time.Millisecond: "+1m", 3*time.Minute + 4400*time.Millisecond: "+3m4s",
+	} {
+		if got := lateness(d); got != want {
+			t.Errorf("lateness(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+// TestDotIDs: jobs "." and ".." (store.CheckID allows them) have pages
+// that links reach. A browser resolves href="/jobs/.." (and "/jobs/%2E%2E")
+// to "/" before it asks (TestDashboardInBrowser follows such a link): the
+// links give those ids in the query. Clients that send the path as it is
+// (Go's, curl's) reach them at /jobs/%2E%2E and /api/jobs/%2E%2E too.
+func TestDotIDs(t *testing.T) {
+	f := newFixture(t)
+	f.addJob(".", &store.Run{FireTime: t0, Submitted: t0, Outcome: store.Missed})
+	f.addJob("..", &store.Run{FireTime: t0, Submitted: t0, Outcome: store.Missed})
+	_, dash := f.get("/")
+	for _, want := range []string{`href="/jobs/?id=."`, `href="/jobs/?id=.."`, `href="/jobs/backup"`} {
+		if !strings.Contains(dash, want) {
+			t.Errorf("dashboard: no link %s", want)
+		}
+	}
+	for id, escaped := range map[string]string{".": "%2E", "..": "%2E%2E"} {
+		for _, target := range []string{"/jobs/?id=" + id, "/jobs/" + escaped, "/api/jobs/" + escaped, "/api/jobs/" + escaped + "/runs", "/api/jobs/" + escaped + "/runs/1"} {
+			resp, body := f.get(target)
+			if resp.StatusCode != http.StatusOK || !strings.Contains(body, id) {
+				t.Errorf("GET %s: %s, want 200 showing job %q:\n%s", target, resp.Status, id, body)
+			}
+		}
+		// Its own page, not the other's from the page cache.
+		_, page := f.get("/jobs/?id=" + id)
+		if want := `<h2 id="job-h">` + id + " "; !strings.Contains(page, want) {
+			t.Errorf("/jobs/?id=%s: no %q:\n%s", id, want, page)
+		}
+	}
+	if resp, _ := f.get("/jobs/"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /jobs/: %s, want 404", resp.Status)
+	}
+}
+
 func TestTimelineLanes(t *testing.T) {
 	a := axis{Start: t0, End: t0.Add(10 * time.Minute)}
 	j := &board.Job{Job: &store.Job{ID: "j"}, Runs: []*store.Run{ // newest first
@@ -442,10 +615,16 @@ func TestEvents(t *testing.T) {
 	lines := make(chan string)
 	go func() {
 		sc := bufio.NewScanner(resp.Body)
+		defer close(lines)
 		for sc.Scan() {
-			lines <- sc.Text()
+			// After a t.Fatal nobody reads lines: the request's context,
+			// cancelled as the test ends, lets this goroutine end too.
+			select {
+			case lines <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
 		}
-		close(lines)
 	}()
 	f.board.Poke()
 	for found := false; !found; {
@@ -508,6 +687,15 @@ func TestTriggerWords(t *testing.T) {
 		"0 9 * * 0,6":  "every Sunday, Saturday at 09:00",
 		"0 3 1 * *":    "on day 1 of every month at 03:00",
 		"@daily":       "every day at 00:00",
+		" @Hourly ":    "every hour at minute 0",
+		"@weekly":      "every Sunday at 00:00",
+		"@monthly":     "on day 1 of every month at 00:00",
+		"@yearly":      "every year on 1 January at 00:00",
+		"@annually":    "every year on 1 January at 00:00",
+		"30 6 24 12 *": "every year on 24 December at 06:30",
+		"0 9 * 13 *":   "",
+		"0 9 1 1 1":    "",
+		"*/15 * 1 1 *": "",
 		"0 9 1-7 * 1":  "",
 		"0 9 * 1 *":    "",
 		"*/7 * * * *":  "", // :56, then :00 four minutes later

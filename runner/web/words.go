@@ -25,25 +25,31 @@ func triggerWords(s schedule.Spec) string {
 	return ""
 }
 
-var cronMacros = map[string]string{
-	"@yearly": "every year on 1 January at 00:00", "@annually": "every year on 1 January at 00:00",
-	"@monthly": "on day 1 of every month at 00:00", "@weekly": "every Sunday at 00:00",
-	"@daily": "every day at 00:00", "@midnight": "every day at 00:00", "@hourly": "every hour at minute 0",
-}
-
 var dayNames = []string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
 
-// cronWords reads a five-field crontab line whose fields are *, */N, a
-// number, or (the day of the week) numbers separated by commas.
+var monthNames = []string{"", "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
+
+// cronWords reads a five-field crontab line (or a macro, by the fields it
+// stands for) whose fields are *, */N, a number, or (the day of the week)
+// numbers separated by commas; a month only with a day of the month, as
+// @yearly has.
 func cronWords(expr string) string {
-	if w, ok := cronMacros[strings.ToLower(strings.TrimSpace(expr))]; ok {
-		return w
+	if fields, ok := schedule.ExpandMacro(expr); ok {
+		expr = fields
 	}
 	f := strings.Fields(expr)
-	if len(f) != 5 || f[3] != "*" {
+	if len(f) != 5 {
 		return ""
 	}
-	minute, hour, dom, dow := f[0], f[1], f[2], f[4]
+	minute, hour, dom, month, dow := f[0], f[1], f[2], f[3], f[4]
+	mon := 0
+	if month != "*" {
+		n, ok := number(month, 12)
+		if _, day := number(dom, 31); !ok || n == 0 || !day || dow != "*" {
+			return ""
+		}
+		mon = n
+	}
 	m, mOK := number(minute, 59)
 	h, hOK := number(hour, 23)
 	var when string
@@ -65,6 +71,8 @@ func cronWords(expr string) string {
 		switch d, ok := number(dom, 31); {
 		case dom == "*" && dow == "*":
 			return "every day " + when
+		case ok && mon > 0:
+			return fmt.Sprintf("every year on %d %s %s", d, monthNames[mon], when)
 		case ok && dow == "*":
 			return fmt.Sprintf("on day %d of every month %s", d, when)
 		case dom == "*":

@@ -157,6 +157,22 @@ func State(j *store.Job) string {
 	return string(j.State)
 }
 
+// NextRun is when job j runs next, as jobctl list and the dashboard say
+// it: at, its NextRun; or, without one, words: "next start" for an active
+// job whose trigger fires only when a scheduler starts, "" for a job that
+// will not run (paused, finished, broken).
+func NextRun(j *store.Job) (at time.Time, words string) {
+	switch {
+	case j.Broken != "":
+		return time.Time{}, ""
+	case !j.NextRun.IsZero():
+		return j.NextRun, ""
+	case j.State == store.Active && j.FiresAtStart():
+		return time.Time{}, "next start"
+	}
+	return time.Time{}, ""
+}
+
 // ZoneTime writes t for people, in the zone loc with its offset.
 func ZoneTime(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format("2006-01-02 15:04:05 -07:00")

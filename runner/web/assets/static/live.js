@@ -33,32 +33,58 @@
   }
   setInterval(tick, 1000);
 
-  var fetching = false, again = false;
+  // The status says whether the page is live: "live" while the event
+  // stream is open and the last fetch of the page worked.
+  var es = null, fetchFailed = false;
+  function showStatus() {
+    var open = es && es.readyState === EventSource.OPEN;
+    status.textContent = fetchFailed ? "update failed: retrying…" : open ? "live" : "reconnecting…";
+    status.classList.toggle("on", open && !fetchFailed);
+    status.classList.toggle("error", fetchFailed);
+  }
+
+  // refresh fetches the page again and swaps in its <main id="live">,
+  // whatever the status: the not-found page has one too (the job was
+  // removed). A fetch that fails, or a response without it, is retried.
+  var fetching = false, again = false, retry = null;
   function refresh() {
     if (fetching) { again = true; return; }
     fetching = true;
+    clearTimeout(retry);
     fetch(location.href, { headers: { "Accept": "text/html" }, cache: "no-store" })
-      .then(function (resp) { return resp.ok ? resp.text() : Promise.reject(resp.status); })
-      .then(function (html) {
-        var doc = new DOMParser().parseFromString(html, "text/html");
-        var fresh = doc.getElementById("live"), main = document.getElementById("live");
-        if (!fresh || !main) return;
-        var open = {};
-        main.querySelectorAll("details[data-keep]").forEach(function (d) { if (d.open) open[d.getAttribute("data-keep")] = true; });
-        main.replaceChildren.apply(main, Array.prototype.map.call(fresh.childNodes, function (n) { return document.importNode(n, true); }));
-        main.querySelectorAll("details[data-keep]").forEach(function (d) { if (open[d.getAttribute("data-keep")]) d.open = true; });
-        tick();
+      .then(function (resp) {
+        return resp.text().then(function (html) {
+          var doc = new DOMParser().parseFromString(html, "text/html");
+          var fresh = doc.getElementById("live"), main = document.getElementById("live");
+          if (!fresh || !main) throw new Error("HTTP " + resp.status + ": no page");
+          var open = {};
+          main.querySelectorAll("details[data-keep]").forEach(function (d) { if (d.open) open[d.getAttribute("data-keep")] = true; });
+          main.replaceChildren.apply(main, Array.prototype.map.call(fresh.childNodes, function (n) { return document.importNode(n, true); }));
+          main.querySelectorAll("details[data-keep]").forEach(function (d) { if (open[d.getAttribute("data-keep")]) d.open = true; });
+          tick();
+          fetchFailed = false;
+        });
       })
-      .catch(function () {})
+      .catch(function () {
+        fetchFailed = true;
+        retry = setTimeout(refresh, 3000);
+      })
       .then(function () {
         fetching = false;
+        showStatus();
         if (again) { again = false; refresh(); }
       });
   }
 
   if (!window.EventSource) return;
-  var es = new EventSource("/events");
-  es.addEventListener("open", function () { status.textContent = "live"; status.classList.add("on"); });
-  es.addEventListener("error", function () { status.textContent = "reconnecting…"; status.classList.remove("on"); });
+  es = new EventSource("/events");
+  var opened = false;
+  es.addEventListener("open", function () {
+    showStatus();
+    // Back after a break: what happened meanwhile sent no event here.
+    if (opened) refresh();
+    opened = true;
+  });
+  es.addEventListener("error", showStatus);
   es.addEventListener("update", refresh);
 })();

@@ -430,7 +430,7 @@ func (f *fixture) addJobSpec(id string, spec schedule.Spec, runs ...*store.Run) 
 		if j := f.board.Snapshot().Job(id); j != nil && len(j.Runs) == len(runs) {
 			return
 		}
-		f.board.Poke(id)
+		f.board.Poke()
 		select {
 		case <-updated:
 		case <-deadline:

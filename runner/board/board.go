@@ -100,9 +100,6 @@ func New(cfg Config) *Board {
 	return &Board{cfg: cfg, wake: make(chan struct{}, 1), updated: make(chan struct{})}
 }
 
-// Runs is how many of each job's newest runs a snapshot keeps.
-func (b *Board) Runs() int { return b.cfg.Runs }
-
 // Snapshot returns the latest snapshot, nil before the first refresh.
 func (b *Board) Snapshot() *Snapshot { return b.snap.Load() }
 

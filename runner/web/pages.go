@@ -186,18 +186,14 @@ func (h *Handler) jobPage(w http.ResponseWriter, r *http.Request) {
 		p.Axis = newAxis([]*board.Job{j}, now)
 		row := h.jobRow(j, p.Axis, now)
 		p.Job = &row
-		outputs := map[uint64]string{}
-		if withOutput, err := h.tails.get(r.Context(), j.ID); err != nil {
+		tails, err := h.tails.get(r.Context(), j.ID, j.Runs)
+		if err != nil {
 			p.TailsErr = err.Error()
-		} else {
-			for _, o := range withOutput {
-				outputs[o.Seq] = o.Output
-			}
 		}
 		loc := j.Location()
 		for _, run := range j.Runs {
 			rr := newRunRow(run, now, loc)
-			rr.Tail, rr.TailCut = tail(outputs[run.Seq])
+			rr.Tail, rr.TailCut = tails[run.Seq].text, tails[run.Seq].cut
 			p.Runs = append(p.Runs, rr)
 		}
 		return http.StatusOK, "job.html", p
@@ -261,10 +257,10 @@ func lateness(d time.Duration) string {
 	return "+" + schedule.FormatDuration(d)
 }
 
-// tail is the end of a run's output as text: at most tailBytes, from the
+// newShownTail is the end of a run's output as text: at most tailBytes, from the
 // start of a line when one begins near the cut, and bytes that are not
 // UTF-8 shown as U+FFFD (html/template escapes the rest).
-func tail(out string) (string, bool) {
+func newShownTail(out string) shownTail {
 	cut := len(out) > tailBytes
 	if cut {
 		out = out[len(out)-tailBytes:]
@@ -275,7 +271,7 @@ func tail(out string) (string, bool) {
 	if !utf8.ValidString(out) {
 		out = strings.ToValidUTF8(out, "\uFFFD")
 	}
-	return out, cut
+	return shownTail{out, cut}
 }
 
 // servePage serves the page build makes, from the page cache when it was

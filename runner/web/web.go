@@ -7,9 +7,9 @@
 // Board's snapshot (runner/board), the scheduler's state comes from its
 // memory (runner.Stats), and the only store reads a request can cause are
 // bounded and shared by every client: the health probe's (one at a time,
-// its answer kept a second), the job page's output tails (one job's
-// runs, kept a second) and /api/jobs/{id}/runs/{seq} (one run), these
-// two one read at a time.
+// its answer kept a second), the job page's output tails (a finished
+// run's read once, then kept) and /api/jobs/{id}/runs/{seq} (one run),
+// these two one read at a time.
 package web
 
 import (
@@ -63,7 +63,7 @@ func New(cfg Config) *Handler {
 	}
 	h := &Handler{cfg: cfg, mux: http.NewServeMux(), closed: make(chan struct{})}
 	h.health.store, h.health.stats = cfg.Store, cfg.Stats
-	h.tails.store, h.tails.runs = cfg.Store, cfg.Board.Runs()
+	h.tails.store = cfg.Store
 	h.routes()
 	return h
 }

@@ -715,11 +715,12 @@ func TestTail(t *testing.T) {
 	for i := range 1000 {
 		fmt.Fprintf(&b, "line %04d\n", i) // 10 bytes each
 	}
-	got, cut := tail(b.String())
+	shown := newShownTail(b.String())
+	got, cut := shown.text, shown.cut
 	if !cut || len(got) > tailBytes || !strings.HasPrefix(got, "line ") || !strings.HasSuffix(got, "line 0999\n") {
 		t.Errorf("tail of 10,000 bytes: cut %v, %d bytes from %q; want at most %d, from a line's start to the end", cut, len(got), got[:20], tailBytes)
 	}
-	if got, cut := tail("short\xff\n"); cut || got != "short\uFFFD\n" {
-		t.Errorf("tail of a short output: %q, cut %v", got, cut)
+	if s := newShownTail("short\xff\n"); s.cut || s.text != "short\uFFFD\n" {
+		t.Errorf("tail of a short output: %q, cut %v", s.text, s.cut)
 	}
 }

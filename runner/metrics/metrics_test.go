@@ -339,3 +339,34 @@ func TestMetricsPingFailures(t *testing.T) {
 		return v == 2
 	})
 }
+
+// TestMetricsSkippedAndPaused: a fire time that finds the job's one
+// instance still running is skipped, and counted so; the scheduler's pause
+// is reported.
+func TestMetricsSkippedAndPaused(t *testing.T) {
+	w := newWorld(t, "", newJob(t, "hold", "hold", schedule.Spec{Cron: "0 * * * *", Timezone: "UTC"}, t0, nil))
+	w.waitFor("hold to start", func() bool { w.mu.Lock(); defer w.mu.Unlock(); return w.started["hold"] })
+	w.clock.Set(t0.Add(time.Hour)) // its next fire time, while it runs
+	w.waitFor("the fire time to be skipped", func() bool {
+		v, _ := value(w.scrape(), "jobctl_skipped_total", map[string]string{"job": "hold"})
+		return v == 1
+	})
+	fams := w.scrape()
+	if v, ok := value(fams, "jobctl_runs_total", map[string]string{"job": "hold", "outcome": "skipped"}); !ok || v != 1 {
+		t.Errorf("skipped runs of hold: %v (found %v), want 1", v, ok)
+	}
+	if v, ok := value(fams, "jobctl_runs_running", map[string]string{"job": "hold"}); !ok || v != 1 {
+		t.Errorf("runs of hold running: %v (found %v), want 1 (the skipped one never ran)", v, ok)
+	}
+	err := w.st.Update(t.Context(), func(tx store.Tx) error {
+		_, err := store.SetPaused(tx, true, w.clock.Now())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.waitFor("the pause to be reported", func() bool {
+		v, _ := value(w.scrape(), "jobctl_scheduler_paused", nil)
+		return v == 1
+	})
+}

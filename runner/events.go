@@ -46,6 +46,22 @@ func (e Event) Env() []string {
 	return env
 }
 
+// emit passes e to the Events hook and the listeners, with a copy of its
+// run: the run goes on changing, and they may read it later.
+func (s *Scheduler) emit(e Event) {
+	if e.Time.IsZero() {
+		e.Time = s.clock.Now()
+	}
+	if e.Run != nil {
+		r := *e.Run
+		e.Run = &r
+	}
+	if s.cfg.Events != nil {
+		s.cfg.Events(e)
+	}
+	s.ls.emit(e)
+}
+
 const (
 	// listenerQueue bounds the events waiting for a listener command; when
 	// it is full, further events are dropped (and logged) rather than

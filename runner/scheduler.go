@@ -8,17 +8,18 @@
 // # Files
 //
 // config.go has the Config; scheduler.go the Scheduler's life (New, Start,
-// Shutdown, Close, Drain, Run); loop.go the goroutine that wakes and plans; planner.go
-// the planning transaction's decisions, and policy.go its part of the run
-// policies (retries, overlap); stop.go the runs a later fire time ends;
-// executor.go the executors' pools,
-// queues and instance counts; run.go one run, and process.go and func.go
-// what carries it out; mail.go the mailing of their output; output.go the
-// output's tail and lines; logfile.go the jobs' log files; writer.go (and
-// launches.go) the recording of finished runs; retry.go the retrying of a
-// failing store; events.go the events and listeners; orphans.go the
-// processes a killed scheduler left behind; reap.go reaping them as PID 1;
-// clock.go and alarm.go time.
+// Shutdown, Close, Drain, Run); loop.go the goroutine that wakes and plans;
+// planner.go the planning transaction's decisions, and policy.go its part
+// of the run policies (retries, overlap); stop.go the runs a later fire
+// time ends; executor.go the executors' pools, queues and instance counts;
+// run.go one run, and process.go and func.go what carries it out; mail.go
+// the mailing of their output, pings.go the run monitors' pings (package
+// ping sends them); output.go the output's tail and lines; logfile.go the
+// jobs' log files; writer.go (and launches.go) the recording of finished
+// runs; retry.go the retrying of a failing store; events.go the events and
+// listeners; stats.go what the scheduler is doing, from its memory, for
+// metrics and probes; orphans.go the processes a killed scheduler left
+// behind; reap.go reaping them as PID 1; clock.go and alarm.go time.
 //
 // # Commands and Go functions
 //
@@ -586,20 +587,4 @@ func (s *Scheduler) running() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.state == stateRunning
-}
-
-// emit passes e to the Events hook and the listeners, with a copy of its
-// run: the run goes on changing, and they may read it later.
-func (s *Scheduler) emit(e Event) {
-	if e.Time.IsZero() {
-		e.Time = s.clock.Now()
-	}
-	if e.Run != nil {
-		r := *e.Run
-		e.Run = &r
-	}
-	if s.cfg.Events != nil {
-		s.cfg.Events(e)
-	}
-	s.ls.emit(e)
 }

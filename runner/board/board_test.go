@@ -351,8 +351,14 @@ func TestRun(t *testing.T) {
 	updated = f.b.Updated()
 	f.addRun("a", 0, store.Success) // a commit: the store's Watch signals
 	waitUpdate(t, updated)
-	for f.b.Snapshot().Job("a").Runs == nil {
-		waitUpdate(t, f.b.Updated()) // the refresh may have come before the commit's signal
+	for {
+		// The refresh may have come before the commit's signal. Updated
+		// first: a refresh between the two would be missed.
+		updated = f.b.Updated()
+		if f.b.Snapshot().Job("a").Runs != nil {
+			break
+		}
+		waitUpdate(t, updated)
 	}
 
 	seq := f.b.Snapshot().Seq

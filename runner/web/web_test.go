@@ -134,9 +134,16 @@ func (f *fixture) setStats(fn func(*runner.Stats)) {
 
 func (f *fixture) waitSnapshot() {
 	deadline := time.After(5 * time.Second)
-	for f.board.Snapshot() == nil {
+	for {
+		// Updated before Snapshot: a refresh between the two would
+		// otherwise leave this waiting for the next one, which nothing
+		// may bring.
+		updated := f.board.Updated()
+		if f.board.Snapshot() != nil {
+			return
+		}
 		select {
-		case <-f.board.Updated():
+		case <-updated:
 		case <-deadline:
 			f.t.Fatal("no snapshot within 5s")
 		}

@@ -95,7 +95,7 @@ type statusJSON struct {
 	StoreError *storeErrorJSON `json:"store_error,omitempty"`
 	// Schedulers are the members of the fleet on a store that takes one
 	// (PostgreSQL), [] when none; absent on a database file.
-	Schedulers []memberJSON `json:"schedulers,omitzero"`
+	Schedulers []view.Member `json:"schedulers,omitzero"`
 }
 
 // storeErrorJSON is how a running scheduler's store fails.
@@ -103,20 +103,6 @@ type storeErrorJSON struct {
 	Since *string `json:"since"` // when it began to fail
 	Last  *string `json:"last"`  // its last failure
 	Error string  `json:"error"`
-}
-
-// memberJSON is a scheduler of a fleet. Its times are by the store's
-// clock, which its lease goes by, and in the viewer's zone.
-type memberJSON struct {
-	ID             string  `json:"id"` // the owner its runs name
-	Host           string  `json:"host"`
-	PID            int     `json:"pid"`
-	Version        string  `json:"version"`
-	Started        *string `json:"started"`
-	Heartbeat      *string `json:"heartbeat"` // its last renewal of its lease
-	LeaseUntil     *string `json:"lease_until"`
-	Lease          string  `json:"lease"` // live, or expired: the others take it for dead
-	RunsInProgress int     `json:"runs_in_progress"`
 }
 
 type schedulerStatusOptions struct {
@@ -202,9 +188,9 @@ func runSchedulerStatus(ctx context.Context, o *schedulerStatusOptions) error {
 	}
 	if fleet.on {
 		st.Running = fleet.running()
-		st.Schedulers = make([]memberJSON, len(fleet.members))
+		st.Schedulers = make([]view.Member, len(fleet.members))
 		for i, m := range fleet.members {
-			st.Schedulers[i] = newMemberJSON(m, fleet.now)
+			st.Schedulers[i] = view.NewMember(m, fleet.now, time.Local)
 		}
 	} else {
 		var pid int
@@ -261,14 +247,6 @@ func runSchedulerStatus(ctx context.Context, o *schedulerStatusOptions) error {
 	return writeFleet(o.io.Out, fleet.members, fleet.now)
 }
 
-func newMemberJSON(m store.Member, now time.Time) memberJSON {
-	return memberJSON{
-		ID: m.ID, Host: m.Host, PID: m.PID, Version: m.Version,
-		Started: view.Time(m.Started, time.Local), Heartbeat: view.Time(m.Heartbeat, time.Local),
-		LeaseUntil: view.Time(m.LeaseUntil, time.Local), Lease: leaseState(m, now), RunsInProgress: m.Running,
-	}
-}
-
 // writeFleet writes the fleet's members as a table indented under
 // "Schedulers:", their times relative to now, by the store's clock: the
 // viewer's own may be off.
@@ -276,14 +254,7 @@ func writeFleet(w io.Writer, fleet []store.Member, now time.Time) error {
 	t := &table{header: []string{"  ID", "HOST", "PID", "VERSION", "STARTED", "HEARTBEAT", "LEASE", "RUNS IN PROGRESS"}}
 	for _, m := range fleet {
 		t.add("  "+m.ID, m.Host, strconv.Itoa(m.PID), m.Version, view.WhenRelative(m.Started, now, time.Local),
-			view.Relative(m.Heartbeat, now), leaseState(m, now), strconv.Itoa(m.Running))
+			view.Relative(m.Heartbeat, now), view.LeaseState(m, now), strconv.Itoa(m.Running))
 	}
 	return t.write(w, useColor(w))
-}
-
-func leaseState(m store.Member, now time.Time) string {
-	if m.Live(now) {
-		return "live"
-	}
-	return "expired"
 }

@@ -49,6 +49,18 @@ type Snapshot struct {
 	Paused  bool           // the scheduler's pause, as the store says
 	Jobs    []*Job         // in id order
 	Members []store.Member // a fleet's schedulers (store.FleetTx); nil on a store one scheduler has
+	// StoreTime is the fleet's store's clock, which the members' leases go
+	// by, as the refresh read it; zero on a store one scheduler has.
+	StoreTime time.Time
+}
+
+// StoreNow is now (by this process's clock) by the clock the members'
+// leases go by: the store's, off from ours by what it was at the refresh.
+func (s *Snapshot) StoreNow(now time.Time) time.Time {
+	if s.StoreTime.IsZero() {
+		return now
+	}
+	return now.Add(s.StoreTime.Sub(s.Taken))
 }
 
 // Job is a job and its newest runs.

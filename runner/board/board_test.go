@@ -408,3 +408,14 @@ func TestFirstRefreshInBatches(t *testing.T) {
 		t.Errorf("%d jobs in the snapshot, want 250", n)
 	}
 }
+
+func TestStoreNow(t *testing.T) {
+	alone := &Snapshot{Taken: t0}
+	if got := alone.StoreNow(t0.Add(time.Minute)); !got.Equal(t0.Add(time.Minute)) {
+		t.Errorf("alone: StoreNow %v, want now", got)
+	}
+	fleet := &Snapshot{Taken: t0, StoreTime: t0.Add(time.Hour)} // the store's clock an hour ahead
+	if got := fleet.StoreNow(t0.Add(time.Minute)); !got.Equal(t0.Add(time.Hour + time.Minute)) {
+		t.Errorf("fleet: StoreNow %v, want an hour and a minute after t0", got)
+	}
+}

@@ -43,7 +43,8 @@ func TestFleetMembers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := New(Config{Store: st})
+	// This process's clock an hour slow: the leases go by the store's.
+	b := New(Config{Store: st, Now: func() time.Time { return time.Now().Add(-time.Hour) }})
 	b.refreshOnce(t.Context())
 	if err := b.Err(); err != nil {
 		t.Fatal(err)
@@ -51,6 +52,9 @@ func TestFleetMembers(t *testing.T) {
 	s := b.Snapshot()
 	if len(s.Members) != 2 || s.Members[0].ID != "host-a:1" || s.Members[1].Running != 1 {
 		t.Errorf("members %+v, want host-a:1 and host-b:2 running 1", s.Members)
+	}
+	if got := s.StoreNow(s.Taken.Add(time.Minute)).Sub(time.Now()); got < 50*time.Second || got > 70*time.Second {
+		t.Errorf("StoreNow a minute after the refresh is %v from the store's now, want about a minute", got)
 	}
 	if j := s.Job("backup"); j == nil || len(j.Runs) != 1 || j.Runs[0].Owner != "host-b:2" {
 		t.Errorf("backup's runs in the snapshot: %+v", j)

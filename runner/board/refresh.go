@@ -51,6 +51,9 @@ func (b *Board) refresh(ctx context.Context, old *Snapshot) (*Snapshot, error) {
 			if next.Members, err = ftx.Members(); err != nil {
 				return err
 			}
+			if next.StoreTime, err = ftx.Now(); err != nil {
+				return err
+			}
 		}
 		var whole dirtySet
 		if changeSeq, err = b.changed(tx, &whole); err != nil {
@@ -79,6 +82,9 @@ func (b *Board) refresh(ctx context.Context, old *Snapshot) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
+	// When the jobs were read: by our clock beside StoreTime, the
+	// store's, before the histories' reads.
+	next.Taken = b.cfg.Now()
 	for len(reads) > 0 {
 		batch := reads[:min(len(reads), runsPerRead)]
 		reads = reads[len(batch):]
@@ -95,7 +101,6 @@ func (b *Board) refresh(ctx context.Context, old *Snapshot) (*Snapshot, error) {
 		}
 	}
 	b.changeSeq, b.seen = changeSeq, true
-	next.Taken = b.cfg.Now()
 	return next, nil
 }
 

@@ -276,6 +276,17 @@ func TestMetricsAfterKnownRuns(t *testing.T) {
 			t.Errorf("lateness: %d observations, sum %v; want 3 (ok, hold, bad), all on time", h.GetSampleCount(), h.GetSampleSum())
 		}
 	}
+	// Low cardinality: no run numbers, commands or fire times in labels.
+	allowed := map[string]bool{"job": true, "outcome": true, "executor": true, "version": true}
+	for name, f := range fams {
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if strings.HasPrefix(name, "jobctl_") && !allowed[l.GetName()] {
+					t.Errorf("%s has a label %s=%q: not one of job, outcome, executor, version", name, l.GetName(), l.GetValue())
+				}
+			}
+		}
+	}
 	for _, name := range []string{"go_goroutines", "process_cpu_seconds_total"} {
 		if fams[name] == nil {
 			t.Errorf("no %s: Go's process metrics are missing", name)

@@ -98,8 +98,8 @@ func (c *stateCollector) read(jobs []*board.Job) []jobState {
 	out := make([]jobState, 0, len(jobs))
 	for _, j := range jobs {
 		s := jobState{id: j.ID, paused: j.State == store.Paused}
-		if !j.NextRun.IsZero() && j.State == store.Active {
-			s.next = unix(j.NextRun)
+		if at, _ := view.NextRun(j.Job); !at.IsZero() { // as jobctl list says it
+			s.next = unix(at)
 		}
 		last := c.last[j.ID]
 		if last == nil {

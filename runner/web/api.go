@@ -36,7 +36,7 @@ type schedulerJSON struct {
 	Fleet      bool                    `json:"fleet"`
 	Executors  map[string]executorJSON `json:"executors"`
 	Instances  map[string]int          `json:"instances"` // runs here, by job
-	Members    []store.Member          `json:"members"`   // the fleet's; [] on a store of one scheduler
+	Members    []view.Member           `json:"members"`   // the fleet's, as scheduler status gives them; [] on a store of one scheduler
 	// SnapshotTime is when the jobs and runs the API shows were read.
 	SnapshotTime *string `json:"snapshot_time"`
 }
@@ -140,7 +140,7 @@ func (h *Handler) apiRuns(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) apiScheduler(w http.ResponseWriter, r *http.Request) {
-	out := schedulerJSON{Version: h.cfg.Version, Executors: map[string]executorJSON{}, Instances: map[string]int{}, Members: []store.Member{}}
+	out := schedulerJSON{Version: h.cfg.Version, Executors: map[string]executorJSON{}, Instances: map[string]int{}, Members: []view.Member{}}
 	if h.cfg.Stats != nil {
 		st := h.cfg.Stats()
 		out.Owner, out.Alive, out.Paused, out.Fleet = st.Owner, st.Alive, st.Paused, st.Fleet
@@ -157,8 +157,9 @@ func (h *Handler) apiScheduler(w http.ResponseWriter, r *http.Request) {
 	}
 	if snap := h.cfg.Board.Snapshot(); snap != nil {
 		out.Paused = snap.Paused // the store's word, newer than the loop's last look
-		if snap.Members != nil {
-			out.Members = snap.Members
+		storeNow := snap.StoreNow(h.cfg.Now())
+		for _, m := range snap.Members {
+			out.Members = append(out.Members, view.NewMember(m, storeNow, time.UTC))
 		}
 		// In UTC: the server's zone means nothing to a client.
 		out.SnapshotTime = view.Time(snap.Taken, time.UTC)

@@ -71,7 +71,10 @@ func TestFleetPages(t *testing.T) {
 	}
 	var sched schedulerJSON
 	f.getJSON("/api/scheduler", &sched)
-	if len(sched.Members) != 2 || sched.Members[0].ID != "alpha:1" || sched.Members[0].Running != 1 {
+	// The shape of jobctl scheduler status -o json, leases judged by the
+	// store's clock.
+	if len(sched.Members) != 2 || sched.Members[0].ID != "alpha:1" || sched.Members[0].RunsInProgress != 1 ||
+		sched.Members[0].Lease != "live" || sched.Members[1].Lease != "expired" {
 		t.Errorf("/api/scheduler members: %+v", sched.Members)
 	}
 }

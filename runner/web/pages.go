@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -119,7 +121,8 @@ func (h *Handler) basePage(title string, now time.Time) (*page, *board.Snapshot)
 		if st.StoreError != nil {
 			p.Sched.StoreError = st.StoreError.Error()
 		}
-		for name, e := range st.Executors {
+		for _, name := range slices.Sorted(maps.Keys(st.Executors)) {
+			e := st.Executors[name]
 			p.Sched.Executors = append(p.Sched.Executors, executorRow{name, e.Workers, e.Busy, e.Queued})
 		}
 	}
@@ -133,10 +136,11 @@ func (h *Handler) basePage(title string, now time.Time) (*page, *board.Snapshot)
 	}
 	p.Taken = view.Relative(snap.Taken, now)
 	p.Sched.Paused = snap.Paused
+	storeNow := snap.StoreNow(now) // the leases go by the store's clock
 	for _, m := range snap.Members {
 		p.Members = append(p.Members, memberRow{
-			ID: m.ID, Host: m.Host, Version: m.Version, PID: m.PID, Running: m.Running, Live: m.Live(now),
-			Heartbeat: view.Relative(m.Heartbeat, now), Lease: view.Relative(m.LeaseUntil, now),
+			ID: m.ID, Host: m.Host, Version: m.Version, PID: m.PID, Running: m.Running, Live: m.Live(storeNow),
+			Heartbeat: view.Relative(m.Heartbeat, storeNow), Lease: view.Relative(m.LeaseUntil, storeNow),
 		})
 	}
 	switch {

@@ -246,3 +246,37 @@ func LastTime(r *store.Run) time.Time {
 	}
 	return r.FireTime
 }
+
+// Member is the JSON view of a scheduler of a fleet, shared by scheduler
+// status and the API. Its times are by the store's clock, which its lease
+// goes by.
+type Member struct {
+	ID             string  `json:"id"` // the owner its runs name
+	Host           string  `json:"host"`
+	PID            int     `json:"pid"`
+	Version        string  `json:"version"`
+	Started        *string `json:"started"`
+	Heartbeat      *string `json:"heartbeat"` // its last renewal of its lease
+	LeaseUntil     *string `json:"lease_until"`
+	Lease          string  `json:"lease"` // live, or expired: the others take it for dead
+	RunsInProgress int     `json:"runs_in_progress"`
+}
+
+// NewMember is m as of now, by the store's clock, its times in the zone
+// loc.
+func NewMember(m store.Member, now time.Time, loc *time.Location) Member {
+	return Member{
+		ID: m.ID, Host: m.Host, PID: m.PID, Version: m.Version,
+		Started: Time(m.Started, loc), Heartbeat: Time(m.Heartbeat, loc),
+		LeaseUntil: Time(m.LeaseUntil, loc), Lease: LeaseState(m, now), RunsInProgress: m.Running,
+	}
+}
+
+// LeaseState says whether m's lease is live at now, by the store's clock,
+// or expired: the other members then take it for dead.
+func LeaseState(m store.Member, now time.Time) string {
+	if m.Live(now) {
+		return "live"
+	}
+	return "expired"
+}
